@@ -1,0 +1,68 @@
+/**
+ * kiln's command line. Each command lives in `cli/<name>.ts` and is imported
+ * only when invoked, so `kiln validate` never loads the runtime or the SDKs.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  build: {
+    summary: "run the builds in a template (or --resume a run)",
+    load: () => import("./cli/build.ts"),
+  },
+  validate: { summary: "check that a template is valid", load: () => import("./cli/validate.ts") },
+  inspect: { summary: "show the components of a template", load: () => import("./cli/inspect.ts") },
+  runs: { summary: "list runs, or `runs show <run-id>`", load: () => import("./cli/runs.ts") },
+  replay: {
+    summary: "re-render a run from its log and verify the hash chain",
+    load: () => import("./cli/replay.ts"),
+  },
+  cleanup: {
+    summary: "delete every resource a run left behind",
+    load: () => import("./cli/cleanup.ts"),
+  },
+  demo: {
+    summary: "run the embedded example build (no cloud account needed)",
+    load: () => import("./cli/demo.ts"),
+  },
+  version: { summary: "print kiln's version", load: () => import("./cli/version.ts") },
+};
+
+/** What every `cli/<name>.ts` exports. */
+export interface CommandModule {
+  /** Runs the command with the arguments after its name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    "Usage: kiln [--version] [--help] <command> [<args>]",
+    "",
+    "Available commands are:",
+    ...Object.entries(commands).map(([name, c]) => `    ${name.padEnd(width)}    ${c.summary}`),
+  ].join("\n");
+}
+
+/** Entry point: dispatches to a command and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || ["-h", "-help", "--help", "help"].includes(name)) {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (["-v", "-version", "--version"].includes(name)) return await main(["version", ...rest]);
+  if (!Object.hasOwn(commands, name)) {
+    console.error(`kiln: unknown command "${name}"\n\n${usage()}`);
+    return 1;
+  }
+  const mod = await commands[name].load();
+  return await mod.run(rest);
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    // Commands report their own errors; this is the last guard against a stack trace.
+    console.error(`kiln: ${err instanceof Error ? err.message : String(err)}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,37 @@
+/** The post-processor plugin contract. */
+import type { ConfigSchema } from "../template/schema.ts";
+import type { Artifact, Ui } from "../runtime/types.ts";
+
+/** What a post-processor sees while it runs. */
+export interface PostProcessContext {
+  runId: string;
+  buildName: string;
+  builderType: string;
+  ui: Ui;
+  signal: AbortSignal;
+  /** `build -force` was given (e.g. manifest truncates, compress overwrites). */
+  force: boolean;
+  /** Renders a `late` field with data such as `{ BuildName, BuilderType }`. */
+  render(text: string, data?: Record<string, unknown>): string;
+  emit(type: string, data?: Record<string, unknown>): Promise<void>;
+}
+
+/** What a post-processor returns. */
+export interface PostProcessResult {
+  artifact: Artifact;
+  /** Whether the input artifact must be kept (overridden by an explicit keep_input_artifact). */
+  keep: boolean;
+  /** The post-processor insists on its `keep` (Packer's forceOverride). */
+  forceOverride?: boolean;
+}
+
+/** A post-processor type, e.g. "compress", "checksum", "manifest". */
+export interface PostProcessorPlugin {
+  type: string;
+  schema: ConfigSchema;
+  postProcess(
+    ctx: PostProcessContext,
+    config: Record<string, unknown>,
+    input: Artifact,
+  ): Promise<PostProcessResult>;
+}

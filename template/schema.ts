@@ -1,0 +1,75 @@
+/**
+ * The declarative config schema every builder, provisioner, post-processor and
+ * communicator declares. One mechanism validates all of them so that error
+ * messages (file, JSON path, expectation) read the same everywhere.
+ *
+ * Decoding follows Packer's mapstructure settings: weakly typed input
+ * ("22" is accepted for an int, 1 for a bool), unknown keys are errors,
+ * keys starting with "_" are comments only at the template root.
+ */
+
+/** The value kinds a config field may hold. */
+export type FieldType =
+  | "string"
+  | "bool"
+  | "int"
+  | "number"
+  | "duration" // Go duration string ("1h5m2s", "500ms", or a bare number of ns) → milliseconds
+  | "string_list" // ["a","b"]; a single string is NOT accepted (Packer rejects it too)
+  | "string_map" // {"k": "v"}
+  | "list_of_objects" // [{...}] each decoded by `item`
+  | "object" // {...} decoded by `item`
+  | "any"; // passed through untouched (e.g. manifest custom_data)
+
+/** One option of a component's configuration. */
+export interface FieldSpec {
+  /** What the value must be. */
+  type: FieldType;
+  /** The option must be present and non-empty. */
+  required?: boolean;
+  /** Value used when the option is absent. */
+  default?: unknown;
+  /** The only accepted values (strings). */
+  enum?: readonly string[];
+  /** The value is a secret: masked in every output and never logged. */
+  sensitive?: boolean;
+  /**
+   * Not interpolated when the build is prepared: the component renders it
+   * itself at run time with its own data (`{{.Path}}`, `{{.Vars}}`).
+   */
+  late?: boolean;
+  /** Schema of each element (`list_of_objects`) or of the value (`object`). */
+  item?: ConfigSchema;
+  /** Set when the option is valid Packer but needs something kiln cannot reach. */
+  unsupported?: string;
+  /** One line for `inspect` and docs. */
+  doc?: string;
+}
+
+/** A component's whole configuration schema. */
+export interface ConfigSchema {
+  /** Options by their template key. */
+  fields: Record<string, FieldSpec>;
+  /** Groups of options of which at most one may be set. */
+  exclusive?: readonly (readonly string[])[];
+  /** Groups of options of which exactly one must be set. */
+  oneOf?: readonly (readonly string[])[];
+  /** Groups of options of which at least one must be set. */
+  anyOf?: readonly (readonly string[])[];
+  /** Cross-field checks after decoding; call `report(key, message)` per problem. */
+  check?: (config: Record<string, unknown>, report: (key: string, message: string) => void) => void;
+}
+
+/** Merges several schemas into one (e.g. builder options + communicator options). */
+export function composeSchema(...parts: ConfigSchema[]): ConfigSchema {
+  const checks = parts.flatMap((p) => p.check ? [p.check] : []);
+  return {
+    fields: Object.assign({}, ...parts.map((p) => p.fields)),
+    exclusive: parts.flatMap((p) => p.exclusive ?? []),
+    oneOf: parts.flatMap((p) => p.oneOf ?? []),
+    anyOf: parts.flatMap((p) => p.anyOf ?? []),
+    check: checks.length === 0 ? undefined : (config, report) => {
+      for (const check of checks) check(config, report);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The whole test suite in one command (`deno task test`): installs the Debian
+ * packages the integration tests drive (a real sshd, ...) when they are
+ * missing, runs `deno test`, and ends with the totals alone on a line as
+ * `N passed, M failed` for CI.
+ */
+const packages: { pkg: string; probe: string }[] = [
+  { pkg: "openssh-server", probe: "/usr/sbin/sshd" },
+  { pkg: "openssh-client", probe: "/usr/bin/ssh-keygen" },
+];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const missing: string[] = [];
+for (const { pkg, probe } of packages) if (!(await exists(probe))) missing.push(pkg);
+if (missing.length > 0) {
+  console.error(`installing Debian packages the tests need: ${missing.join(" ")}`);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  for (
+    const args of [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", ...missing]]
+  ) {
+    const { code } = await new Deno.Command(args[0], { args: args.slice(1), env }).output();
+    if (code !== 0) {
+      console.error(`${args.join(" ")} failed (exit ${code}); run it as root and retry`);
+      Deno.exit(1);
+    }
+  }
+}
+
+const filter = Deno.args;
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["test", "--allow-all", "--parallel", ...filter],
+  env: { NO_COLOR: "1" },
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+
+let tail = "";
+const decoder = new TextDecoder();
+for await (const chunk of child.stdout) {
+  await Deno.stdout.write(chunk);
+  tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4096);
+}
+const { code } = await child.status;
+const summary = tail.match(/^(?:ok|FAILED) \| (\d+) passed(?: \([^)]*\))? \| (\d+) failed/m);
+const passed = summary ? Number(summary[1]) : 0;
+const failed = summary ? Number(summary[2]) : (code === 0 ? 0 : 1);
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(code === 0 && failed === 0 && passed > 0 ? 0 : 1);
