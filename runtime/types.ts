@@ -3,6 +3,7 @@
  * (builders' steps, provisioners, post-processors). Everything a step returns
  * or records is JSON: the event log must be able to restore it after a crash.
  */
+import type { PreparedBuild } from "../template/types.ts";
 
 /** Output channel for one build; lines are prefixed with the build name. */
 export interface Ui {
@@ -37,6 +38,13 @@ export interface ResourceRecord {
   region?: string;
   /** Whatever the handler needs to delete it later, without the template. No secrets. */
   data?: Record<string, unknown>;
+  /**
+   * Deleted when the build ends however it ends, like Packer's step Cleanup
+   * (temporary key pairs, security groups, the build instance). Without it a
+   * resource is part of the result (an AMI, an output file) and is deleted
+   * only when the build fails or is cancelled.
+   */
+  temporary?: boolean;
 }
 
 /** Deletes one kind of resource. Must be idempotent: "not found" is success. */
@@ -89,6 +97,8 @@ export interface StepContext {
   secrets: SecretStore;
   /** Appends an event of this build/step to the run log. */
   emit(type: string, data?: Record<string, unknown>): Promise<void>;
+  /** Appends several events in one atomic write (no crash can fall between them). */
+  emitAll?(events: { type: string; data?: Record<string, unknown> }[]): Promise<void>;
   /** Write-ahead: log (fsync) what is about to be created, before the call that creates it. */
   intent(intent: ResourceIntentRecord): Promise<void>;
   /** Log (fsync) a created resource; it joins the cleanup ledger. */
@@ -97,6 +107,45 @@ export interface StepContext {
   deleted(resource: Pick<ResourceRecord, "kind" | "id">): Promise<void>;
   /** Template functions for this build (user vars, build_name, ...): renders `text` with `data`. */
   render(text: string, data?: Record<string, unknown>): string;
+  /**
+   * The build's connection, once the connect step has run (reopened on
+   * resume). Steps after provisioning (e.g. bundling) run commands through it.
+   */
+  comm?: import("../communicators/communicator.ts").Communicator;
+  /**
+   * What the common steps (connect, provision) need beyond the builder's
+   * config; set when the step runs inside kiln's build driver.
+   */
+  runtime?: BuildRuntime;
+}
+
+/** What to do when a step fails (`-on-error`). */
+export type OnErrorMode = "cleanup" | "abort" | "ask" | "run-cleanup-provisioner";
+
+/** Build-wide facilities shared by the steps of one build in one process. */
+export interface BuildRuntime {
+  /** The build as prepared by the template layer (provisioners, post-processors). */
+  build: PreparedBuild;
+  /** Final user variables (for rendering provisioner configs right before they run). */
+  variables: Record<string, string>;
+  templateDir: string;
+  onError: OnErrorMode;
+  /** Indices of provisioners that already succeeded in this run (from the log). */
+  provisionersDone(): readonly number[];
+  /** Whether the error-cleanup-provisioner already ran in this attempt (from the log). */
+  errorCleanupDone?(): boolean;
+  /** Connection facts for the `build` template function, filled by the connect step. */
+  buildData: Record<string, string>;
+  /** Live objects of this process, never logged; closed when the build ends. */
+  live: Map<string, { close(): Promise<void> }>;
+  /** Sets the build's communicator (StepContext.comm for the steps that follow). */
+  setComm(comm: import("../communicators/communicator.ts").Communicator | undefined): void;
+  /** Asks the user a question and returns the answer; undefined without a terminal. */
+  ask?(question: string): Promise<string>;
+  /** Finds a provisioner by type (defaults to the registry). */
+  loadProvisioner?(
+    type: string,
+  ): Promise<import("../provisioners/provisioner.ts").ProvisionerPlugin | undefined>;
 }
 
 /** One unit of a builder: Packer's multistep Run + Cleanup, made durable. */

@@ -15,7 +15,7 @@ export type FieldType =
   | "int"
   | "number"
   | "duration" // Go duration string ("1h5m2s", "500ms", or a bare number of ns) → milliseconds
-  | "string_list" // ["a","b"]; a single string is NOT accepted (Packer rejects it too)
+  | "string_list" // ["a","b"]; a single string is split on commas ("a,b"), as Packer 1.6.6 does
   | "string_map" // {"k": "v"}
   | "list_of_objects" // [{...}] each decoded by `item`
   | "object" // {...} decoded by `item`

@@ -7,6 +7,8 @@
 const packages: { pkg: string; probe: string }[] = [
   { pkg: "openssh-server", probe: "/usr/sbin/sshd" },
   { pkg: "openssh-client", probe: "/usr/bin/ssh-keygen" },
+  { pkg: "unzip", probe: "/usr/bin/unzip" },
+  { pkg: "lz4", probe: "/usr/bin/lz4" },
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -15,6 +15,34 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Fixed port (default: a free one). */
   port?: number;
+  /** Authenticate passwords through PAM (needed for keyboard-interactive). */
+  usePam?: boolean;
+}
+
+/**
+ * Ensures a local login user with a known password exists (idempotent), for
+ * password and keyboard-interactive tests. Tests run as root.
+ */
+export async function ensurePasswordUser(name: string, password: string): Promise<void> {
+  const exists = await new Deno.Command("id", { args: [name], stdout: "null", stderr: "null" })
+    .output();
+  if (!exists.success) {
+    const add = await new Deno.Command("useradd", {
+      args: ["-m", "-s", "/bin/sh", name],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    // A concurrent test may have created it meanwhile (exit 9: user exists).
+    if (!add.success && add.code !== 9) {
+      throw new Error(`useradd ${name}: ${new TextDecoder().decode(add.stderr)}`);
+    }
+  }
+  const child = new Deno.Command("chpasswd", { stdin: "piped", stderr: "piped" }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`${name}:${password}\n`));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(`chpasswd: ${new TextDecoder().decode(out.stderr)}`);
 }
 
 /** A running sshd. */
@@ -75,6 +103,16 @@ export async function generateKey(
   return { privateKeyPath, publicKey: (await Deno.readTextFile(`${privateKeyPath}.pub`)).trim() };
 }
 
+/** Process ids below `pid` (children, grandchildren, ...). */
+async function descendants(pid: number): Promise<number[]> {
+  const out = await new Deno.Command("pgrep", { args: ["-P", String(pid)], stdout: "piped" })
+    .output().catch(() => undefined);
+  if (!out) return [];
+  const kids = new TextDecoder().decode(out.stdout).split(/\s+/).filter(Boolean).map(Number);
+  const deeper = await Promise.all(kids.map(descendants));
+  return [...kids, ...deeper.flat()];
+}
+
 function currentUser(): string {
   return Deno.env.get("USER") ?? (Deno.uid() === 0 ? "root" : "root");
 }
@@ -97,7 +135,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
     `PidFile ${dir}/sshd.pid`,
     "StrictModes no",
     "PermitRootLogin yes",
-    "UsePAM no",
+    `UsePAM ${options.usePam ? "yes" : "no"}`,
     `PasswordAuthentication ${passwords}`,
     `KbdInteractiveAuthentication ${passwords}`,
     "PubkeyAuthentication yes",
@@ -134,10 +172,18 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
     if (!child) return;
     const running = child;
     child = undefined;
+    // Per-connection sshd processes retitle themselves ("sshd: root@notty"), so find
+    // them by ancestry: a reboot cuts every session and kills what it was running.
+    const sessions = await descendants(running.pid);
     try {
       running.kill("SIGTERM");
     } catch { /* already gone */ }
     await running.status;
+    for (const pid of sessions) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
     // sshd forks per connection; kill the session children that still hold the port.
     await new Deno.Command("pkill", { args: ["-f", `${dir}/sshd_config`] }).output().catch(
       () => {},

@@ -1,0 +1,137 @@
+/**
+ * `kiln build [options] TEMPLATE` and `kiln build --resume <run-id> [TEMPLATE]`:
+ * runs a template's builds on the event-sourced runtime. Errors are one clear
+ * line (or the template's issue list), never a stack trace.
+ */
+import { join } from "node:path";
+import { prepareTemplate } from "../template/mod.ts";
+import { TemplateError } from "../template/types.ts";
+import type { TemplateInputs } from "../template/types.ts";
+import {
+  ArgsError,
+  flagHelp,
+  type FlagSpecs,
+  parseCommandArgs,
+  TEMPLATE_INPUT_FLAGS,
+  templateInputsFrom,
+} from "./args.ts";
+import { INPUTS_SECRET, resumeRun, runBuild } from "../runtime/run_build.ts";
+import { loadRun } from "../runtime/run_store.ts";
+import { kilnHome, runDir } from "../runtime/paths.ts";
+import type { OnErrorMode } from "../runtime/types.ts";
+import { formatCliError } from "../runtime/errors.ts";
+
+const ON_ERROR = ["cleanup", "abort", "ask", "run-cleanup-provisioner"];
+
+const FLAGS: FlagSpecs = {
+  ...TEMPLATE_INPUT_FLAGS,
+  "force": {
+    type: "boolean",
+    help: "-force                 Force a build to continue if artifacts exist, deletes " +
+      "existing artifacts. With --resume: resume although the template changed.",
+  },
+  "on-error": {
+    type: "string",
+    help: "-on-error=[cleanup|abort|ask|run-cleanup-provisioner] If the build fails do: " +
+      "clean up (default), abort, ask, or run-cleanup-provisioner.",
+  },
+  "parallel-builds": {
+    type: "string",
+    help: "-parallel-builds=1     Number of builds to run in parallel. 0 means no limit " +
+      "(Default: 0)",
+  },
+  "color": { type: "boolean", help: "-color=false           Disable color output." },
+  "timestamp-ui": {
+    type: "boolean",
+    help: "-timestamp-ui          Enable prefixing of each ui output with an RFC3339 timestamp.",
+  },
+  "resume": {
+    type: "string",
+    help: "--resume <run-id>      Continue a run from its event log (TEMPLATE optional).",
+  },
+};
+
+const USAGE = `Usage: kiln build [options] TEMPLATE
+       kiln build --resume <run-id> [options] [TEMPLATE]
+
+  Will execute multiple builds in parallel as defined in the template.
+  Every run is recorded in an event log; a crashed or failed run can be
+  resumed, cleaned up (kiln cleanup) and replayed (kiln replay).
+
+Options:
+
+${flagHelp(FLAGS)}`;
+
+/** Runs `kiln build`; resolves to the exit code. */
+export async function run(args: string[]): Promise<number> {
+  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    const parsed = parseCommandArgs(args, FLAGS);
+    const v = parsed.values;
+    const onError = String(v["on-error"] ?? "cleanup");
+    if (!ON_ERROR.includes(onError)) {
+      throw new ArgsError(`-on-error must be one of ${ON_ERROR.join(", ")}; got "${onError}"`);
+    }
+    const parallel = Number(v["parallel-builds"] ?? "0");
+    if (!Number.isInteger(parallel) || parallel < 0) {
+      throw new ArgsError(
+        `-parallel-builds must be a whole number >= 0; got "${v["parallel-builds"]}"`,
+      );
+    }
+    const resume = v["resume"] as string | undefined;
+    if (parsed.positionals.length > 1 || (!resume && parsed.positionals.length !== 1)) {
+      console.error(USAGE);
+      return 1;
+    }
+    const home = kilnHome();
+    const hasInputFlags = parsed.ordered.some((o) =>
+      ["var", "var-file", "only", "except"].includes(o.name)
+    );
+    let file = parsed.positionals[0];
+    let inputs: TemplateInputs = templateInputsFrom(parsed);
+    if (resume) {
+      const { state } = await loadRun(resume, home);
+      file ??= state.template!;
+      if (!file) throw new Error(`run ${resume} does not record its template; pass TEMPLATE`);
+      if (!hasInputFlags) inputs = await keptInputs(resume, home) ?? inputs;
+    }
+    const prepared = await prepareTemplate(file, inputs);
+    const common = {
+      home,
+      onError: onError as OnErrorMode,
+      parallelBuilds: parallel,
+      force: v["force"] === true,
+      color: v["color"] === false ? false : undefined,
+      machineReadable: v["machine-readable"] === true,
+      timestampUi: v["timestamp-ui"] === true,
+      args: ["build", ...args],
+      inputs,
+      handleSignals: true,
+    };
+    const result = resume
+      ? await resumeRun(resume, prepared, { ...common, forceResume: v["force"] === true })
+      : await runBuild(prepared, common);
+    return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
+  } catch (err) {
+    if (err instanceof TemplateError) {
+      const n = err.issues.length;
+      console.error(`Template validation failed: ${n} error${n === 1 ? "" : "s"} found:`);
+      console.error(err.message.split("\n").map((l) => `  * ${l}`).join("\n"));
+      return 1;
+    }
+    console.error(formatCliError("build", err));
+    return 1;
+  }
+}
+
+/** The -var/-var-file/-only/-except a run was started with (kept 0600 beside its log). */
+async function keptInputs(runId: string, home: string): Promise<TemplateInputs | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(runDir(runId, home), "secrets", INPUTS_SECRET)));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `kiln cleanup <run-id> [--json]`: deletes every resource a run left in its
+ * ledger (after kill -9, a CI timeout, -on-error=abort). Logged and
+ * resumable; "not found" counts as deleted.
+ */
+import { join } from "node:path";
+import { parseCommandArgs } from "./args.ts";
+import { cleanupRun } from "../runtime/cleanup.ts";
+import { loadRun } from "../runtime/run_store.ts";
+import { kilnHome, runDir } from "../runtime/paths.ts";
+import { formatCliError } from "../runtime/errors.ts";
+import { INPUTS_SECRET } from "../runtime/run_build.ts";
+import { prepareTemplate } from "../template/mod.ts";
+import type { PreparedTemplate } from "../template/types.ts";
+
+const USAGE = `Usage: kiln cleanup <run-id> [--json]
+
+  Deletes every resource recorded in the run's ledger that was not deleted
+  (results of successful builds are kept).`;
+
+/** Runs `kiln cleanup`; resolves to the exit code. */
+export async function run(args: string[]): Promise<number> {
+  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    const parsed = parseCommandArgs(args, {
+      json: { type: "boolean" },
+      color: { type: "boolean" },
+    });
+    if (parsed.positionals.length !== 1) {
+      console.error(USAGE);
+      return 1;
+    }
+    const runId = parsed.positionals[0];
+    const json = parsed.values.json === true;
+    const home = kilnHome();
+    const prepared = await preparedFor(runId, home);
+    const result = await cleanupRun(runId, {
+      home,
+      prepared,
+      output: json ? false : undefined,
+      color: parsed.values.color === false ? false : undefined,
+    });
+    if (json) {
+      console.log(JSON.stringify(result, null, 2));
+    } else {
+      console.log(
+        `\n==> Cleanup of ${runId}: ${result.deleted.length} deleted, ${result.failed.length} failed` +
+          (result.kept.length ? `, ${result.kept.length} kept (results of successful builds)` : ""),
+      );
+    }
+    return result.failed.length === 0 ? 0 : 1;
+  } catch (err) {
+    console.error(formatCliError("cleanup", err));
+    return 1;
+  }
+}
+
+/** The run's template prepared with its kept inputs, for handler configs; undefined if unavailable. */
+async function preparedFor(runId: string, home: string): Promise<PreparedTemplate | undefined> {
+  try {
+    const { state } = await loadRun(runId, home);
+    if (!state.template) return undefined;
+    let inputs = {};
+    try {
+      inputs = JSON.parse(
+        await Deno.readTextFile(join(runDir(runId, home), "secrets", INPUTS_SECRET)),
+      );
+    } catch {
+      // Inputs are gone after a successful run; the template alone still names the builds.
+    }
+    return await prepareTemplate(state.template, inputs);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * `kiln inspect TEMPLATE`: the template's description, variables (sensitive
+ * ones as `<sensitive>`), builds, provisioners and post-processors, laid out
+ * as Packer 1.6.6 prints them (post-processors are kiln's addition).
+ * Nothing is interpolated: values show in their raw form, as in Packer.
+ */
+import { parseTemplate } from "../template/parse.ts";
+import { TemplateError } from "../template/types.ts";
+import type { Template } from "../template/types.ts";
+import { ArgsError, type FlagSpecs, parseCommandArgs } from "./args.ts";
+import { type CommandOutput, commandOutput } from "./machine_readable.ts";
+import { reportIssues } from "./validate.ts";
+
+const FLAGS: FlagSpecs = { "machine-readable": { type: "boolean" } };
+
+const USAGE = `Usage: kiln inspect [-machine-readable] TEMPLATE
+
+  Inspects a template, parsing and outputting the components a template
+  defines. This does not validate the contents of a template (other than
+  basic syntax by necessity).`;
+
+/** Writes the inspect report of a parsed template. */
+export function printInspect(t: Template, out: CommandOutput): void {
+  out.say("Packer Inspect: JSON mode");
+  if (t.description) {
+    out.say("Description:\n");
+    out.say(t.description + "\n");
+  }
+  const names = Object.keys(t.variables).sort();
+  if (names.length === 0) {
+    out.say("Variables:\n");
+    out.say("  <No variables>");
+  } else {
+    const required = names.filter((n) => t.variables[n].default === null);
+    if (required.length > 0) {
+      out.say("Required variables:\n");
+      for (const n of required) {
+        out.machine("template-variable", n, "", "1");
+        out.say("  " + n);
+      }
+      out.say("");
+    }
+    out.say("Optional variables and their defaults:\n");
+    const width = Math.max(...names.map((n) => n.length));
+    for (const n of names) {
+      const v = t.variables[n];
+      if (v.default === null) continue;
+      const shown = v.sensitive ? "<sensitive>" : v.default;
+      out.machine("template-variable", n, shown, "0");
+      out.say(`  ${n.padEnd(width)} = ${shown}`);
+    }
+  }
+  out.say("");
+  out.say("Builders:\n");
+  const builders = [...t.builders].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  if (builders.length === 0) out.say("  <No builders>");
+  const bWidth = Math.max(0, ...builders.map((b) => b.name.length));
+  for (const b of builders) {
+    out.machine("template-builder", b.name, b.type);
+    out.say(`  ${b.name.padEnd(bWidth)}${b.name !== b.type ? ` (${b.type})` : ""}`);
+  }
+  out.say("");
+  out.say("Provisioners:\n");
+  if (t.provisioners.length === 0) out.say("  <No provisioners>");
+  for (const p of t.provisioners) {
+    out.machine("template-provisioner", p.type);
+    out.say("  " + p.type);
+  }
+  out.say("");
+  out.say("Post-processors:\n");
+  if (t.postProcessors.length === 0) out.say("  <No post-processors>");
+  t.postProcessors.forEach((chain, i) => {
+    for (const pp of chain) {
+      out.machine("template-post-processor", String(i), pp.type, pp.name ?? "");
+    }
+    out.say(
+      "  " + chain.map((pp) => pp.name && pp.name !== pp.type ? `${pp.name} (${pp.type})` : pp.type)
+        .join(" -> "),
+    );
+  });
+  out.say(
+    "\nNote: If your build names contain user variables or template\n" +
+      "functions such as 'timestamp', these are processed at build time,\n" +
+      "and therefore only show in their raw form here.",
+  );
+}
+
+/** Runs `kiln inspect`; resolves to the exit code. */
+export async function run(
+  args: string[],
+  io: { write?: (text: string, stream: "stdout" | "stderr") => void } = {},
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandArgs(args, FLAGS);
+    if (parsed.positionals.length !== 1) {
+      throw new ArgsError("exactly one template file is expected");
+    }
+  } catch (err) {
+    if (!(err instanceof ArgsError)) throw err;
+    commandOutput(false, io.write).error(`${err.message}\n\n${USAGE}`);
+    return 1;
+  }
+  const out = commandOutput(parsed.values["machine-readable"] === true, io.write);
+  try {
+    printInspect(await parseTemplate(parsed.positionals[0]), out);
+    return 0;
+  } catch (err) {
+    if (err instanceof TemplateError) {
+      reportIssues(out, err, "Failed to parse template");
+      return 1;
+    }
+    out.error(`kiln: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

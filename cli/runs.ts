@@ -1,0 +1,128 @@
+/**
+ * `kiln runs [--json]` lists runs (id, template, status, started, duration);
+ * `kiln runs show <run-id> [--json]` shows one run's timeline: builds, steps
+ * with durations, provisioners, resources and their state, artifacts.
+ */
+import { parseCommandArgs } from "./args.ts";
+import { listRuns, loadRun, runStatus } from "../runtime/run_store.ts";
+import { kilnHome } from "../runtime/paths.ts";
+import { shortDuration } from "../runtime/duration.ts";
+import { formatCliError } from "../runtime/errors.ts";
+import type { BuildState, RunState } from "../runtime/fold.ts";
+
+const USAGE = `Usage: kiln runs [--json]
+       kiln runs show <run-id> [--json]
+
+  Lists the runs recorded under KILN_HOME (default ./.kiln), or shows one.`;
+
+/** Runs `kiln runs`; resolves to the exit code. */
+export async function run(args: string[]): Promise<number> {
+  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    const parsed = parseCommandArgs(args, { json: { type: "boolean" } });
+    const json = parsed.values.json === true;
+    const [sub, id, ...rest] = parsed.positionals;
+    if (sub === undefined) return await list(json);
+    if (sub === "show" && id && rest.length === 0) return await show(id, json);
+    console.error(USAGE);
+    return 1;
+  } catch (err) {
+    console.error(formatCliError("runs", err));
+    return 1;
+  }
+}
+
+async function list(json: boolean): Promise<number> {
+  const runs = await listRuns(kilnHome());
+  if (json) {
+    console.log(JSON.stringify(runs, null, 2));
+    return 0;
+  }
+  if (runs.length === 0) {
+    console.log(`No runs under ${kilnHome()}.`);
+    return 0;
+  }
+  const rows = runs.map((r) => [
+    r.id,
+    r.status,
+    r.startedAt?.replace(/\.\d+Z$/, "Z") ?? "-",
+    r.durationMs === undefined ? "-" : shortDuration(r.durationMs),
+    r.template ?? (r.problem ? `(${r.problem})` : "-"),
+  ]);
+  table(["RUN", "STATUS", "STARTED", "DURATION", "TEMPLATE"], rows);
+  return 0;
+}
+
+function table(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  console.log([fmt(head), ...rows.map(fmt)].join("\n"));
+}
+
+function span(from?: string, to?: string): string {
+  if (!from || !to) return "";
+  return shortDuration(Date.parse(to) - Date.parse(from));
+}
+
+async function show(id: string, json: boolean): Promise<number> {
+  const home = kilnHome();
+  const { state, contents } = await loadRun(id, home);
+  const status = await runStatus(state, home);
+  if (json) {
+    console.log(JSON.stringify({ ...state, status, torn: contents.torn }, null, 2));
+    return 0;
+  }
+  const lines: string[] = [
+    `Run ${state.runId}: ${status}`,
+    `  template:  ${state.template ?? "-"}`,
+    `  started:   ${state.startedAt ?? "-"}` +
+    (state.finishedAt
+      ? `  finished: ${state.finishedAt} (${span(state.startedAt, state.finishedAt)})`
+      : ""),
+    `  events:    ${contents.records.length}${
+      contents.torn ? ` (torn last line ${contents.torn.line} ignored)` : ""
+    }` +
+    (state.resumes ? `, resumed ${state.resumes}x` : "") +
+    (state.cleanups ? `, cleaned up ${state.cleanups}x` : ""),
+  ];
+  for (const b of Object.values(state.builds)) lines.push("", ...showBuild(b, state));
+  console.log(lines.join("\n"));
+  return 0;
+}
+
+function showBuild(b: BuildState, _run: RunState): string[] {
+  const out = [
+    `Build '${b.name}' (${b.type ?? "?"}): ${b.status}` +
+    (b.finishedAt ? ` after ${span(b.startedAt, b.finishedAt)}` : "") +
+    (b.error ? ` — ${b.error.split("\n")[0]}` : ""),
+    "  steps:",
+  ];
+  for (const s of Object.values(b.steps)) {
+    const took = span(s.startedAt, s.endedAt);
+    out.push(
+      `    ${s.status.padEnd(11)} ${s.id}${took ? `  ${took}` : ""}` +
+        (s.attempts > 1 ? `  (${s.attempts} attempts)` : "") + (s.error ? `  — ${s.error}` : ""),
+    );
+  }
+  if (b.provisionersDone.length > 0) {
+    out.push(`  provisioners done: ${b.provisionersDone.map((i) => `#${i}`).join(", ")}`);
+  }
+  if (b.resources.length > 0) {
+    out.push("  resources:");
+    for (const e of b.resources) {
+      const st = e.deletedAt ? "deleted" : e.resource.temporary ? "live (temporary)" : "live";
+      out.push(`    ${st.padEnd(16)} ${e.resource.kind} ${e.resource.id}`);
+    }
+  }
+  if (b.artifacts.length > 0) {
+    out.push("  artifacts:");
+    for (const a of b.artifacts) {
+      out.push(`    ${a.description}${a.files.length ? ` [${a.files.join(", ")}]` : ""}`);
+    }
+  }
+  return out;
+}

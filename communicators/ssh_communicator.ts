@@ -1,0 +1,189 @@
+/**
+ * The SSH communicator: commands, file transfer (scp or sftp), tunnels, and
+ * transparent reconnection — after a reboot the next call opens a fresh
+ * connection, so the shell provisioner's start_retry_timeout loop can ride
+ * out a restart of the machine.
+ */
+import { Buffer } from "node:buffer";
+import { utils } from "ssh2";
+import type { SFTPWrapper } from "ssh2";
+import {
+  type Communicator,
+  DisconnectedError,
+  type RemoteCommand,
+  type RemoteResult,
+  type UploadInfo,
+} from "./communicator.ts";
+import { connectOnce, type SshLink } from "./ssh_connect.ts";
+import { execCommand } from "./ssh_exec.ts";
+import { scpDownload, scpDownloadDir, scpUpload, scpUploadDir } from "./ssh_scp.ts";
+import { openSftp, sftpDownload, sftpDownloadDir, sftpUpload, sftpUploadDir } from "./ssh_sftp.ts";
+import type { SshSettings } from "./ssh_settings.ts";
+import { asStream, spoolToTempFile } from "./ssh_stream.ts";
+import { openTunnels, type Tunnels } from "./ssh_tunnels.ts";
+import { shellQuote } from "./ssh_quote.ts";
+
+/** Communicator over a (re)connectable SSH link. */
+export class SshCommunicator implements Communicator {
+  readonly type = "ssh";
+  #link: SshLink;
+  #settings: SshSettings;
+  #signal: AbortSignal;
+  #sftp: SFTPWrapper | undefined;
+  #tunnels: Tunnels | undefined;
+  #closed = false;
+  #reconnecting: Promise<SshLink> | undefined;
+  #temporaryKey: string | undefined;
+
+  constructor(link: SshLink, settings: SshSettings, signal: AbortSignal, temporaryKey?: string) {
+    this.#link = link;
+    this.#settings = settings;
+    this.#signal = signal;
+    this.#temporaryKey = temporaryKey;
+  }
+
+  /** Where this communicator is connected (for events and build data). */
+  get endpoint(): { host: string; port: number; user: string } {
+    return {
+      host: this.#settings.host,
+      port: this.#settings.port,
+      user: this.#settings.auth.username,
+    };
+  }
+
+  /** Opens the configured tunnels on the current link. */
+  async openTunnels(): Promise<void> {
+    const { localTunnels, remoteTunnels } = this.#settings;
+    if (localTunnels.length === 0 && remoteTunnels.length === 0) return;
+    await this.#tunnels?.close();
+    this.#tunnels = await openTunnels(this.#link.client, localTunnels, remoteTunnels);
+  }
+
+  /** The live link, reconnecting once if the previous one dropped. */
+  async #live(): Promise<SshLink> {
+    if (this.#closed) throw new Error("the ssh communicator is closed");
+    if (this.#link.isOpen()) return this.#link;
+    this.#reconnecting ??= (async () => {
+      try {
+        this.#sftp = undefined;
+        try {
+          this.#link = await connectOnce(this.#settings, this.#signal);
+        } catch (err) {
+          if (this.#signal.aborted) throw err;
+          throw new DisconnectedError(`reconnecting: ${(err as Error).message}`);
+        }
+        await this.openTunnels();
+        return this.#link;
+      } finally {
+        this.#reconnecting = undefined;
+      }
+    })();
+    return await this.#reconnecting;
+  }
+
+  async #sftpSession(): Promise<SFTPWrapper> {
+    const link = await this.#live();
+    if (!this.#sftp) {
+      const sftp = await openSftp(link);
+      sftp.on("close", () => {
+        if (this.#sftp === sftp) this.#sftp = undefined;
+      });
+      this.#sftp = sftp;
+    }
+    return this.#sftp;
+  }
+
+  /** Runs a command; rejects with DisconnectedError when the link drops meanwhile. */
+  async start(cmd: RemoteCommand): Promise<RemoteResult> {
+    const link = await this.#live();
+    return await execCommand(link, cmd, {
+      pty: this.#settings.pty,
+      agentForward: this.#settings.agentForwardSocket !== undefined,
+    });
+  }
+
+  /** Uploads bytes or a stream to the remote file `dst`. */
+  async upload(
+    dst: string,
+    src: Uint8Array | ReadableStream<Uint8Array>,
+    info: UploadInfo = {},
+  ): Promise<void> {
+    const mode = info.mode ?? 0o644;
+    if (this.#settings.fileTransfer === "sftp") {
+      await sftpUpload(await this.#sftpSession(), dst, asStream(src), mode);
+      return;
+    }
+    if (src instanceof Uint8Array) {
+      await scpUpload(await this.#live(), dst, asStream(src), src.length, mode);
+    } else if (info.size !== undefined) {
+      await scpUpload(await this.#live(), dst, src, info.size, mode);
+    } else {
+      const spooled = await spoolToTempFile(src);
+      try {
+        const file = await Deno.open(spooled.path, { read: true });
+        await scpUpload(await this.#live(), dst, file.readable, spooled.size, mode);
+      } finally {
+        await Deno.remove(spooled.path).catch(() => {});
+      }
+    }
+  }
+
+  /** Uploads a directory; `src` without a trailing slash is created inside `dst` (rsync's rule). */
+  async uploadDir(dst: string, src: string, exclude?: string[]): Promise<void> {
+    if (this.#settings.fileTransfer === "sftp") {
+      await sftpUploadDir(await this.#sftpSession(), dst, src, exclude);
+    } else {
+      await scpUploadDir(await this.#live(), dst, src, exclude);
+    }
+  }
+
+  /** Downloads the remote file `src`. */
+  async download(src: string, dst: WritableStream<Uint8Array>): Promise<void> {
+    if (this.#settings.fileTransfer === "sftp") {
+      await sftpDownload(await this.#sftpSession(), src, dst);
+    } else {
+      await scpDownload(await this.#live(), src, dst);
+    }
+  }
+
+  /** Downloads the remote directory `src` into `dst/<name>` (a glob: matches into `dst`). */
+  async downloadDir(src: string, dst: string, _exclude?: string[]): Promise<void> {
+    if (this.#settings.fileTransfer === "sftp") {
+      await sftpDownloadDir(await this.#sftpSession(), src, dst);
+    } else {
+      await scpDownloadDir(await this.#live(), src, dst);
+    }
+  }
+
+  /** Removes the temporary key from authorized_keys when ssh_clear_authorized_keys is set. */
+  async #clearAuthorizedKeys(): Promise<void> {
+    if (!this.#settings.clearAuthorizedKeys || !this.#temporaryKey || !this.#link.isOpen()) return;
+    const parsed = utils.parseKey(this.#temporaryKey);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (key instanceof Error) return;
+    const blob = Buffer.from(key.getPublicSSH()).toString("base64");
+    const sudo = this.#settings.auth.username === "root" ? "" : "sudo ";
+    const pattern = shellQuote(`\\|${blob}|d`);
+    const command = [
+      `sed -i.bak ${pattern} ~/.ssh/authorized_keys; rm -f ~/.ssh/authorized_keys.bak`,
+      `${sudo}sed -i.bak ${pattern} /root/.ssh/authorized_keys; ${sudo}rm -f /root/.ssh/authorized_keys.bak`,
+    ].join("; ");
+    await execCommand(this.#link, { command }, { pty: false, agentForward: false }).catch(() => {});
+  }
+
+  /** Closes tunnels and the connection (idempotent). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#clearAuthorizedKeys();
+    this.#closed = true;
+    await this.#tunnels?.close();
+    this.#sftp?.end();
+    const link = this.#link;
+    link.close();
+    if (link.isOpen()) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([link.closed, new Promise((r) => timer = setTimeout(r, 2000))]);
+      clearTimeout(timer);
+    }
+  }
+}

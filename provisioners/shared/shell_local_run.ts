@@ -1,0 +1,115 @@
+/**
+ * Runs shell-local's scripts (Packer's shell-local `Run`), for the
+ * provisioner and the post-processor: inline commands become a temporary
+ * script, each script runs through the rendered execute_command with the
+ * flattened variables, output streams to the UI, and the exit status must
+ * be one of valid_exit_codes.
+ */
+import { resolve } from "node:path";
+import type { Ui } from "../../runtime/types.ts";
+import { flattenEnvVars, packerEnv } from "./env_vars.ts";
+import { assertValidExitCode, validExitCodes } from "./exit_codes.ts";
+import { executeCommandArgv, renderExecuteCommand } from "./execute_command.ts";
+import { DEFAULT_INLINE_SHEBANG, inlineScript, writeTempScript } from "./inline_script.ts";
+import { runLocalCommand, StartError } from "./local_process.ts";
+
+/** What shell-local needs from its caller. */
+export interface ShellLocalContext {
+  buildName: string;
+  builderType: string;
+  ui: Ui;
+  signal: AbortSignal;
+  /** Renders execute_command with `{ Vars, Script, Command }`. */
+  render(text: string, data?: Record<string, unknown>): string;
+  emit(type: string, data?: Record<string, unknown>): Promise<void>;
+  /** Build data (`PackerHTTPAddr`, ...) for the PACKER_HTTP_* variables. */
+  buildData?: Record<string, unknown>;
+}
+
+/** The event recording each script's outcome and a bounded output summary. */
+export const SHELL_LOCAL_EVENT = "ShellLocalScript";
+
+/** The host OS as Go's GOOS names it. */
+export function hostOs(): string {
+  return Deno.build.os;
+}
+
+/** Runs every script of a decoded shell-local config; throws on the first failure. */
+export async function runShellLocal(
+  ctx: ShellLocalContext,
+  config: Record<string, unknown>,
+): Promise<void> {
+  const onlyOn = (config.only_on as string[] | undefined) ?? [];
+  if (onlyOn.length > 0 && !onlyOn.includes(hostOs())) {
+    ctx.ui.say("Skipping shell-local due to runtime OS");
+    return;
+  }
+  const vars = flattenEnvVars({
+    builtins: packerEnv(ctx),
+    environmentVars: config.environment_vars as string[] | undefined,
+    env: config.env as Record<string, string> | undefined,
+    format: typeof config.env_var_format === "string" && config.env_var_format !== ""
+      ? config.env_var_format
+      : "%s='%s' ",
+  });
+  const argv = executeCommandArgv(config.execute_command);
+  const allowed = validExitCodes(config.valid_exit_codes);
+  const { scripts, temp } = await scriptsToRun(config);
+  try {
+    for (const script of scripts) {
+      ctx.signal.throwIfAborted();
+      const path = temp === script ? script : resolve(script);
+      const command = renderExecuteCommand(argv, ctx.render, {
+        Vars: vars,
+        Script: path,
+        Command: path,
+      });
+      ctx.ui.say(`Running local shell script: ${script}`);
+      let result;
+      try {
+        result = await runLocalCommand(command, {
+          signal: ctx.signal,
+          stdout: (line) => ctx.ui.message(line),
+          stderr: (line) => ctx.ui.error(line),
+        });
+      } catch (err) {
+        if (err instanceof StartError) {
+          throw new Error(
+            `Error executing script: ${path}\n\nPlease see output above for more information. (${err.message})`,
+          );
+        }
+        throw err;
+      }
+      await ctx.emit(SHELL_LOCAL_EVENT, {
+        script,
+        exitCode: result.code,
+        ...(result.signal ? { signal: result.signal } : {}),
+        stdout: result.stdout,
+        stderr: result.stderr,
+      });
+      assertValidExitCode(result.code, allowed);
+    }
+  } finally {
+    if (temp) await Deno.remove(temp).catch(() => {});
+  }
+}
+
+async function scriptsToRun(
+  config: Record<string, unknown>,
+): Promise<{ scripts: string[]; temp?: string }> {
+  const scripts = config.scripts as string[] | undefined;
+  if (scripts && scripts.length > 0) return { scripts: [...scripts] };
+  if (typeof config.script === "string" && config.script !== "") {
+    return { scripts: [config.script] };
+  }
+  const inline = typeof config.command === "string" && config.command !== ""
+    ? [config.command]
+    : (config.inline as string[] | undefined) ?? [];
+  const shebang = typeof config.inline_shebang === "string" && config.inline_shebang !== ""
+    ? config.inline_shebang
+    : DEFAULT_INLINE_SHEBANG;
+  const temp = await writeTempScript(inlineScript(inline, shebang), {
+    extension: config.tempfile_extension as string | undefined,
+  });
+  return { scripts: [temp], temp };
+}

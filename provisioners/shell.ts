@@ -1,0 +1,164 @@
+/**
+ * The `shell` provisioner: uploads each script (or the inline commands as
+ * one script) to the machine and runs it through `execute_command`, riding
+ * out reboots with `start_retry_timeout` and `expect_disconnect` the way
+ * Packer does.
+ */
+import type { ProvisionContext, ProvisionerPlugin } from "./provisioner.ts";
+import type { ConfigSchema } from "../template/schema.ts";
+import { durationMs } from "../communicators/ssh_settings.ts";
+import { badEnvironmentVars, flattenEnv } from "./shell/env.ts";
+import { removeRemote, runScript, type ScriptJob, uploadEnvFile } from "./shell/run.ts";
+import { sleep } from "./shell/retry.ts";
+
+const DEFAULT_COMMAND = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}";
+const DEFAULT_COMMAND_ENV_FILE = "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}";
+
+const schema: ConfigSchema = {
+  fields: {
+    inline: { type: "string_list", doc: "commands, run as one script" },
+    script: { type: "string", doc: "local script to upload and run" },
+    scripts: { type: "string_list", doc: "local scripts, each run in isolation" },
+    binary: { type: "bool", default: false, doc: "keep CRLF line endings" },
+    valid_exit_codes: { type: "any", default: [0], doc: "list of accepted exit codes" },
+    env: { type: "string_map" },
+    environment_vars: { type: "string_list", doc: "key=value pairs" },
+    env_var_format: { type: "string" },
+    use_env_var_file: { type: "bool", default: false },
+    execute_command: { type: "string", late: true },
+    expect_disconnect: { type: "bool", default: false },
+    inline_shebang: { type: "string", default: "/bin/sh -e" },
+    remote_folder: { type: "string", default: "/tmp" },
+    remote_file: { type: "string", doc: "default script_<n>.sh" },
+    remote_path: { type: "string", doc: "default remote_folder/remote_file" },
+    skip_clean: { type: "bool", default: false },
+    start_retry_timeout: { type: "duration", default: 5 * 60_000 },
+    pause_after: { type: "duration", default: 0 },
+  },
+  oneOf: [["inline", "script", "scripts"]],
+  check(config, report) {
+    for (const kv of badEnvironmentVars(config.environment_vars)) {
+      report("environment_vars", `Environment variable not in format 'key=value': ${kv}`);
+    }
+    const codes = config.valid_exit_codes;
+    if (
+      codes !== undefined &&
+      (!Array.isArray(codes) || codes.some((c) => !Number.isInteger(Number(c))))
+    ) {
+      report("valid_exit_codes", "expected a list of integers");
+    }
+    const files = [
+      ...(typeof config.script === "string" ? [config.script] : []),
+      ...(Array.isArray(config.scripts) ? config.scripts.map(String) : []),
+    ];
+    for (const path of files) {
+      try {
+        if (!Deno.statSync(path).isFile) report("script", `Bad script '${path}': not a file`);
+      } catch (err) {
+        report("script", `Bad script '${path}': ${(err as Error).message}`);
+      }
+    }
+  },
+};
+
+function randomName(prefix: string): string {
+  return `${prefix}_${Math.floor(Math.random() * 9999)}.sh`;
+}
+
+async function inlineScript(lines: string[], shebang: string): Promise<string> {
+  const text = `#!${shebang}\n` + lines.map((l) => `${l}\n`).join("");
+  const dir = Deno.env.get("TMPDIR") || "/tmp";
+  for (let attempt = 0;; attempt++) {
+    // Named like Go's ioutil.TempFile("", "packer-shell"), which users see in the output.
+    const path = `${dir}/packer-shell${Math.floor(Math.random() * 1e9)}`;
+    try {
+      await Deno.writeTextFile(path, text, { createNew: true, mode: 0o600 });
+      return path;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists) || attempt > 10) throw err;
+    }
+  }
+}
+
+async function provision(ctx: ProvisionContext, config: Record<string, unknown>): Promise<void> {
+  const scripts: string[] = [];
+  if (typeof config.script === "string" && config.script !== "") scripts.push(config.script);
+  if (Array.isArray(config.scripts)) scripts.push(...config.scripts.map(String));
+  let inlineFile: string | undefined;
+  if (Array.isArray(config.inline)) {
+    inlineFile = await inlineScript(
+      config.inline.map(String),
+      String(config.inline_shebang ?? "/bin/sh -e"),
+    );
+    scripts.push(inlineFile);
+  }
+  const useEnvFile = config.use_env_var_file === true;
+  const folder = String(config.remote_folder ?? "/tmp");
+  const remotePath = typeof config.remote_path === "string" && config.remote_path !== ""
+    ? config.remote_path
+    : `${folder}/${
+      typeof config.remote_file === "string" && config.remote_file
+        ? config.remote_file
+        : randomName("script")
+    }`;
+  const format = typeof config.env_var_format === "string" && config.env_var_format !== ""
+    ? config.env_var_format
+    : useEnvFile
+    ? "export %s='%s'\n"
+    : "%s='%s' ";
+  const vars = flattenEnv({
+    buildName: ctx.buildName,
+    builderType: ctx.builderType,
+    environmentVars: Array.isArray(config.environment_vars)
+      ? config.environment_vars.map(String)
+      : [],
+    env: (config.env ?? {}) as Record<string, string>,
+    httpAddr: ctx.buildData.PackerHTTPAddr || undefined,
+  }, format);
+  const envVarFile = useEnvFile ? `${folder}/${randomName("varfile")}` : "";
+  const executeCommand = typeof config.execute_command === "string" && config.execute_command !== ""
+    ? config.execute_command
+    : useEnvFile
+    ? DEFAULT_COMMAND_ENV_FILE
+    : DEFAULT_COMMAND;
+  const job: Omit<ScriptJob, "localPath" | "command"> = {
+    remotePath,
+    binary: config.binary === true,
+    expectDisconnect: config.expect_disconnect === true,
+    validExitCodes: (Array.isArray(config.valid_exit_codes) ? config.valid_exit_codes : [0]).map(
+      Number,
+    ),
+    skipClean: config.skip_clean === true,
+    startRetryTimeoutMs: durationMs(config.start_retry_timeout, 5 * 60_000),
+  };
+  try {
+    if (useEnvFile) await uploadEnvFile(ctx, envVarFile, vars, job.startRetryTimeoutMs);
+    for (const path of scripts) {
+      ctx.ui.say(`Provisioning with shell script: ${path}`);
+      const command = ctx.render(executeCommand, {
+        Path: remotePath,
+        Vars: vars,
+        EnvVarFile: envVarFile,
+      });
+      await runScript(ctx, { ...job, localPath: path, command });
+    }
+    if (useEnvFile && !job.skipClean) {
+      await removeRemote(ctx, envVarFile, job.startRetryTimeoutMs);
+    }
+  } finally {
+    if (inlineFile) await Deno.remove(inlineFile).catch(() => {});
+  }
+  const pauseAfter = durationMs(config.pause_after, 0);
+  if (pauseAfter > 0) {
+    ctx.ui.say(`Pausing ${pauseAfter / 1000}s after this provisioner...`);
+    await sleep(pauseAfter, ctx.signal);
+  }
+}
+
+/** The `shell` provisioner plugin. */
+export const shellProvisioner: ProvisionerPlugin = {
+  type: "shell",
+  schema,
+  needsCommunicator: true,
+  provision,
+};

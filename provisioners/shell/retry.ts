@@ -1,0 +1,42 @@
+/**
+ * Packer's `start_retry_timeout` loop: retry an operation that failed to
+ * start (the machine may be rebooting) every couple of seconds until the
+ * timeout passes; cancellation stops it at once.
+ */
+
+/** Sleeps `ms`, rejecting when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason ?? new Error("cancelled"));
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new Error("cancelled"));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Runs `fn` until it succeeds or `timeoutMs` has passed since the first try. */
+export async function retryUntil<T>(
+  timeoutMs: number,
+  signal: AbortSignal,
+  fn: () => Promise<T>,
+  intervalMs = 2000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted) throw signal.reason ?? err;
+      if (Date.now() + intervalMs > deadline) {
+        throw new Error(`Retryable error: ${(err as Error).message}`);
+      }
+    }
+    await sleep(intervalMs, signal);
+  }
+}

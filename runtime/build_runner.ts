@@ -1,0 +1,412 @@
+/**
+ * Drives one build of a run: its builder's steps through the XState machine,
+ * then the builder's artifact and the post-processor chains. Everything it
+ * decides comes from the fold of the log, so the same code runs a fresh
+ * build, resumes an interrupted one and redrives an aborted one.
+ */
+import type { EventLog } from "./event_log.ts";
+import { EventType as E } from "./events.ts";
+import {
+  buildOf,
+  type BuildState,
+  completedOutputs,
+  liveResources,
+  type RunState,
+} from "./fold.ts";
+import type { FileSecretStore } from "./secret_store.ts";
+import type {
+  Artifact,
+  BuildRuntime,
+  CleanupContext,
+  OnErrorMode,
+  Step,
+  StepContext,
+} from "./types.ts";
+import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
+import type { Communicator } from "../communicators/communicator.ts";
+import type { PluginSource } from "./plugins.ts";
+import { type MachineOutcome, type MachineStart, startBuildMachine } from "./machine.ts";
+import { makeStepContext } from "./step_context.ts";
+import { logUi } from "./ui.ts";
+import { compensateBuild, type CompensationParts, deleteTemporaryResources } from "./compensate.ts";
+import { runPostProcessors } from "./post_process.ts";
+import { errorMessage, ProvisioningError } from "./errors.ts";
+import { humanDuration } from "./duration.ts";
+import { templateApi } from "./template_bridge.ts";
+import { PROVISION_STEP_ID, runErrorCleanupProvisioner } from "../steps/common/provision.ts";
+import { CONNECT_STEP_ID, type ConnectStep, ensureCommunicator } from "../steps/common/connect.ts";
+
+/** What every build of a run shares. */
+export interface RunContext {
+  runId: string;
+  log: EventLog;
+  state: RunState;
+  secrets: FileSecretStore;
+  prepared: PreparedTemplate;
+  onError: OnErrorMode;
+  force: boolean;
+  ask?: (question: string) => Promise<string>;
+  plugins: PluginSource;
+  /**
+   * Set when resuming a run whose driving process died: builds that ended
+   * in that drive (after `driveSeq`) stay as they ended; only builds from
+   * an earlier, finished drive are redriven.
+   */
+  interrupted?: { driveSeq: number };
+}
+
+/** How a build ended. */
+export interface BuildOutcome {
+  name: string;
+  status: "succeeded" | "failed" | "cancelled";
+  artifacts: Artifact[];
+  error?: string;
+  /** Resources were left in the ledger on purpose (`-on-error=abort`). */
+  aborted?: boolean;
+}
+
+/** A build in progress; `cancel` starts compensation. */
+export interface RunningBuild {
+  done: Promise<BuildOutcome>;
+  cancel(): void;
+}
+
+/** Starts (or resumes) `build` within the run. */
+export function startBuild(run: RunContext, build: PreparedBuild): RunningBuild {
+  let cancelRequested = false;
+  let machineCancel: (() => void) | undefined;
+  const done = drive(run, build, (cancel) => {
+    machineCancel = cancel;
+    if (cancelRequested) cancel();
+  }).catch((err): BuildOutcome => {
+    const error = errorMessage(err);
+    const ui = logUi(run.log, build.name);
+    ui.error(`Build '${build.name}' errored: ${error}`);
+    run.log.append({ build: build.name, type: E.BuildFinished, data: { status: "failed", error } });
+    return { name: build.name, status: "failed", artifacts: [], error };
+  });
+  return {
+    done,
+    cancel: () => {
+      cancelRequested = true;
+      machineCancel?.();
+    },
+  };
+}
+
+async function drive(
+  run: RunContext,
+  build: PreparedBuild,
+  onMachine: (cancel: () => void) => void,
+): Promise<BuildOutcome> {
+  const { log, runId } = run;
+  const name = build.name;
+  const bs = (): BuildState => buildOf(run.state, name);
+  const before = bs();
+  if (before.status === "succeeded") {
+    return { name, status: "succeeded", artifacts: before.artifacts };
+  }
+  if (
+    (before.status === "failed" || before.status === "cancelled") && run.interrupted &&
+    (before.finishedSeq ?? 0) > run.interrupted.driveSeq
+  ) {
+    // It ended in the drive that crashed: finishing that drive must not redo it.
+    return { name, status: before.status, artifacts: [], error: before.error };
+  }
+  const plugin = await run.plugins.builder(build.type);
+  if (!plugin) throw new Error(`unknown builder type "${build.type}"`);
+  const templateDir = run.prepared.template.dir;
+  const steps: Step[] = plugin.steps(build.config, { runId, buildName: name, templateDir });
+  const ui = logUi(log, name, name);
+  const started = performance.now();
+
+  let comm: Communicator | undefined;
+  const live = new Map<string, { close(): Promise<void> }>();
+  const runtime: BuildRuntime = {
+    build,
+    variables: run.prepared.variables,
+    templateDir,
+    onError: run.onError,
+    provisionersDone: () => bs().provisionersDone,
+    errorCleanupDone: () => bs().errorCleanupDone,
+    buildData: {
+      ID: "",
+      Host: "",
+      Port: "",
+      User: "",
+      Password: "",
+      ConnType: "none",
+      PackerRunUUID: runId,
+      SSHPublicKey: "",
+      SSHPrivateKey: "",
+    },
+    live,
+    setComm: (c) => comm = c,
+    ask: run.ask,
+    loadProvisioner: run.plugins.provisioner,
+  };
+  const render = (text: string, data?: Record<string, unknown>) =>
+    templateApi().renderString(text, {
+      variables: run.prepared.variables,
+      templateDir,
+      buildName: name,
+      buildType: build.type,
+      data,
+      buildData: runtime.buildData,
+    });
+  // Compensation must finish even after a cancel: it gets its own signal.
+  const cleanupAbort = new AbortController();
+  const contextFor = (stepId: string, signal: AbortSignal): StepContext =>
+    makeStepContext({
+      log,
+      runId,
+      buildName: name,
+      builderType: build.type,
+      config: build.config,
+      state: () => completedOutputs(bs()),
+      ui,
+      signal,
+      secrets: run.secrets,
+      render,
+      runtime,
+      comm: () => comm,
+    }, stepId);
+  const cleanupContext: CleanupContext = {
+    runId,
+    buildName: name,
+    config: build.config,
+    ui,
+    signal: cleanupAbort.signal,
+  };
+  const compensation: CompensationParts = {
+    log,
+    buildName: name,
+    state: bs,
+    steps,
+    handlers: plugin.resources,
+    stepContext: (id) => contextFor(id, cleanupAbort.signal),
+    cleanupContext,
+    ui,
+  };
+
+  const start = startingPoint(run, bs(), steps, build.type);
+  let failure: unknown;
+  let decided: "cleanup" | "abort" | "retry" | undefined;
+  const machine = startBuildMachine(steps.map((s) => s.id), start, {
+    runStep: async (index, signal) => {
+      const step = steps[index];
+      const st = bs().steps[step.id];
+      const ctx = contextFor(step.id, signal);
+      const interrupted = st?.status === "running";
+      if (!comm && bs().completed.includes(CONNECT_STEP_ID)) {
+        // Resumed after the connect step: steps that follow expect ctx.comm.
+        const connect = steps.find((s) => s.id === CONNECT_STEP_ID) as
+          | Partial<ConnectStep>
+          | undefined;
+        await (connect?.reconnect ? connect.reconnect(ctx) : ensureCommunicator(ctx));
+      }
+      log.append({
+        build: name,
+        step: step.id,
+        type: E.StepStarted,
+        data: interrupted ? { resumed: true } : {},
+      });
+      try {
+        if (interrupted && step.reconcile && st.intents.length > 0) {
+          const out = await step.reconcile(ctx, st.intents);
+          if (out !== undefined) {
+            log.append({
+              build: name,
+              step: step.id,
+              type: E.StepSucceeded,
+              data: { output: out as unknown, reconciled: true },
+            });
+            return;
+          }
+        }
+        const output = await step.run(ctx);
+        log.append({
+          build: name,
+          step: step.id,
+          type: E.StepSucceeded,
+          data: { output: output === undefined ? null : output as unknown },
+        });
+      } catch (err) {
+        failure = err;
+        log.append({
+          build: name,
+          step: step.id,
+          type: E.StepFailed,
+          data: {
+            error: errorMessage(err),
+            ...(err instanceof ProvisioningError ? { index: err.index } : {}),
+          },
+        });
+        throw err;
+      }
+    },
+    decide: async (index, error) => {
+      decided = await decide(
+        run,
+        steps[index],
+        error,
+        contextFor(steps[index].id, cleanupAbort.signal),
+        ui,
+      );
+      return decided;
+    },
+    compensate: async (reason) => {
+      await compensateBuild(compensation, reason);
+    },
+    finish: async () => {
+      await deleteTemporaryResources(compensation);
+    },
+  });
+  onMachine(machine.cancel);
+  const outcome: MachineOutcome = await machine.done;
+  await closeLive(live);
+
+  const elapsed = () => humanDuration(performance.now() - started);
+  const finished = logUi(log, name);
+  if (outcome === "succeeded") {
+    let artifact = bs().artifact;
+    if (!artifact) {
+      artifact = plugin.artifact(completedOutputs(bs()), build.config);
+      if (artifact) {
+        log.append({
+          build: name,
+          type: E.ArtifactProduced,
+          data: { source: "builder", artifact },
+        });
+      }
+    }
+    const pp = await runPostProcessors({
+      log,
+      runId,
+      buildName: name,
+      builderType: build.type,
+      chains: build.postProcessors,
+      state: bs,
+      force: run.force,
+      signal: cleanupAbort.signal,
+      ui: (prefix) => logUi(log, name, prefix),
+      buildUi: ui,
+      loadPostProcessor: run.plugins.postProcessor,
+      render,
+      resolve: (config, schema) =>
+        templateApi().resolveBuildData(config, schema, {
+          variables: run.prepared.variables,
+          templateDir,
+          buildName: name,
+          buildType: build.type,
+          buildData: runtime.buildData,
+        }),
+    }, artifact);
+    if (pp.errors.length > 0) {
+      const error = pp.errors.join("\n");
+      finished.error(`Build '${name}' errored after ${elapsed()}: ${error}`);
+      log.append({
+        build: name,
+        type: E.BuildFinished,
+        data: { status: "failed", error, artifacts: pp.artifacts },
+      });
+      return { name, status: "failed", artifacts: pp.artifacts, error };
+    }
+    finished.raw(`Build '${name}' finished after ${elapsed()}.`);
+    log.append({
+      build: name,
+      type: E.BuildFinished,
+      data: { status: "succeeded", artifacts: pp.artifacts },
+    });
+    return { name, status: "succeeded", artifacts: pp.artifacts };
+  }
+  if (outcome === "cancelled") {
+    const error = "Build was cancelled.";
+    finished.error(`Build '${name}' errored after ${elapsed()}: ${error}`);
+    log.append({ build: name, type: E.BuildFinished, data: { status: "cancelled", error } });
+    return { name, status: "cancelled", artifacts: [], error };
+  }
+  const error = failure === undefined ? "build failed" : errorMessage(failure);
+  const aborted = outcome === "aborted";
+  finished.error(`Build '${name}' errored after ${elapsed()}: ${error}`);
+  if (aborted && liveResources(bs()).length > 0) {
+    ui.say(
+      `Leaving ${
+        liveResources(bs()).length
+      } resource(s) for debugging (-on-error=${run.onError}); ` +
+        `\`kiln cleanup ${runId}\` deletes them, \`kiln build --resume ${runId}\` retries`,
+    );
+  }
+  log.append({ build: name, type: E.BuildFinished, data: { status: "failed", error, aborted } });
+  return { name, status: "failed", artifacts: [], error, aborted };
+}
+
+/** Where the build's machine starts, from the fold; logs BuildStarted. */
+function startingPoint(run: RunContext, b: BuildState, steps: Step[], type: string): MachineStart {
+  const log = run.log;
+  const firstOpen = () => {
+    const i = steps.findIndex((s) => !b.completed.includes(s.id));
+    return i < 0 ? { finish: true as const } : { step: i };
+  };
+  if (b.status === "pending") {
+    log.append({ build: b.name, type: E.BuildStarted, data: { type } });
+    return { step: 0 };
+  }
+  if (b.compensating) {
+    // Died while undoing: finish undoing, never redo the work.
+    log.append({ build: b.name, type: E.BuildStarted, data: { type, resumed: true } });
+    return { compensate: b.compensationReason === "cancelled" ? "cancelled" : "failed" };
+  }
+  if (b.status === "failed" || b.status === "cancelled") {
+    if (b.compensated || (b.completed.length === 0 && liveResources(b).length === 0)) {
+      log.append({ build: b.name, type: E.BuildStarted, data: { type, restart: true } });
+      return { step: 0 };
+    }
+    // Aborted with its resources in place: continue from the failed step.
+    log.append({ build: b.name, type: E.BuildStarted, data: { type, redrive: true } });
+    return firstOpen();
+  }
+  log.append({ build: b.name, type: E.BuildStarted, data: { type, resumed: true } });
+  return firstOpen();
+}
+
+async function decide(
+  run: RunContext,
+  step: Step,
+  error: unknown,
+  ctx: StepContext,
+  ui: ReturnType<typeof logUi>,
+): Promise<"cleanup" | "abort" | "retry"> {
+  const provisioning = step.id === PROVISION_STEP_ID || error instanceof ProvisioningError;
+  switch (run.onError) {
+    case "abort":
+      return "abort";
+    case "run-cleanup-provisioner":
+      if (provisioning) await runErrorCleanupProvisioner(ctx);
+      return "abort";
+    case "ask": {
+      if (!run.ask) {
+        ui.say("-on-error=ask needs a terminal; cleaning up");
+        break;
+      }
+      ui.error(`Step "${step.id}" failed: ${errorMessage(error)}`);
+      for (;;) {
+        const answer = (await run.ask(
+          "[c] Clean up and exit, [a] abort without cleanup, or [r] retry step " +
+            "(build may fail even if retry succeeds)? ",
+        )).trim().toLowerCase();
+        if (answer === "a") return "abort";
+        if (answer === "r") return "retry";
+        if (answer === "c") break;
+      }
+      break;
+    }
+  }
+  if (provisioning) await runErrorCleanupProvisioner(ctx);
+  return "cleanup";
+}
+
+async function closeLive(live: Map<string, { close(): Promise<void> }>): Promise<void> {
+  for (const value of live.values()) await value.close().catch(() => {});
+  live.clear();
+}

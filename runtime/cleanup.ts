@@ -1,0 +1,213 @@
+/**
+ * `kiln cleanup <run-id>`: drives every resource left in a run's ledger to
+ * deleted, through the builders' resource handlers. It is itself logged
+ * (so it is resumable and auditable) and treats "not found" as deleted.
+ */
+import { join } from "node:path";
+import { EventLog } from "./event_log.ts";
+import { EventType as E } from "./events.ts";
+import { applyEvent, type BuildState, completedOutputs, foldRun, liveResources } from "./fold.ts";
+import { makeStepContext } from "./step_context.ts";
+import { templateApi } from "./template_bridge.ts";
+import type { Ui } from "./types.ts";
+import type { BuilderPlugin } from "../builders/builder.ts";
+import { Masker } from "./masker.ts";
+import { acquireRunLock } from "./lock.ts";
+import { kilnHome, runDir } from "./paths.ts";
+import { FileSecretStore } from "./secret_store.ts";
+import { Terminal, type TextSink } from "./terminal.ts";
+import { logUi } from "./ui.ts";
+import { deleteResource } from "./compensate.ts";
+import { errorMessage, RunRefusedError } from "./errors.ts";
+import { type PluginOverrides, pluginSource } from "./plugins.ts";
+import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
+
+/** Options of cleanupRun. */
+export interface CleanupOptions {
+  home?: string;
+  /** The run's template, prepared, when available: gives handlers the builds' configs. */
+  prepared?: PreparedTemplate;
+  plugins?: PluginOverrides;
+  output?: TextSink | false;
+  color?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What cleanup did. */
+export interface CleanupResult {
+  runId: string;
+  deleted: { build: string; kind: string; id: string }[];
+  failed: { build: string; kind: string; id: string; error: string }[];
+  /** Resources that remain live (results of successful builds are kept on purpose). */
+  kept: { build: string; kind: string; id: string }[];
+}
+
+/** Deletes every resource run `runId` left behind. */
+export async function cleanupRun(
+  runId: string,
+  options: CleanupOptions = {},
+): Promise<CleanupResult> {
+  const home = options.home ?? kilnHome();
+  const dir = runDir(runId, home);
+  try {
+    await Deno.stat(join(dir, "events.jsonl"));
+  } catch {
+    throw new RunRefusedError(`no run ${runId} under ${home}`);
+  }
+  const lock = await acquireRunLock(dir, runId);
+  const masker = new Masker(options.prepared?.secrets ?? []);
+  const secrets = new FileSecretStore(join(dir, "secrets"), masker);
+  await secrets.maskAll();
+  const { log, contents } = await EventLog.open(runId, home, masker);
+  const state = foldRun(contents.records, runId);
+  log.subscribe((r) => applyEvent(state, r));
+  const terminal = options.output === false ? undefined : new Terminal({
+    color: options.color ?? (Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR")),
+    machineReadable: false,
+    timestamp: false,
+    progress: false,
+    sink: options.output,
+  });
+  if (terminal) log.subscribe((r) => terminal.show(r));
+  const plugins = pluginSource(options.plugins);
+  const result: CleanupResult = { runId, deleted: [], failed: [], kept: [] };
+  const signal = options.signal ?? new AbortController().signal;
+  try {
+    log.append({ type: E.CleanupStarted, data: {} });
+    for (const b of Object.values(state.builds)) {
+      const ui = logUi(log, b.name, b.name);
+      const plugin = b.type ? await plugins.builder(b.type) : undefined;
+      const build = options.prepared?.builds.find((x) => x.name === b.name);
+      const config = build?.config ?? {};
+      if (b.status !== "succeeded" && plugin && build) {
+        await reconcileInFlight(b, plugin, build, options.prepared!, {
+          log,
+          runId,
+          ui,
+          secrets,
+          signal,
+        });
+      }
+      const live = liveResources(b);
+      const succeeded = b.status === "succeeded";
+      for (const e of live) {
+        if (succeeded && !e.resource.temporary) {
+          result.kept.push({ build: b.name, kind: e.resource.kind, id: e.resource.id });
+        }
+      }
+      const targets = live.filter((e) => !succeeded || e.resource.temporary).reverse();
+      if (targets.length === 0 && (succeeded || b.compensated || b.status === "pending")) continue;
+      if (!succeeded && !b.compensating) {
+        log.append({
+          build: b.name,
+          type: E.CompensationStarted,
+          data: { kind: "build", reason: "cleanup" },
+        });
+      }
+      for (const e of targets) {
+        const r = e.resource;
+        ui.say(`Deleting ${r.kind} ${r.id}`);
+        try {
+          await deleteResource(
+            {
+              log,
+              buildName: b.name,
+              handlers: plugin?.resources ?? {},
+              cleanupContext: { runId, buildName: b.name, config, ui, signal },
+            },
+            r,
+            e.step,
+          );
+          result.deleted.push({ build: b.name, kind: r.kind, id: r.id });
+        } catch (err) {
+          const error = errorMessage(err);
+          ui.error(error);
+          result.failed.push({ build: b.name, kind: r.kind, id: r.id, error });
+        }
+      }
+      if (succeeded) continue;
+      const left = liveResources(b).length;
+      log.append({
+        build: b.name,
+        type: left === 0 ? E.CompensationSucceeded : E.CompensationFailed,
+        data: {
+          kind: "build",
+          ...(left ? { error: `${left} resource(s) could not be deleted` } : {}),
+        },
+      });
+      if (b.status === "running" || b.status === "compensating") {
+        log.append({
+          build: b.name,
+          type: E.BuildFinished,
+          data: { status: "failed", error: "interrupted; cleaned up by `kiln cleanup`" },
+        });
+      }
+    }
+    log.append({
+      type: E.CleanupFinished,
+      data: { deleted: result.deleted.length, failed: result.failed.length },
+    });
+    if (state.unfinished) {
+      log.append({
+        type: E.RunFinished,
+        data: { status: state.cancelled ? "cancelled" : "failed" },
+      });
+    }
+    if (result.failed.length === 0) await secrets.destroy();
+    return result;
+  } finally {
+    terminal?.close();
+    log.close();
+    await lock.release();
+  }
+}
+
+/**
+ * A step that died between logging its intent and logging what it created
+ * may have created it: its reconcile finds it (by token/tag) and records it,
+ * so it joins the ledger and is deleted with the rest.
+ */
+async function reconcileInFlight(
+  b: BuildState,
+  plugin: BuilderPlugin,
+  build: PreparedBuild,
+  prepared: PreparedTemplate,
+  parts: { log: EventLog; runId: string; ui: Ui; secrets: FileSecretStore; signal: AbortSignal },
+): Promise<void> {
+  const id = b.inFlight;
+  const intents = id ? b.steps[id]?.intents ?? [] : [];
+  if (!id || intents.length === 0) return;
+  const steps = plugin.steps(build.config, {
+    runId: parts.runId,
+    buildName: b.name,
+    templateDir: prepared.template.dir,
+  });
+  const step = steps.find((s) => s.id === id);
+  if (!step?.reconcile) return;
+  parts.ui.say(`Looking for what step ${id} created before the crash...`);
+  const ctx = makeStepContext({
+    log: parts.log,
+    runId: parts.runId,
+    buildName: b.name,
+    builderType: build.type,
+    config: build.config,
+    state: () => completedOutputs(b),
+    ui: parts.ui,
+    signal: parts.signal,
+    secrets: parts.secrets,
+    render: (text, data) =>
+      templateApi().renderString(text, {
+        variables: prepared.variables,
+        templateDir: prepared.template.dir,
+        buildName: b.name,
+        buildType: build.type,
+        data,
+      }),
+    comm: () => undefined,
+  }, id);
+  try {
+    await step.reconcile(ctx, intents);
+  } catch (err) {
+    parts.ui.error(`could not look for what step ${id} created: ${errorMessage(err)}`);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Undoing a build: completed steps' `compensate` and the ledger's resources,
+ * in reverse order of the log (a step's compensation comes before the
+ * deletion of the resources it created). Every unit is logged, so a crash
+ * in the middle resumes where it stopped and never deletes twice.
+ */
+import type { EventLog } from "./event_log.ts";
+import { EventType as E } from "./events.ts";
+import { type BuildState, liveResources } from "./fold.ts";
+import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./types.ts";
+import { errorMessage } from "./errors.ts";
+
+/** What compensation needs from the build. */
+export interface CompensationParts {
+  log: EventLog;
+  buildName: string;
+  /** Current fold of the build (read after every event). */
+  state: () => BuildState;
+  /** The builder's steps, when the template is at hand (cleanup may run without). */
+  steps: Step[];
+  handlers: Record<string, ResourceHandler>;
+  stepContext(stepId: string): StepContext;
+  cleanupContext: CleanupContext;
+  ui: Ui;
+}
+
+/** Compensates the whole build; returns the problems that remain (empty when all undone). */
+export async function compensateBuild(parts: CompensationParts, reason: string): Promise<string[]> {
+  const { log, buildName: build } = parts;
+  if (!parts.state().compensating) {
+    log.append({ build, type: E.CompensationStarted, data: { kind: "build", reason } });
+  }
+  const b = parts.state();
+  type Unit = { seq: number; run: () => Promise<void> };
+  const units: Unit[] = [];
+  for (const id of b.completed) {
+    const step = parts.steps.find((s) => s.id === id);
+    const st = b.steps[id];
+    if (!step?.compensate || b.stepsCompensated.includes(id) || st.succeededSeq === undefined) {
+      continue;
+    }
+    units.push({
+      seq: st.succeededSeq,
+      run: async () => {
+        log.append({ build, step: id, type: E.CompensationStarted, data: { kind: "step" } });
+        try {
+          await step.compensate!(parts.stepContext(id), st.output);
+          log.append({ build, step: id, type: E.CompensationSucceeded, data: { kind: "step" } });
+        } catch (err) {
+          const error = errorMessage(err);
+          log.append({
+            build,
+            step: id,
+            type: E.CompensationFailed,
+            data: { kind: "step", error },
+          });
+          throw new Error(`undoing step ${id}: ${error}`);
+        }
+      },
+    });
+  }
+  for (const entry of liveResources(b)) {
+    units.push({
+      seq: entry.createdSeq,
+      run: () => deleteResource(parts, entry.resource, entry.step),
+    });
+  }
+  units.sort((a, b) => b.seq - a.seq);
+  const problems: string[] = [];
+  for (const unit of units) {
+    try {
+      await unit.run();
+    } catch (err) {
+      problems.push(errorMessage(err));
+    }
+  }
+  if (problems.length === 0) {
+    log.append({ build, type: E.CompensationSucceeded, data: { kind: "build" } });
+  } else {
+    parts.ui.error(`Cleanup left ${problems.length} problem(s); run \`kiln cleanup ${log.runId}\``);
+    log.append({
+      build,
+      type: E.CompensationFailed,
+      data: { kind: "build", error: problems.join("; ") },
+    });
+  }
+  return problems;
+}
+
+/** Deletes one ledger resource through its handler and logs the deletion. */
+export async function deleteResource(
+  parts: Pick<CompensationParts, "log" | "buildName" | "handlers" | "cleanupContext">,
+  resource: { kind: string; id: string; region?: string; data?: Record<string, unknown> },
+  step: string | null,
+): Promise<void> {
+  const { log, buildName: build } = parts;
+  const handler = parts.handlers[resource.kind];
+  try {
+    if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
+    await handler.delete(parts.cleanupContext, resource);
+  } catch (err) {
+    const error = errorMessage(err);
+    log.append({
+      build,
+      step,
+      type: E.CompensationFailed,
+      data: { kind: "resource", resourceKind: resource.kind, id: resource.id, error },
+    });
+    throw new Error(`deleting ${resource.kind} ${resource.id}: ${error}`);
+  }
+  log.append({
+    build,
+    step,
+    type: E.ResourceDeleted,
+    data: { kind: resource.kind, id: resource.id },
+  });
+}
+
+/** After success: deletes the build's temporary resources (Packer's step Cleanup). */
+export async function deleteTemporaryResources(parts: CompensationParts): Promise<string[]> {
+  const problems: string[] = [];
+  const temporary = liveResources(parts.state()).filter((e) => e.resource.temporary);
+  for (const entry of temporary.reverse()) {
+    try {
+      await deleteResource(parts, entry.resource, entry.step);
+    } catch (err) {
+      problems.push(errorMessage(err));
+      parts.ui.error(errorMessage(err));
+    }
+  }
+  return problems;
+}

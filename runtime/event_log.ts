@@ -1,0 +1,149 @@
+/**
+ * The append-only, hash-chained run log. One writer per run (the run lock
+ * guarantees it); appends are serialised in call order, secrets are masked
+ * before hashing, and events that record side effects are fsynced before
+ * `append` resolves.
+ */
+import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { type EventRecord, isDurable, type NewEvent } from "./events.ts";
+import { type LogContents, readEventLog } from "./log_reader.ts";
+import type { Masker } from "./masker.ts";
+import { eventsPath, runDir } from "./paths.ts";
+
+/** Receives every record right after it is written. */
+export type EventListener = (record: EventRecord) => void;
+
+const encoder = new TextEncoder();
+
+/** The writer of one run's `events.jsonl`. */
+export class EventLog {
+  readonly runId: string;
+  readonly file: string;
+  readonly masker: Masker;
+  #fd: Deno.FsFile;
+  #seq: number;
+  #prev: string;
+  #listeners = new Set<EventListener>();
+  #crashAt: number;
+  #closed = false;
+
+  private constructor(
+    runId: string,
+    file: string,
+    fd: Deno.FsFile,
+    masker: Masker,
+    last?: EventRecord,
+  ) {
+    this.runId = runId;
+    this.file = file;
+    this.#fd = fd;
+    this.masker = masker;
+    this.#seq = last?.seq ?? 0;
+    this.#prev = last?.hash ?? "";
+    // Test hook for the crash-at-every-boundary acceptance test: die hard right
+    // after event N is on disk, exactly as `kill -9` would.
+    this.#crashAt = Number(Deno.env.get("KILN_CRASH_AT_SEQ") ?? "0") || 0;
+  }
+
+  /** Creates the run directory (0700) and an empty log (0600). */
+  static async create(runId: string, home: string, masker: Masker): Promise<EventLog> {
+    const dir = runDir(runId, home);
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await Deno.chmod(dir, 0o700);
+    const file = eventsPath(runId, home);
+    const fd = await Deno.open(file, { createNew: true, write: true, append: true, mode: 0o600 });
+    await Deno.chmod(file, 0o600);
+    return new EventLog(runId, file, fd, masker);
+  }
+
+  /**
+   * Opens an existing log for appending after verifying it; a torn last line
+   * is cut away so the chain continues from the last complete record.
+   */
+  static async open(
+    runId: string,
+    home: string,
+    masker: Masker,
+  ): Promise<{ log: EventLog; contents: LogContents }> {
+    const file = eventsPath(runId, home);
+    const contents = await readEventLog(file);
+    const fd = await Deno.open(file, { read: true, write: true });
+    if (contents.torn) {
+      await fd.truncate(contents.validBytes);
+      await fd.syncData();
+    }
+    await fd.seek(0, Deno.SeekMode.End);
+    const log = new EventLog(runId, file, fd, masker, contents.records.at(-1));
+    return { log, contents };
+  }
+
+  /** Last sequence number written. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Calls `listener` for every record appended from now on; returns the unsubscriber. */
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Appends one event. Synchronous I/O keeps concurrent builds' appends in
+   * call order without a queue; durable events are fsynced before returning.
+   */
+  append(event: NewEvent): EventRecord {
+    return this.appendAll([event])[0];
+  }
+
+  /**
+   * Appends events in one write: a crash leaves all of them or none (a torn
+   * tail at worst, which the reader drops). A component's own events and the
+   * record that it finished go together, so no crash falls between them.
+   */
+  appendAll(events: NewEvent[]): EventRecord[] {
+    if (this.#closed) throw new Error(`event log ${this.file} is closed`);
+    const records: EventRecord[] = [];
+    let text = "";
+    let durable = false;
+    let seq = this.#seq;
+    let prev = this.#prev;
+    for (const event of events) {
+      const body = {
+        seq: ++seq,
+        ts: new Date().toISOString(),
+        run: this.runId,
+        build: event.build ?? null,
+        step: event.step ?? null,
+        type: event.type,
+        data: this.masker.maskValue(JSON.parse(JSON.stringify(event.data ?? {}))),
+        prev,
+      };
+      prev = sha256Hex(canonicalJson(body));
+      const record: EventRecord = { ...body, hash: prev };
+      records.push(record);
+      text += canonicalJson(record) + "\n";
+      durable ||= isDurable(event.type);
+    }
+    const bytes = encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) written += this.#fd.writeSync(bytes.subarray(written));
+    if (durable) this.#fd.syncDataSync();
+    if (this.#crashAt > this.#seq && this.#crashAt <= seq) Deno.kill(Deno.pid, "SIGKILL");
+    this.#seq = seq;
+    this.#prev = prev;
+    for (const record of records) for (const listener of this.#listeners) listener(record);
+    return records;
+  }
+
+  /** Flushes and closes the file (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#fd.syncDataSync();
+    } finally {
+      this.#fd.close();
+    }
+  }
+}

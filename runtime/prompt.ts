@@ -1,0 +1,38 @@
+/** Line prompts on the terminal (on-error=ask, second Ctrl-C), one question at a time. */
+import { stdoutSink } from "./terminal.ts";
+
+let queue: Promise<unknown> = Promise.resolve();
+let pending = "";
+const decoder = new TextDecoder();
+
+async function readLine(): Promise<string | undefined> {
+  const buf = new Uint8Array(1024);
+  while (!pending.includes("\n")) {
+    const n = await Deno.stdin.read(buf);
+    if (n === null) {
+      const rest = pending;
+      pending = "";
+      return rest === "" ? undefined : rest;
+    }
+    pending += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+  const at = pending.indexOf("\n");
+  const line = pending.slice(0, at);
+  pending = pending.slice(at + 1);
+  return line;
+}
+
+/** Asks `question` on stdout and resolves with the answer ("" at end of input). */
+export function ask(question: string): Promise<string> {
+  const next = queue.then(async () => {
+    stdoutSink(question);
+    return (await readLine()) ?? "";
+  });
+  queue = next.catch(() => {});
+  return next;
+}
+
+/** Whether prompting makes sense (stdin is a terminal). */
+export function canPrompt(): boolean {
+  return Deno.stdin.isTerminal();
+}

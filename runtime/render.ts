@@ -1,0 +1,102 @@
+/**
+ * Turns event records into terminal text, Packer-style. Used live (the
+ * terminal subscribes to the log) and by `kiln replay` (fed from the file),
+ * so both print the same thing.
+ */
+import type { EventRecord } from "./events.ts";
+import { EventType as E } from "./events.ts";
+import type { UiEventData } from "./ui.ts";
+import type { Artifact } from "./types.ts";
+
+/** How output is presented. */
+export interface RenderOptions {
+  color: boolean;
+  machineReadable: boolean;
+  /** Prefix human lines with an RFC 3339 timestamp (`-timestamp-ui`). */
+  timestamp: boolean;
+}
+
+// Packer's per-build palette, in order of the sorted build names.
+const palette = ["32", "36", "35", "33", "34"];
+
+/** Escapes a machine-readable field as Packer does. */
+export function machineField(text: string): string {
+  return text.replaceAll(",", "%!(PACKER_COMMA)").replaceAll("\r", "\\r").replaceAll("\n", "\\n");
+}
+
+/** Renders events to lines of text. Stateful: remembers build colours. */
+export class Renderer {
+  #opts: RenderOptions;
+  #colors = new Map<string, string>();
+
+  constructor(opts: RenderOptions) {
+    this.#opts = opts;
+  }
+
+  /** The lines (without newline) that `record` prints; usually none. */
+  render(record: EventRecord): string[] {
+    if (record.type === E.RunStarted) {
+      const builds = [...((record.data.builds as string[]) ?? [])].sort();
+      builds.forEach((b, i) => this.#colors.set(b, palette[i % palette.length]));
+      // Packer announces build colours only when it uses them.
+      if (this.#opts.machineReadable || !this.#opts.color) return [];
+      return builds.length === 0
+        ? []
+        : [...builds.map((b) => this.#paint(b, "1", `${b}: output will be in this color.`)), ""];
+    }
+    if (record.type === E.BuildFinished && this.#opts.machineReadable) {
+      return this.#artifactLines(
+        record.build!,
+        (record.data.artifacts as Artifact[]) ?? [],
+        record,
+      );
+    }
+    if (record.type !== E.Ui) return [];
+    const d = record.data as unknown as UiEventData;
+    const lines = d.message.split("\n");
+    if (this.#opts.machineReadable) {
+      const text = lines.map((l) => this.#plain(d, l)).join("\n");
+      const kind = d.level === "raw" ? "say" : d.level;
+      return [`${unix(record.ts)},,ui,${kind},${machineField(text)}`];
+    }
+    const style = d.level === "error" ? "1" : d.level === "message" ? "0" : "1";
+    return lines.map((line) => {
+      const text = this.#stamp(record.ts) + this.#plain(d, line);
+      if (d.level === "error") return this.#opts.color ? `\x1b[1;31m${text}\x1b[0m` : text;
+      return record.build ? this.#paint(record.build, style, text) : text;
+    });
+  }
+
+  #plain(d: UiEventData, line: string): string {
+    if (d.level === "raw" || d.prefix === undefined) return line;
+    return d.level === "message" ? `    ${d.prefix}: ${line}` : `==> ${d.prefix}: ${line}`;
+  }
+
+  #stamp(ts: string): string {
+    return this.#opts.timestamp ? `${ts.replace(/\.\d+Z$/, "Z")}: ` : "";
+  }
+
+  #paint(build: string, weight: string, text: string): string {
+    if (!this.#opts.color || text === "") return text;
+    return `\x1b[${weight};${this.#colors.get(build) ?? palette[0]}m${text}\x1b[0m`;
+  }
+
+  #artifactLines(build: string, artifacts: Artifact[], record: EventRecord): string[] {
+    const t = unix(record.ts);
+    const b = machineField(build);
+    const out = [`${t},${b},artifact-count,${artifacts.length}`];
+    artifacts.forEach((a, i) => {
+      out.push(`${t},${b},artifact,${i},builder-id,${machineField(a.builderId)}`);
+      out.push(`${t},${b},artifact,${i},id,${machineField(a.id)}`);
+      out.push(`${t},${b},artifact,${i},string,${machineField(a.description)}`);
+      out.push(`${t},${b},artifact,${i},files-count,${a.files.length}`);
+      a.files.forEach((f, j) => out.push(`${t},${b},artifact,${i},file,${j},${machineField(f)}`));
+      out.push(`${t},${b},artifact,${i},end`);
+    });
+    return out;
+  }
+}
+
+function unix(ts: string): number {
+  return Math.floor(Date.parse(ts) / 1000);
+}

@@ -1,0 +1,349 @@
+/**
+ * The build driver: one run, every build of the template in parallel (each
+ * in its own machine, all in one log), under the run's exclusive lock.
+ * SIGINT/SIGTERM cancel every build, which compensates and logs it.
+ */
+import { join } from "node:path";
+import { type EventListener, EventLog } from "./event_log.ts";
+import { EventType as E } from "./events.ts";
+import { applyEvent, emptyRunState, foldRun, liveResources, type RunState } from "./fold.ts";
+import { Masker } from "./masker.ts";
+import { FileSecretStore } from "./secret_store.ts";
+import { acquireRunLock } from "./lock.ts";
+import { kilnHome, runDir } from "./paths.ts";
+import { newRunId } from "./run_id.ts";
+import { Terminal, type TextSink } from "./terminal.ts";
+import { logUi } from "./ui.ts";
+import {
+  type BuildOutcome,
+  type RunContext,
+  type RunningBuild,
+  startBuild,
+} from "./build_runner.ts";
+import { humanDuration } from "./duration.ts";
+import { RunRefusedError } from "./errors.ts";
+import { loadTemplateApi } from "./template_bridge.ts";
+import { ask as terminalAsk, canPrompt } from "./prompt.ts";
+import type { OnErrorMode } from "./types.ts";
+import { type PluginOverrides, pluginSource } from "./plugins.ts";
+import type { PreparedTemplate, TemplateInputs } from "../template/types.ts";
+import { KILN_VERSION } from "../version.ts";
+
+/** Options of `runBuild` / `resumeRun` (the CLI flags, as a library). */
+export interface BuildOptions {
+  /** Where runs live (default: KILN_HOME or ./.kiln). */
+  home?: string;
+  /** `-on-error` (default "cleanup"). */
+  onError?: OnErrorMode;
+  /** `-parallel-builds` (0 or absent: unlimited). */
+  parallelBuilds?: number;
+  /** `-force`: post-processors may overwrite. */
+  force?: boolean;
+  /** Colours (default: when stdout is a TTY and NO_COLOR is unset). */
+  color?: boolean;
+  machineReadable?: boolean;
+  timestampUi?: boolean;
+  /** Live progress line (default: when stdout is a TTY). */
+  progress?: boolean;
+  /** Where output goes; false for none (default: stdout). */
+  output?: TextSink | false;
+  /** The command line, recorded (masked) in RunStarted. */
+  args?: string[];
+  /** The inputs the template was prepared with: kept (0600) so `--resume` can re-prepare it. */
+  inputs?: TemplateInputs;
+  /** Aborting it cancels the run like SIGINT. */
+  signal?: AbortSignal;
+  /** Install SIGINT/SIGTERM handlers (the CLI does). */
+  handleSignals?: boolean;
+  /** Receives every event as it is appended. */
+  onEvent?: EventListener;
+  /** Answers on-error=ask prompts (default: the terminal, when stdin is one). */
+  ask?: (question: string) => Promise<string>;
+  /** Use this run id instead of a new one (new runs only). */
+  runId?: string;
+  /** Builders, provisioners, post-processors to use instead of (or besides) the registries. */
+  plugins?: PluginOverrides;
+}
+
+/** Options of `resumeRun`. */
+export interface ResumeOptions extends BuildOptions {
+  /** Resume although the template or its variables changed. */
+  forceResume?: boolean;
+}
+
+/** How a run ended. */
+export interface RunResult {
+  runId: string;
+  status: "succeeded" | "failed" | "cancelled";
+  builds: BuildOutcome[];
+  /** The run log. */
+  logFile: string;
+}
+
+/** Name of the kept inputs file in the run's secret store. */
+export const INPUTS_SECRET = "inputs.json";
+
+/** Starts a new run of every build in `prepared`. */
+export async function runBuild(
+  prepared: PreparedTemplate,
+  options: BuildOptions = {},
+): Promise<RunResult> {
+  const home = options.home ?? kilnHome();
+  const runId = options.runId ?? newRunId();
+  const dir = runDir(runId, home);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(dir, 0o700);
+  const lock = await acquireRunLock(dir, runId);
+  try {
+    const masker = new Masker(prepared.secrets);
+    const log = await EventLog.create(runId, home, masker);
+    const secrets = new FileSecretStore(join(dir, "secrets"), masker);
+    if (options.inputs) await secrets.put(INPUTS_SECRET, JSON.stringify(options.inputs));
+    const state = emptyRunState(runId);
+    return await drive({ log, state, secrets, prepared, options, home }, () => {
+      log.append({
+        type: E.RunStarted,
+        data: {
+          template: prepared.template.file,
+          templateDigest: prepared.template.digest,
+          inputsDigest: prepared.inputsDigest,
+          args: options.args ?? [],
+          kilnVersion: KILN_VERSION,
+          builds: prepared.builds.map((b) => b.name),
+        },
+      });
+    });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Resumes run `runId` from its log (see DESIGN.md, "Resume and cleanup semantics"). */
+export async function resumeRun(
+  runId: string,
+  prepared: PreparedTemplate,
+  options: ResumeOptions = {},
+): Promise<RunResult> {
+  const home = options.home ?? kilnHome();
+  const dir = runDir(runId, home);
+  try {
+    await Deno.stat(join(dir, "events.jsonl"));
+  } catch {
+    throw new RunRefusedError(`no run ${runId} under ${home}`);
+  }
+  const lock = await acquireRunLock(dir, runId);
+  try {
+    const masker = new Masker(prepared.secrets);
+    const { log, contents } = await EventLog.open(runId, home, masker);
+    const state = foldRun(contents.records, runId);
+    const refuse = (why: string) => {
+      log.close();
+      throw new RunRefusedError(why);
+    };
+    if (!state.templateDigest) refuse(`run ${runId} has no RunStarted record; cannot resume it`);
+    if (!state.unfinished && state.status === "succeeded") {
+      refuse(`run ${runId} already succeeded; nothing to resume`);
+    }
+    const changed: string[] = [];
+    if (state.templateDigest !== prepared.template.digest) changed.push("the template");
+    if (state.inputsDigest !== prepared.inputsDigest) changed.push("the variables");
+    if (changed.length > 0 && !options.forceResume) {
+      refuse(
+        `run ${runId} was started from a different version: ${changed.join(" and ")} changed ` +
+          `since; pass --force to resume anyway`,
+      );
+    }
+    const secrets = new FileSecretStore(join(dir, "secrets"), masker);
+    await secrets.maskAll();
+    const interrupted = state.unfinished ? { driveSeq: state.driveSeq } : undefined;
+    return await drive({ log, state, secrets, prepared, options, home, interrupted }, () => {
+      logUi(log, null).raw(
+        `==> Resuming run ${runId} after event ${contents.records.at(-1)?.seq ?? 0}` +
+          (contents.torn ? ` (ignoring the torn last line ${contents.torn.line})` : ""),
+      );
+      log.append({
+        type: E.RunResumed,
+        data: {
+          from: contents.records.at(-1)?.seq ?? 0,
+          ...(contents.torn
+            ? { tornLine: contents.torn.line, tornBytes: contents.torn.bytes }
+            : {}),
+          ...(changed.length > 0 ? { forced: changed } : {}),
+          args: options.args ?? [],
+          kilnVersion: KILN_VERSION,
+        },
+      });
+    });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface DriveParts {
+  log: EventLog;
+  state: RunState;
+  secrets: FileSecretStore;
+  prepared: PreparedTemplate;
+  options: BuildOptions;
+  home: string;
+  interrupted?: { driveSeq: number };
+}
+
+async function drive(
+  parts: DriveParts,
+  begin: () => void,
+): Promise<RunResult> {
+  const { log, state, secrets, prepared, options } = parts;
+  const started = performance.now();
+  // The template layer renders late fields; a run without it still works
+  // for builds that render nothing.
+  await loadTemplateApi().catch(() => undefined);
+  log.subscribe((r) => applyEvent(state, r));
+  const isTty = Deno.stdout.isTerminal();
+  const terminal = options.output === false ? undefined : new Terminal({
+    color: options.color ?? (isTty && !Deno.env.get("NO_COLOR")),
+    machineReadable: options.machineReadable ?? false,
+    timestamp: options.timestampUi ?? false,
+    progress: options.progress ?? (isTty && options.output === undefined),
+    sink: options.output,
+  });
+  if (terminal) log.subscribe((r) => terminal.show(r));
+  if (options.onEvent) log.subscribe(options.onEvent);
+  const runUi = logUi(log, null);
+  const running = new Map<string, RunningBuild>();
+  let cancelled = false;
+  let compensating = false;
+  const cancelAll = (why: string) => {
+    if (cancelled) return;
+    cancelled = true;
+    compensating = true;
+    log.append({ type: E.RunCancelled, data: { reason: why } });
+    runUi.raw(`==> Cancelling the build(s) (${why}); cleaning up...`);
+    for (const b of running.values()) b.cancel();
+  };
+  const onSignal = (sig: Deno.Signal) => () => {
+    if (!compensating) return cancelAll(sig);
+    void secondSignal(sig);
+  };
+  const secondSignal = async (sig: string) => {
+    if (!canPrompt()) {
+      runUi.raw(
+        `==> ${sig} again: cleanup is still running and will finish; to stop anyway, kill -9 ` +
+          `this process and run \`kiln cleanup ${log.runId}\``,
+      );
+      return;
+    }
+    const answer = await terminalAsk(
+      "Cleanup is running. Stopping now leaves resources behind (they stay in the ledger for " +
+        "`kiln cleanup`). Stop anyway? [y/N] ",
+    );
+    if (answer.trim().toLowerCase() === "y") {
+      log.append({ type: E.RunFinished, data: { status: "cancelled", forced: true } });
+      log.close();
+      terminal?.close();
+      Deno.exit(130);
+    }
+  };
+  const handlers: [Deno.Signal, () => void][] = options.handleSignals
+    ? [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]]
+    : [];
+  for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
+  const onAbort = () => cancelAll("cancelled by the caller");
+  options.signal?.addEventListener("abort", onAbort);
+  try {
+    begin();
+    const run: RunContext = {
+      runId: log.runId,
+      log,
+      state,
+      secrets,
+      prepared,
+      onError: options.onError ?? "cleanup",
+      force: options.force ?? false,
+      ask: options.ask ?? (canPrompt() ? terminalAsk : undefined),
+      plugins: pluginSource(options.plugins),
+      interrupted: parts.interrupted,
+    };
+    if (options.signal?.aborted) onAbort();
+    const outcomes = await inParallel(prepared.builds, options.parallelBuilds ?? 0, (build) => {
+      if (cancelled) {
+        return Promise.resolve<BuildOutcome>({
+          name: build.name,
+          status: "cancelled",
+          artifacts: [],
+          error: "Build was cancelled.",
+        });
+      }
+      const rb = startBuild(run, build);
+      running.set(build.name, rb);
+      return rb.done;
+    });
+    const status = cancelled || outcomes.some((o) => o.status === "cancelled")
+      ? "cancelled"
+      : outcomes.every((o) => o.status === "succeeded")
+      ? "succeeded"
+      : "failed";
+    summary(runUi, outcomes, performance.now() - started);
+    log.append({ type: E.RunFinished, data: { status } });
+    if (status === "succeeded") await secrets.destroy();
+    if (terminal && !options.machineReadable) {
+      const id = log.runId;
+      const left = Object.values(state.builds).reduce(
+        (n, b) =>
+          n +
+          liveResources(b).filter((e) => b.status !== "succeeded" || e.resource.temporary).length,
+        0,
+      );
+      terminal.print(
+        `\n==> Run ${id}: \`kiln runs show ${id}\` for its timeline, ` +
+          `\`kiln replay ${id}\` to replay it.` +
+          (status === "succeeded" ? "" : ` Resume with \`kiln build --resume ${id}\`.`) +
+          (left > 0 ? ` \`kiln cleanup ${id}\` deletes the ${left} resource(s) it left.` : ""),
+      );
+    }
+    return { runId: log.runId, status, builds: outcomes, logFile: log.file };
+  } finally {
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    options.signal?.removeEventListener("abort", onAbort);
+    terminal?.close();
+    log.close();
+  }
+}
+
+function summary(ui: ReturnType<typeof logUi>, outcomes: BuildOutcome[], ms: number): void {
+  ui.raw(`\n==> Wait completed after ${humanDuration(ms)}`);
+  const failed = outcomes.filter((o) => o.status !== "succeeded");
+  if (failed.length > 0) {
+    ui.raw(
+      "\n==> Some builds didn't complete successfully and had errors:\n" +
+        failed.map((o) => `--> ${o.name}: ${o.error ?? o.status}`).join("\n"),
+    );
+  }
+  const good = outcomes.filter((o) => o.status === "succeeded" && o.artifacts.length > 0);
+  if (good.length === 0) {
+    ui.raw("\n==> Builds finished but no artifacts were created.");
+    return;
+  }
+  ui.raw(
+    "\n==> Builds finished. The artifacts of successful builds are:\n" +
+      good.flatMap((o) => o.artifacts.map((a) => `--> ${o.name}: ${a.description}`)).join("\n"),
+  );
+}
+
+/** Runs `fn` over `items` with at most `limit` at once (0: all at once); keeps order. */
+async function inParallel<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const width = limit > 0 ? Math.min(limit, items.length) : items.length;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  }));
+  return results;
+}

@@ -1,0 +1,36 @@
+/**
+ * Build output goes through the event log: every line a build prints is a
+ * `Ui` event, and the terminal shows what the log records. That is what
+ * makes `kiln replay` reproduce a run's output exactly, and masking total.
+ */
+import type { EventLog } from "./event_log.ts";
+import { EventType } from "./events.ts";
+import type { Ui } from "./types.ts";
+
+/** How a Ui line is shown. */
+export type UiLevel = "say" | "message" | "error" | "raw";
+
+/** Data of a `Ui` event. */
+export interface UiEventData {
+  level: UiLevel;
+  message: string;
+  /** Prefix shown after "==> " (build name, or "build (post-processor)"); none for raw. */
+  prefix?: string;
+}
+
+/** A Ui whose lines are appended to the log for `build` (and shown by the terminal renderer). */
+export function logUi(log: EventLog, build: string | null, prefix?: string): Ui & {
+  raw(message: string): void;
+} {
+  const put = (level: UiLevel, message: string) => {
+    const data: UiEventData = { level, message };
+    if (prefix !== undefined && level !== "raw") data.prefix = prefix;
+    log.append({ build, type: EventType.Ui, data: data as unknown as Record<string, unknown> });
+  };
+  return {
+    say: (m) => put("say", m),
+    message: (m) => put("message", m),
+    error: (m) => put("error", m),
+    raw: (m) => put("raw", m),
+  };
+}

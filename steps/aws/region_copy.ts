@@ -1,0 +1,63 @@
+/**
+ * Copies the AMI to every region in ami_regions. Each copy is a ledger
+ * resource (deregistered if the build later fails) and carries a ClientToken
+ * so a resumed run never copies twice.
+ */
+import type { Step } from "../../runtime/types.ts";
+import { ec2For, isNotFound } from "./client.ts";
+import { clientToken } from "./identity.ts";
+import { type AmiOutput, waitAvailable } from "./register_ami.ts";
+
+/** The "region copy" step: the AMI ids by region after copying. */
+export function regionCopyStep(): Step<AmiOutput> {
+  return {
+    id: "aws.region_copy",
+    async run(ctx) {
+      const registered = ctx.state["aws.register_ami"] as AmiOutput;
+      const buildRegion = String(ctx.config.region);
+      const regions = [...new Set((ctx.config.ami_regions as string[] | undefined) ?? [])]
+        .filter((r) => r !== buildRegion);
+      const amis = { ...registered.amis };
+      if (regions.length === 0) return { amis };
+      const sdk = await import("@aws-sdk/client-ec2");
+      const kmsIds = (ctx.config.region_kms_key_ids as Record<string, string> | undefined) ?? {};
+      const sourceImageId = registered.amis[buildRegion];
+      for (const region of regions) {
+        const ec2 = await ec2For(ctx.config, region);
+        const token = await clientToken(ctx, `copy/${region}`);
+        await ctx.intent({ kind: "aws.ami", token, data: { region } });
+        ctx.ui.say(`Copying AMI (${sourceImageId}) to other regions... ${region}`);
+        const out = await ec2.send(
+          new sdk.CopyImageCommand({
+            SourceImageId: sourceImageId,
+            SourceRegion: buildRegion,
+            Name: String(ctx.config.ami_name),
+            Description: ctx.config.ami_description as string | undefined,
+            Encrypted: ctx.config.encrypt_boot as boolean | undefined,
+            KmsKeyId: kmsIds[region] || undefined,
+            ClientToken: token,
+          }),
+          { abortSignal: ctx.signal },
+        );
+        const imageId = out.ImageId ?? "";
+        await ctx.created({ kind: "aws.ami", id: imageId, region });
+        await waitAvailable(ctx, region, imageId);
+        amis[region] = imageId;
+      }
+      if (ctx.config.skip_save_build_region) {
+        const ec2 = await ec2For(ctx.config, buildRegion);
+        ctx.ui.say(
+          `Deregistering the AMI in the build region ${buildRegion} (skip_save_build_region)`,
+        );
+        try {
+          await ec2.send(new sdk.DeregisterImageCommand({ ImageId: sourceImageId }));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        await ctx.deleted({ kind: "aws.ami", id: sourceImageId });
+        delete amis[buildRegion];
+      }
+      return { amis };
+    },
+  };
+}

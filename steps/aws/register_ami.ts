@@ -1,0 +1,129 @@
+/**
+ * Registers the uploaded bundle as an AMI. The AMI is the build's result: it
+ * joins the ledger as a non-temporary resource, so a later failure (region
+ * copy, attributes, tags) deregisters it instead of leaking it as Packer does.
+ * On resume, an AMI of this name owned by us is adopted, not registered twice.
+ */
+import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
+import { ec2For, isNotFound } from "./client.ts";
+import type { SourceAmi } from "./source_ami.ts";
+import type { UploadOutput } from "./upload_bundle.ts";
+import { polling, waitFor } from "./wait.ts";
+
+/** AMI ids by region (copies are added by the region-copy step). */
+export interface AmiOutput {
+  amis: Record<string, string>;
+}
+
+function amiMappings(list: unknown) {
+  return ((list as Record<string, unknown>[] | undefined) ?? []).map((d) => ({
+    DeviceName: d.device_name as string | undefined,
+    VirtualName: d.virtual_name as string | undefined,
+    NoDevice: d.no_device ? "" : undefined,
+    Ebs: d.virtual_name || d.no_device ? undefined : {
+      DeleteOnTermination: d.delete_on_termination as boolean | undefined,
+      Encrypted: d.encrypted as boolean | undefined,
+      Iops: d.iops as number | undefined,
+      SnapshotId: d.snapshot_id as string | undefined,
+      VolumeSize: d.volume_size as number | undefined,
+      VolumeType: d.volume_type as import("@aws-sdk/client-ec2").VolumeType | undefined,
+    },
+  }));
+}
+
+/** Waits for an AMI to become available in a region. */
+export async function waitAvailable(
+  ctx: StepContext,
+  region: string,
+  imageId: string,
+): Promise<void> {
+  const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ec2For(ctx.config, region);
+  await waitFor(`AMI ${imageId} to become available`, polling(ctx.config), ctx.signal, async () => {
+    try {
+      const out = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      const state = out.Images?.[0]?.State;
+      if (state === "available") return true;
+      if (state === "failed" || state === "invalid" || state === "error") {
+        throw new Error(`AMI ${imageId} is in state "${state}"`);
+      }
+      return undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+}
+
+/** The "register AMI" step. */
+export function registerAmiStep(): Step<AmiOutput> {
+  return {
+    id: "aws.register_ami",
+    async run(ctx) {
+      const { RegisterImageCommand } = await import("@aws-sdk/client-ec2");
+      const ec2 = await ec2For(ctx.config);
+      const upload = ctx.state["aws.upload_bundle"] as UploadOutput;
+      const source = ctx.state["aws.source_ami"] as SourceAmi;
+      const region = String(ctx.config.region);
+      const name = String(ctx.config.ami_name);
+      await ctx.intent({ kind: "aws.ami", token: name, data: { region } });
+      ctx.ui.say("Registering the AMI...");
+      const out = await ec2.send(
+        new RegisterImageCommand({
+          Name: name,
+          Description: ctx.config.ami_description as string | undefined,
+          ImageLocation: upload.imageLocation,
+          Architecture: source.architecture as import("@aws-sdk/client-ec2").ArchitectureValues,
+          VirtualizationType: String(
+            ctx.config.ami_virtualization_type || source.virtualizationType,
+          ),
+          BlockDeviceMappings: amiMappings(ctx.config.ami_block_device_mappings),
+          EnaSupport: ctx.config.ena_support as boolean | undefined,
+          SriovNetSupport: ctx.config.sriov_support ? "simple" : undefined,
+          TpmSupport: ctx.config.tpm_support as import("@aws-sdk/client-ec2").TpmSupportValues,
+          ImdsSupport: ctx.config.imds_support as import("@aws-sdk/client-ec2").ImdsSupportValues,
+        }),
+        { abortSignal: ctx.signal },
+      );
+      const imageId = out.ImageId ?? "";
+      await ctx.created({ kind: "aws.ami", id: imageId, region });
+      ctx.ui.message(`AMI: ${imageId}`);
+      ctx.ui.say("Waiting for AMI to become ready...");
+      await waitAvailable(ctx, region, imageId);
+      return { amis: { [region]: imageId } };
+    },
+    async reconcile(ctx, intents) {
+      if (!intents.some((i) => i.kind === "aws.ami")) return undefined;
+      const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
+      const ec2 = await ec2For(ctx.config);
+      const region = String(ctx.config.region);
+      const out = await ec2.send(
+        new DescribeImagesCommand({
+          Owners: ["self"],
+          Filters: [{ Name: "name", Values: [String(ctx.config.ami_name)] }],
+        }),
+      );
+      const imageId = out.Images?.[0]?.ImageId;
+      if (!imageId) return undefined;
+      await ctx.created({ kind: "aws.ami", id: imageId, region });
+      await waitAvailable(ctx, region, imageId);
+      return { amis: { [region]: imageId } };
+    },
+  };
+}
+
+/** Deregisters an AMI (and its snapshots, which instance-store AMIs do not have). */
+export const amiHandler: ResourceHandler = {
+  async delete(ctx, resource) {
+    const { DeregisterImageCommand } = await import("@aws-sdk/client-ec2");
+    const ec2 = await ec2For(ctx.config, resource.region);
+    ctx.ui.say(
+      `Deregistering the AMI ${resource.id} (${resource.region}) because the build failed`,
+    );
+    try {
+      await ec2.send(new DeregisterImageCommand({ ImageId: resource.id }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+};

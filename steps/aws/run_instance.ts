@@ -1,0 +1,233 @@
+/**
+ * Launches the build instance. RunInstances carries a ClientToken derived
+ * from run id + build, and the instance is tagged with both, so a resumed
+ * run adopts the instance the crashed one launched instead of launching a
+ * second: reconcile looks by tag first (some EC2-compatible endpoints ignore
+ * ClientToken), and only then lets run() call RunInstances again.
+ */
+import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
+import { ec2For, isNotFound } from "./client.ts";
+import { clientToken, kilnTagFilters, kilnTags } from "./identity.ts";
+import type { KeyPairOutput } from "./key_pair.ts";
+import type { NetworkInfo } from "./network_info.ts";
+import type { SecurityGroupOutput } from "./security_group.ts";
+import type { SourceAmi } from "./source_ami.ts";
+import { polling, sleep, waitFor } from "./wait.ts";
+
+/** The running instance. */
+export interface InstanceOutput {
+  instanceId: string;
+  publicIp: string;
+  privateIp: string;
+  publicDns: string;
+  privateDns: string;
+  availabilityZone: string;
+}
+
+type Instance = import("@aws-sdk/client-ec2").Instance;
+
+function toOutput(instance: Instance): InstanceOutput {
+  return {
+    instanceId: instance.InstanceId ?? "",
+    publicIp: instance.PublicIpAddress ?? "",
+    privateIp: instance.PrivateIpAddress ?? "",
+    publicDns: instance.PublicDnsName ?? "",
+    privateDns: instance.PrivateDnsName ?? "",
+    availabilityZone: instance.Placement?.AvailabilityZone ?? "",
+  };
+}
+
+function userData(config: Record<string, unknown>): Promise<string | undefined> | undefined {
+  if (config.user_data) return Promise.resolve(btoa(String(config.user_data)));
+  if (config.user_data_file) {
+    return Deno.readFile(String(config.user_data_file)).then((bytes) => {
+      let binary = "";
+      for (const b of bytes) binary += String.fromCharCode(b);
+      return btoa(binary);
+    });
+  }
+  return undefined;
+}
+
+function blockDevices(list: unknown) {
+  return ((list as Record<string, unknown>[] | undefined) ?? []).map((d) => ({
+    DeviceName: d.device_name as string | undefined,
+    VirtualName: d.virtual_name as string | undefined,
+    NoDevice: d.no_device ? "" : undefined,
+    Ebs: d.virtual_name || d.no_device ? undefined : {
+      DeleteOnTermination: d.delete_on_termination as boolean | undefined,
+      Encrypted: d.encrypted as boolean | undefined,
+      Iops: d.iops as number | undefined,
+      KmsKeyId: d.kms_key_id as string | undefined,
+      SnapshotId: d.snapshot_id as string | undefined,
+      Throughput: d.throughput as number | undefined,
+      VolumeSize: d.volume_size as number | undefined,
+      VolumeType: d.volume_type as import("@aws-sdk/client-ec2").VolumeType | undefined,
+    },
+  }));
+}
+
+async function waitRunning(ctx: StepContext, instanceId: string): Promise<InstanceOutput> {
+  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ec2For(ctx.config);
+  ctx.ui.say(`Waiting for instance (${instanceId}) to become ready...`);
+  return await waitFor(
+    `instance ${instanceId} to be running`,
+    polling(ctx.config),
+    ctx.signal,
+    async () => {
+      try {
+        const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
+          abortSignal: ctx.signal,
+        });
+        const instance = out.Reservations?.[0]?.Instances?.[0];
+        const state = instance?.State?.Name;
+        if (state === "running") return toOutput(instance!);
+        if (state && state !== "pending") {
+          throw new Error(
+            `instance ${instanceId} entered state "${state}" instead of running` +
+              (instance?.StateReason?.Message ? `: ${instance.StateReason.Message}` : ""),
+          );
+        }
+        return undefined;
+      } catch (err) {
+        if (isNotFound(err)) return undefined; // eventual consistency right after launch
+        throw err;
+      }
+    },
+  );
+}
+
+/** Finds this run's instance for this build by its tags (not terminated). */
+async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
+  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ec2For(ctx.config);
+  const out = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        ...kilnTagFilters(ctx),
+        {
+          Name: "instance-state-name",
+          Values: ["pending", "running", "stopping", "stopped"],
+        },
+      ],
+    }),
+  );
+  return out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+}
+
+/** The "run instance" step. */
+export function runInstanceStep(): Step<InstanceOutput> {
+  return {
+    id: "aws.run_instance",
+    async run(ctx) {
+      if (ctx.config.spot_price && ctx.config.spot_price !== "") {
+        throw new Error("spot instances (spot_price) are not supported by kiln yet");
+      }
+      const { RunInstancesCommand } = await import("@aws-sdk/client-ec2");
+      const ec2 = await ec2For(ctx.config);
+      const source = ctx.state["aws.source_ami"] as SourceAmi;
+      const network = ctx.state["aws.network"] as NetworkInfo | undefined;
+      const keyPair = ctx.state["aws.key_pair"] as KeyPairOutput | undefined;
+      const groups = ctx.state["aws.security_group"] as SecurityGroupOutput | undefined;
+      const token = await clientToken(ctx, "run_instance");
+      const runTags = (ctx.config.run_tags as Record<string, string> | undefined) ?? {};
+      const associate = ctx.config.associate_public_ip_address as boolean | undefined;
+
+      await ctx.intent({ kind: "aws.instance", token });
+      ctx.ui.say("Launching a source AWS instance...");
+      const out = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: source.imageId,
+          InstanceType: ctx.config.instance_type as import("@aws-sdk/client-ec2")._InstanceType,
+          MinCount: 1,
+          MaxCount: 1,
+          ClientToken: token,
+          KeyName: keyPair?.keyName || undefined,
+          UserData: await userData(ctx.config),
+          IamInstanceProfile: ctx.config.iam_instance_profile
+            ? { Name: String(ctx.config.iam_instance_profile) }
+            : undefined,
+          InstanceInitiatedShutdownBehavior: ctx.config.shutdown_behavior as
+            | import("@aws-sdk/client-ec2").ShutdownBehavior
+            | undefined,
+          EbsOptimized: ctx.config.ebs_optimized as boolean | undefined,
+          Placement: {
+            AvailabilityZone: network?.availabilityZone || undefined,
+            Tenancy: (ctx.config.tenancy ?? ctx.config.placement_tenancy) as
+              | import("@aws-sdk/client-ec2").Tenancy
+              | undefined,
+          },
+          BlockDeviceMappings: blockDevices(ctx.config.launch_block_device_mappings),
+          // A public-IP choice needs an explicit network interface; otherwise subnet + groups.
+          ...(associate === undefined
+            ? { SubnetId: network?.subnetId || undefined, SecurityGroupIds: groups?.groupIds }
+            : {
+              NetworkInterfaces: [{
+                DeviceIndex: 0,
+                AssociatePublicIpAddress: associate,
+                SubnetId: network?.subnetId || undefined,
+                Groups: groups?.groupIds,
+                DeleteOnTermination: true,
+              }],
+            }),
+          TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
+        }),
+        { abortSignal: ctx.signal },
+      );
+      const instanceId = out.Instances?.[0]?.InstanceId;
+      if (!instanceId) throw new Error("RunInstances returned no instance");
+      await ctx.created({
+        kind: "aws.instance",
+        id: instanceId,
+        region: String(ctx.config.region),
+        temporary: true,
+      });
+      ctx.ui.message(`Instance ID: ${instanceId}`);
+      return await waitRunning(ctx, instanceId);
+    },
+    async reconcile(ctx, intents) {
+      if (!intents.some((i) => i.kind === "aws.instance")) return undefined;
+      const instance = await findTagged(ctx);
+      if (!instance?.InstanceId) return undefined;
+      ctx.ui.say(`Adopting instance ${instance.InstanceId} launched before the interruption`);
+      await ctx.created({
+        kind: "aws.instance",
+        id: instance.InstanceId,
+        region: String(ctx.config.region),
+        temporary: true,
+      });
+      return await waitRunning(ctx, instance.InstanceId);
+    },
+  };
+}
+
+/** Terminates an instance and waits until it is gone, so its security group can be deleted. */
+export const instanceHandler: ResourceHandler = {
+  async delete(ctx, resource) {
+    const { DescribeInstancesCommand, TerminateInstancesCommand } = await import(
+      "@aws-sdk/client-ec2"
+    );
+    const ec2 = await ec2For(ctx.config, resource.region);
+    ctx.ui.say(`Terminating the source AWS instance ${resource.id}...`);
+    try {
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [resource.id] }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    const settings = polling(ctx.config);
+    for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+      try {
+        const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [resource.id] }));
+        const state = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+        if (!state || state === "terminated") return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      await sleep(settings.delayMs, ctx.signal);
+    }
+    throw new Error(`instance ${resource.id} did not terminate in time`);
+  },
+};

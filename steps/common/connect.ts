@@ -1,0 +1,156 @@
+/**
+ * The connect step: opens the communicator named by `config.communicator`
+ * and fills the build data provisioners see through `{{build ...}}`. Its
+ * output holds only where to connect (no secrets), so a resumed process can
+ * reconnect with `ensureCommunicator` instead of running the step again.
+ */
+import type { Step, StepContext } from "../../runtime/types.ts";
+import { type ConnectTarget, openCommunicator } from "../../communicators/mod.ts";
+import type { Communicator } from "../../communicators/communicator.ts";
+
+/** The step id builders list it under. */
+export const CONNECT_STEP_ID = "common.connect";
+
+/** What the connect step records. */
+export interface ConnectOutput {
+  type: string;
+  host: string;
+  port: number;
+  user: string;
+  id: string;
+  /** Stable across resume: Packer's PackerRunUUID. */
+  runUuid: string;
+}
+
+/** How a builder tells the connect step where the machine is. */
+export interface ConnectStepOptions {
+  /** Target from the outputs of earlier steps (e.g. the instance's address); config.ssh_host wins. */
+  target?(ctx: StepContext): ConnectTarget | undefined;
+  /** Private key of a temporary key pair the builder created (from ctx.secrets). */
+  privateKey?(ctx: StepContext): Promise<string | undefined>;
+}
+
+const LIVE_KEY = "communicator";
+
+/** The connect step, plus how to reopen its connection in a resumed process. */
+export type ConnectStep = Step<ConnectOutput> & {
+  /** Reopens the connection from the logged output (with the builder's key). */
+  reconnect(ctx: StepContext): Promise<Communicator>;
+};
+
+/** The connect step. */
+export function connectStep(options: ConnectStepOptions = {}): ConnectStep {
+  return {
+    id: CONNECT_STEP_ID,
+    reconnect: (ctx) => ensureCommunicator(ctx, options),
+    async run(ctx) {
+      const out = resolveTarget(ctx, options, crypto.randomUUID());
+      await open(ctx, options, out);
+      return out;
+    },
+    async compensate(ctx) {
+      await closeCommunicator(ctx);
+    },
+  };
+}
+
+/**
+ * The build's communicator: the open one, or reopened from the connect
+ * step's logged output after a resume, or `none` when the build has no
+ * connect step.
+ */
+export async function ensureCommunicator(
+  ctx: StepContext,
+  options: ConnectStepOptions = {},
+): Promise<Communicator> {
+  if (ctx.comm) return ctx.comm;
+  const out = ctx.state[CONNECT_STEP_ID] as ConnectOutput | undefined;
+  if (out) {
+    ctx.ui.say(`Reconnecting (${out.type}) after resume...`);
+    return await open(ctx, options, out);
+  }
+  const none = await openCommunicator("none", {
+    config: ctx.config,
+    target: { host: "" },
+    signal: ctx.signal,
+  });
+  ctx.runtime?.setComm(none);
+  return none;
+}
+
+/** Closes the build's communicator, if one is open. */
+export async function closeCommunicator(ctx: StepContext): Promise<void> {
+  const live = ctx.runtime?.live.get(LIVE_KEY);
+  ctx.runtime?.live.delete(LIVE_KEY);
+  ctx.runtime?.setComm(undefined);
+  await live?.close();
+}
+
+function resolveTarget(
+  ctx: StepContext,
+  options: ConnectStepOptions,
+  runUuid: string,
+): ConnectOutput {
+  const type = String(ctx.config.communicator ?? "none");
+  const fromSteps = options.target?.(ctx);
+  const host = String(ctx.config.ssh_host ?? fromSteps?.host ?? "");
+  const port = Number(ctx.config.ssh_port ?? fromSteps?.port ?? 22);
+  if (type === "ssh" && host === "") {
+    throw new Error(
+      `${ctx.buildName}: no host to connect to: set "ssh_host" (the builder provides none)`,
+    );
+  }
+  return {
+    type,
+    host: type === "none" ? "" : host,
+    port: type === "none" ? 0 : port,
+    user: String(ctx.config.ssh_username ?? ""),
+    id: fromSteps?.id ?? "",
+    runUuid,
+  };
+}
+
+async function open(
+  ctx: StepContext,
+  options: ConnectStepOptions,
+  out: ConnectOutput,
+): Promise<Communicator> {
+  const privateKey = await options.privateKey?.(ctx) ?? await readKeyFile(ctx);
+  if (privateKey) ctx.secrets.mask(privateKey);
+  const password = ctx.config.ssh_password ? String(ctx.config.ssh_password) : "";
+  if (password) ctx.secrets.mask(password);
+  const comm = await openCommunicator(out.type, {
+    config: ctx.config,
+    target: { host: out.host, port: out.port, id: out.id },
+    signal: ctx.signal,
+    privateKey,
+    say: (m) => ctx.ui.say(m),
+  });
+  const rt = ctx.runtime;
+  if (rt) {
+    rt.live.set(LIVE_KEY, comm);
+    rt.setComm(comm);
+    Object.assign(rt.buildData, {
+      ID: out.id,
+      Host: out.host,
+      Port: out.port ? String(out.port) : "",
+      User: out.user,
+      Password: password,
+      ConnType: out.type,
+      PackerRunUUID: out.runUuid,
+      SSHPublicKey: "",
+      SSHPrivateKey: privateKey ?? "",
+    });
+  }
+  return comm;
+}
+
+async function readKeyFile(ctx: StepContext): Promise<string | undefined> {
+  const file = ctx.config.ssh_private_key_file;
+  if (typeof file !== "string" || file === "") return undefined;
+  try {
+    return await Deno.readTextFile(file);
+  } catch (err) {
+    throw new Error(`ssh_private_key_file ${file}: ${err instanceof Error ? err.message : err}`);
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Decodes a component's raw options against its ConfigSchema the way
+ * Packer's mapstructure settings do: weakly typed ("22" for an int, 1 or
+ * "true" for a bool, "a,b" for a list), unknown keys rejected, defaults
+ * applied, then required/enum/exclusive/oneOf/anyOf and the schema's own
+ * check. Every problem is reported with its JSON path.
+ */
+import type { ConfigSchema, FieldSpec } from "./schema.ts";
+import { childPath, setOwn } from "./source.ts";
+import { parseDuration } from "./duration.ts";
+
+/** Receives one problem: the JSON path of the value and what was expected. */
+export type Report = (path: string, message: string) => void;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+const describe = (v: unknown): string =>
+  Array.isArray(v) ? "an array" : isObject(v) ? "an object" : JSON.stringify(v);
+
+/** mapstructure's weak string conversion. */
+function weakString(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (typeof v === "number") return String(v);
+  if (typeof v === "boolean") return v ? "1" : "0";
+  return undefined;
+}
+
+/** Go's strconv.ParseInt(s, 0, 64): decimal, 0x hex, 0o/0 octal, 0b binary, underscores. */
+function parseGoInt(s: string): number | undefined {
+  if (s === "") return 0;
+  const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]+|[0-9][0-9_]*)$/.exec(s);
+  if (!m) return undefined;
+  const body = m[2].replace(/_/g, "");
+  let n: number;
+  if (/^0[xX]/.test(body)) n = parseInt(body.slice(2), 16);
+  else if (/^0[bB]/.test(body)) n = parseInt(body.slice(2), 2);
+  else if (/^0[oO]/.test(body)) n = parseInt(body.slice(2), 8);
+  else if (body.length > 1 && body[0] === "0") n = parseInt(body.slice(1), 8);
+  else n = parseInt(body, 10);
+  return m[1] === "-" ? -n : n;
+}
+
+const TRUE = ["1", "t", "T", "TRUE", "true", "True"];
+const FALSE = ["0", "f", "F", "FALSE", "false", "False", ""];
+
+function decodeValue(v: unknown, spec: FieldSpec, path: string, report: Report): unknown {
+  switch (spec.type) {
+    case "any":
+      return v;
+    case "string": {
+      const s = weakString(v);
+      if (s === undefined) report(path, `expected a string, got ${describe(v)}`);
+      return s;
+    }
+    case "bool": {
+      if (typeof v === "boolean") return v;
+      if (typeof v === "number") return v !== 0;
+      if (typeof v === "string" && TRUE.includes(v)) return true;
+      if (typeof v === "string" && FALSE.includes(v)) return false;
+      report(path, `expected a boolean (true or false), got ${describe(v)}`);
+      return undefined;
+    }
+    case "int": {
+      if (typeof v === "number") return Math.trunc(v);
+      if (typeof v === "boolean") return v ? 1 : 0;
+      const n = typeof v === "string" ? parseGoInt(v) : undefined;
+      if (n === undefined) report(path, `expected an integer, got ${describe(v)}`);
+      return n;
+    }
+    case "number": {
+      if (typeof v === "number") return v;
+      if (typeof v === "boolean") return v ? 1 : 0;
+      const n = typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+      if (typeof v === "string" && v === "") return 0;
+      if (Number.isNaN(n)) report(path, `expected a number, got ${describe(v)}`);
+      return Number.isNaN(n) ? undefined : n;
+    }
+    case "duration": {
+      // A bare number is nanoseconds, as Go's time.Duration.
+      if (typeof v === "number") return Math.trunc(v) / 1e6;
+      if (typeof v === "string") {
+        const ms = parseDuration(v);
+        if (ms === undefined) {
+          report(
+            path,
+            `expected a duration such as "10s", "500ms" or "1h5m2s", got ${describe(v)}`,
+          );
+        }
+        return ms;
+      }
+      report(path, `expected a duration such as "10s", "500ms" or "1h5m2s", got ${describe(v)}`);
+      return undefined;
+    }
+    case "string_list": {
+      // Packer splits a single string on commas ("a,b" → ["a", "b"]).
+      if (typeof v === "string") return v === "" ? [] : v.split(",");
+      const items = Array.isArray(v) ? v : isObject(v) ? undefined : [v];
+      if (!items) {
+        report(path, `expected an array of strings, got ${describe(v)}`);
+        return undefined;
+      }
+      const out: string[] = [];
+      items.forEach((item, i) => {
+        const s = weakString(item);
+        if (s === undefined && item !== null) {
+          report(childPath(path, i), `expected a string, got ${describe(item)}`);
+        } else out.push(s ?? "");
+      });
+      return out;
+    }
+    case "string_map": {
+      const maps = isObject(v) ? [v] : Array.isArray(v) && v.every(isObject) ? v : undefined;
+      if (!maps) {
+        report(path, `expected an object of string values, got ${describe(v)}`);
+        return undefined;
+      }
+      const out: Record<string, string> = {};
+      for (const m of maps) {
+        for (const [k, item] of Object.entries(m as Record<string, unknown>)) {
+          const s = weakString(item);
+          if (s === undefined && item !== null) {
+            report(childPath(path, k), `expected a string, got ${describe(item)}`);
+          } else setOwn(out, k, s ?? "");
+        }
+      }
+      return out;
+    }
+    case "object": {
+      if (!isObject(v)) {
+        report(path, `expected an object, got ${describe(v)}`);
+        return undefined;
+      }
+      return spec.item ? decodeConfig(v, spec.item, path, report) : { ...v };
+    }
+    case "list_of_objects": {
+      const items = Array.isArray(v) ? v : isObject(v) ? [v] : undefined;
+      if (!items) {
+        report(path, `expected an array of objects, got ${describe(v)}`);
+        return undefined;
+      }
+      return items.map((item, i) => {
+        const p = childPath(path, i);
+        if (!isObject(item)) {
+          report(p, `expected an object, got ${describe(item)}`);
+          return undefined;
+        }
+        return spec.item ? decodeConfig(item, spec.item, p, report) : { ...item };
+      });
+    }
+  }
+}
+
+/** Set and non-empty: what Packer's `x != ""` style checks mean by "specified". */
+export function isSet(v: unknown): boolean {
+  if (v === undefined || v === null || v === "") return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (isObject(v)) return Object.keys(v).length > 0;
+  return true;
+}
+
+const quoteList = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(", ");
+
+/**
+ * Decodes `raw` against `schema`. `path` is the JSON path of the object
+ * (e.g. `builders[1]`); every problem goes to `report`. Returns the decoded
+ * config with defaults applied (values that failed to decode are omitted).
+ */
+export function decodeConfig(
+  raw: Record<string, unknown>,
+  schema: ConfigSchema,
+  path: string,
+  report: Report,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const p = childPath(path, key);
+    if (!Object.hasOwn(schema.fields, key)) {
+      report(p, `unknown configuration key: "${key}"`);
+      continue;
+    }
+    const spec = schema.fields[key];
+    if (spec.unsupported) {
+      report(p, `"${key}" is not supported by kiln yet: ${spec.unsupported}`);
+      continue;
+    }
+    // A JSON null decodes to the zero value in Packer: treat it as unset.
+    if (value === null) continue;
+    const decoded = decodeValue(value, spec, p, report);
+    if (decoded === undefined) continue;
+    if (spec.enum && typeof decoded === "string" && !spec.enum.includes(decoded)) {
+      report(p, `expected one of ${quoteList(spec.enum)}, got ${JSON.stringify(decoded)}`);
+      continue;
+    }
+    setOwn(out, key, decoded);
+  }
+  for (const [key, spec] of Object.entries(schema.fields)) {
+    if (!Object.hasOwn(out, key) && spec.default !== undefined) {
+      out[key] = structuredClone(spec.default);
+    }
+    if (spec.required && !isSet(out[key])) report(childPath(path, key), `"${key}" is required`);
+  }
+  for (const group of schema.exclusive ?? []) {
+    const set = group.filter((k) => isSet(out[k]));
+    if (set.length > 1) {
+      report(childPath(path, set[1]), `only one of ${quoteList(group)} may be set`);
+    }
+  }
+  for (const group of schema.oneOf ?? []) {
+    const set = group.filter((k) => isSet(out[k]));
+    if (set.length !== 1) {
+      report(
+        set.length === 0 ? path : childPath(path, set[1]),
+        `exactly one of ${quoteList(group)} must be set`,
+      );
+    }
+  }
+  for (const group of schema.anyOf ?? []) {
+    if (!group.some((k) => isSet(out[k]))) {
+      report(path, `at least one of ${quoteList(group)} must be set`);
+    }
+  }
+  if (schema.check) {
+    try {
+      schema.check(out, (key, message) => report(key ? childPath(path, key) : path, message));
+    } catch (err) {
+      report(path, `invalid configuration: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return out;
+}

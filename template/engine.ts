@@ -1,0 +1,311 @@
+/**
+ * The template engine: renders Packer's `{{ }}` strings with Go
+ * text/template semantics (pipelines, `.Field` data, functions, if/with/range).
+ * Errors read like Packer's (`template: root:1:3: executing "root" at <...>:
+ * error calling split: ...`) and are thrown as EngineError.
+ */
+import { type Command, EngineError, lineCol, type Node, type Operand } from "./engine_parse.ts";
+import { parseTemplateText, type Pipeline } from "./engine_parse.ts";
+import { type FuncContext, FuncError, FUNCS, type FuncSpec } from "./funcs.ts";
+import { GoInt, goString, goType, isTrue, plain } from "./engine_values.ts";
+
+export { EngineError } from "./engine_parse.ts";
+
+/** What a string is rendered with. */
+export interface RenderContext {
+  /** Resolved user variables. */
+  variables: Record<string, string>;
+  /** Directory of the template (`template_dir`). */
+  templateDir: string;
+  buildName?: string;
+  buildType?: string;
+  /** Component data for `{{.Path}}`, `{{.Vars}}`, `{{.BuildName}}`, ... */
+  data?: Record<string, unknown>;
+  /** Values for `build \`Host\``, known once the build's machine exists. */
+  buildData?: Record<string, string>;
+  /** Internal: rendering a variable default (env allowed, unknown `user` errors). */
+  inVariables?: boolean;
+}
+
+const cache = new Map<string, Node[]>();
+
+/** Parses (with a small cache: the same strings render once per build). */
+function parsed(text: string): Node[] {
+  let nodes = cache.get(text);
+  if (!nodes) {
+    nodes = parseTemplateText(text);
+    checkFunctions(text, nodes);
+    if (cache.size > 2000) cache.clear();
+    cache.set(text, nodes);
+  }
+  return nodes;
+}
+
+/** Go resolves function names at parse time: an unknown one is a syntax error. */
+function checkFunctions(src: string, nodes: Node[]): void {
+  const inPipe = (p: Pipeline) => {
+    for (const c of p.commands) {
+      for (const a of c.args) {
+        if (a.kind === "ident" && !Object.hasOwn(FUNCS, a.name)) {
+          const [line] = lineCol(src, a.pos);
+          throw new EngineError(`template: root:${line}: function "${a.name}" not defined`);
+        }
+        if (a.kind === "pipe") inPipe(a.pipe);
+      }
+    }
+  };
+  const walk = (ns: Node[]) => {
+    for (const n of ns) {
+      if (n.kind === "action") inPipe(n.pipe);
+      else if (n.kind !== "text") {
+        inPipe(n.pipe);
+        walk(n.list);
+        walk(n.elseList);
+      }
+    }
+  };
+  walk(nodes);
+}
+
+/** Checks a string's syntax without rendering it; throws EngineError. */
+export function checkSyntax(text: string): void {
+  if (text.includes("{{")) parsed(text);
+}
+
+/** True when the string calls `name` anywhere (e.g. `build`, rendered at provision time). */
+export function usesFunction(text: string, name: string): boolean {
+  if (!text.includes("{{")) return false;
+  let nodes: Node[];
+  try {
+    nodes = parsed(text);
+  } catch {
+    return false;
+  }
+  const inPipe = (p: Pipeline): boolean =>
+    p.commands.some((c) =>
+      c.args.some((a) =>
+        (a.kind === "ident" && a.name === name) || (a.kind === "pipe" && inPipe(a.pipe))
+      )
+    );
+  const inNodes = (ns: Node[]): boolean =>
+    ns.some((n) =>
+      n.kind === "action"
+        ? inPipe(n.pipe)
+        : n.kind !== "text" && (inPipe(n.pipe) || inNodes(n.list) || inNodes(n.elseList))
+    );
+  return inNodes(nodes);
+}
+
+class Exec {
+  private vars: Map<string, unknown>[] = [];
+  constructor(
+    private src: string,
+    private ctx: RenderContext,
+    private fctx: FuncContext,
+  ) {}
+
+  private fail(pos: number, at: string, message: string): never {
+    const [line, col] = lineCol(this.src, pos);
+    throw new EngineError(`template: root:${line}:${col}: executing "root" at <${at}>: ${message}`);
+  }
+
+  run(nodes: Node[], dot: unknown): string {
+    let out = "";
+    for (const n of nodes) {
+      if (n.kind === "text") out += n.text;
+      else if (n.kind === "action") {
+        const v = this.pipeline(n.pipe, dot);
+        if (!n.pipe.decl) out += v === undefined || v === null ? "<no value>" : goString(v);
+      } else {
+        this.vars.push(new Map());
+        try {
+          const v = this.pipeline(n.pipe, dot);
+          if (n.kind === "range") {
+            const items = plain(v);
+            const list = Array.isArray(items)
+              ? items
+              : items && typeof items === "object"
+              ? Object.keys(items).sort().map((k) => (items as Record<string, unknown>)[k])
+              : typeof items === "number"
+              ? Array.from({ length: items }, (_, i) => new GoInt(i))
+              : items === undefined || items === null
+              ? []
+              : this.fail(n.pipe.pos, n.pipe.text, `range can't iterate over ${goString(v)}`);
+            if (list.length === 0) out += this.run(n.elseList, dot);
+            for (const item of list) out += this.run(n.list, item);
+          } else if (isTrue(v)) out += this.run(n.list, n.kind === "with" ? v : dot);
+          else out += this.run(n.elseList, dot);
+        } finally {
+          this.vars.pop();
+        }
+      }
+    }
+    return out;
+  }
+
+  private pipeline(p: Pipeline, dot: unknown): unknown {
+    let value: unknown;
+    let has = false;
+    for (const c of p.commands) {
+      value = this.command(c, dot, has ? [value] : [], p);
+      has = true;
+    }
+    if (p.decl) {
+      const scope = this.vars[this.vars.length - 1] ?? new Map();
+      if (this.vars.length === 0) this.vars.push(scope);
+      scope.set(p.decl, value);
+    }
+    return value;
+  }
+
+  private command(c: Command, dot: unknown, piped: unknown[], p: Pipeline): unknown {
+    const [first, ...rest] = c.args;
+    if (first.kind === "ident") {
+      if (!Object.hasOwn(FUNCS, first.name)) {
+        this.fail(first.pos, p.text, `function "${first.name}" not defined`);
+      }
+      return this.call(first.name, FUNCS[first.name], rest, piped, dot, first.pos, p);
+    }
+    if (rest.length > 0 || piped.length > 0) {
+      this.fail(first.pos, p.text, `can't give argument to non-function ${describe(first)}`);
+    }
+    if (first.kind === "nil") this.fail(first.pos, p.text, "nil is not a command");
+    return this.operand(first, dot, p);
+  }
+
+  private operand(o: Operand, dot: unknown, p: Pipeline): unknown {
+    switch (o.kind) {
+      case "string":
+        return o.value;
+      case "number":
+        return o.isInt ? new GoInt(o.value) : o.value;
+      case "bool":
+        return o.value;
+      case "nil":
+        return null;
+      case "field":
+        return fieldOf(dot, o.path);
+      case "var": {
+        if (o.name === "$") return fieldOf(dot, o.path);
+        for (let i = this.vars.length - 1; i >= 0; i--) {
+          if (this.vars[i].has(o.name)) return fieldOf(this.vars[i].get(o.name), o.path);
+        }
+        return this.fail(o.pos, p.text, `undefined variable: ${o.name}`);
+      }
+      case "pipe":
+        return this.pipeline(o.pipe, dot);
+      case "ident":
+        if (!Object.hasOwn(FUNCS, o.name)) {
+          this.fail(o.pos, p.text, `function "${o.name}" not defined`);
+        }
+        return this.call(o.name, FUNCS[o.name], [], [], dot, o.pos, p);
+    }
+  }
+
+  private call(
+    name: string,
+    spec: FuncSpec,
+    argOps: Operand[],
+    piped: unknown[],
+    dot: unknown,
+    pos: number,
+    p: Pipeline,
+  ): unknown {
+    const total = argOps.length + piped.length;
+    const fixed = spec.params.length;
+    if (spec.variadic ? total < fixed : total !== fixed) {
+      this.fail(
+        pos,
+        p.text,
+        `wrong number of args for ${name}: want ${
+          spec.variadic ? "at least " : ""
+        }${fixed} got ${total}`,
+      );
+    }
+    const args: unknown[] = [];
+    const kindAt = (i: number) => i < fixed ? spec.params[i] : spec.variadic!;
+    argOps.forEach((op, i) => args.push(this.argument(op, kindAt(i), dot, p)));
+    piped.forEach((v, j) => args.push(this.convert(v, kindAt(argOps.length + j), pos, p)));
+    try {
+      return spec.call(args, this.fctx);
+    } catch (err) {
+      if (err instanceof FuncError) this.fail(pos, p.text, `error calling ${name}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Evaluates an argument; Go checks literal constants against the parameter kind. */
+  private argument(op: Operand, kind: string, dot: unknown, p: Pipeline): unknown {
+    if (kind === "string" && (op.kind === "number" || op.kind === "bool" || op.kind === "nil")) {
+      this.fail(op.pos, p.text, `expected string; found ${describe(op)}`);
+    }
+    if (kind === "int") {
+      if (op.kind === "string" || op.kind === "bool" || op.kind === "nil") {
+        this.fail(op.pos, p.text, `expected integer; found ${describe(op)}`);
+      }
+      if (op.kind === "number" && !op.isInt) {
+        this.fail(op.pos, p.text, `expected integer; found ${op.text}`);
+      }
+    }
+    return this.convert(this.operand(op, dot, p), kind, op.pos, p);
+  }
+
+  private convert(v: unknown, kind: string, pos: number, p: Pipeline): unknown {
+    if (kind === "any") return v;
+    if (kind === "string" && typeof v !== "string") {
+      this.fail(pos, p.text, `wrong type for value; expected string; got ${goType(v)}`);
+    }
+    if (kind === "int" && !(v instanceof GoInt)) {
+      this.fail(pos, p.text, `wrong type for value; expected int; got ${goType(v)}`);
+    }
+    return v;
+  }
+}
+
+function describe(op: Operand): string {
+  switch (op.kind) {
+    case "string":
+      return "`" + op.value + "`";
+    case "number":
+      return op.text;
+    case "bool":
+      return String(op.value);
+    case "nil":
+      return "nil";
+    case "field":
+      return "." + op.path.join(".");
+    case "var":
+      return [op.name, ...op.path].join(".");
+    case "ident":
+      return op.name;
+    case "pipe":
+      return "(pipeline)";
+  }
+}
+
+function fieldOf(v: unknown, path: string[]): unknown {
+  let cur = v;
+  for (const key of path) {
+    if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * Renders one template string. Strings without `{{` are returned unchanged.
+ * Throws EngineError on a syntax or execution error.
+ */
+export function renderString(text: string, ctx: RenderContext): string {
+  if (!text.includes("{{")) return text;
+  const nodes = parsed(text);
+  const fctx: FuncContext = {
+    variables: ctx.variables,
+    templateDir: ctx.templateDir,
+    buildName: ctx.buildName,
+    buildType: ctx.buildType,
+    buildData: ctx.buildData,
+    inVariables: ctx.inVariables,
+  };
+  return new Exec(text, ctx, fctx).run(nodes, ctx.data);
+}

@@ -1,0 +1,16 @@
+/**
+ * The template layer's public API: what the runtime and the CLI use.
+ * Parsing, variables, interpolation and decoding live in their own files.
+ */
+export { prepareTemplate } from "./prepare.ts";
+export type { PrepareOptions } from "./prepare.ts";
+export { parseTemplate } from "./parse.ts";
+export { renderString } from "./engine.ts";
+export type { RenderContext } from "./engine.ts";
+export { EngineError } from "./engine.ts";
+export { resolveBuildData } from "./interpolate.ts";
+export { decodeConfig } from "./decode.ts";
+export { parseDuration } from "./duration.ts";
+export { formatIssue, TemplateError } from "./types.ts";
+export type * from "./types.ts";
+export type * from "./schema.ts";

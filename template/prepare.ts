@@ -1,0 +1,332 @@
+/**
+ * prepareTemplate: the template layer's one entry point for `validate` and
+ * `build`. Parses, checks references, resolves variables, selects builds,
+ * loads each component through the lazy registries, interpolates and decodes
+ * its options. Throws a TemplateError carrying every issue found.
+ */
+import {
+  type PostProcessorDef,
+  type PreparedBuild,
+  type PreparedPostProcessor,
+  type PreparedProvisioner,
+  type PreparedTemplate,
+  type ProvisionerDef,
+  type Template,
+  TemplateError,
+  type TemplateInputs,
+  type TemplateIssue,
+} from "./types.ts";
+import type { ConfigSchema } from "./schema.ts";
+import { digestText, locate, parseTemplate } from "./parse.ts";
+import { resolveVariables } from "./variables.ts";
+import { checkTemplateReferences, selectBuildNames, skips } from "./select.ts";
+import { checkMinVersion } from "./min_version.ts";
+import { decodeConfig, type Report } from "./decode.ts";
+import { interpolateConfig } from "./interpolate.ts";
+import type { RenderContext } from "./engine.ts";
+import { childPath } from "./source.ts";
+import { builderTypes, loadBuilder } from "../builders/mod.ts";
+import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
+import { loadPostProcessor, postProcessorTypes } from "../post_processors/mod.ts";
+
+/** Options of prepareTemplate. */
+export interface PrepareOptions {
+  /** Only parse and check the template's structure (`validate -syntax-only`). */
+  syntaxOnly?: boolean;
+}
+
+/** Collects the sensitive option values of a decoded config (ssh_password, ...). */
+function collectSecrets(config: Record<string, unknown>, schema: ConfigSchema, out: Set<string>) {
+  for (const [key, spec] of Object.entries(schema.fields)) {
+    const v = config[key];
+    if (spec.sensitive && typeof v === "string" && v !== "") out.add(v);
+    if (spec.item && v && typeof v === "object") {
+      for (const item of Array.isArray(v) ? v : [v]) {
+        if (item && typeof item === "object") {
+          collectSecrets(item as Record<string, unknown>, spec.item, out);
+        }
+      }
+    }
+  }
+}
+
+/** Loads a plugin, turning a loader failure (e.g. a broken module) into an issue. */
+async function load<T>(
+  loader: Promise<T> | undefined,
+  report: () => void,
+  broken: (message: string) => void,
+): Promise<T | undefined> {
+  if (!loader) {
+    report();
+    return undefined;
+  }
+  try {
+    return await loader;
+  } catch (err) {
+    broken(err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
+}
+
+class Preparer {
+  readonly issues: TemplateIssue[] = [];
+  readonly secrets = new Set<string>();
+  constructor(readonly template: Template, readonly displayFile: string) {}
+
+  private seen = new Set<string>();
+
+  /** Records an issue once: the same provisioner problem shows up for every build. */
+  report: Report = (path, message) => {
+    const key = `${path}\n${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    // A value the author never wrote (a missing option) points at its parent object.
+    let at = path;
+    let pos = locate(this.template, at);
+    while (!pos && at !== "") {
+      const parent = at.replace(/(\.[^.[]+|\[[^\]]*\])$/, "");
+      if (parent === at) break;
+      at = parent;
+      pos = locate(this.template, at);
+    }
+    this.issues.push({
+      file: this.displayFile,
+      path,
+      message,
+      line: pos?.line,
+      column: pos?.column,
+    });
+  };
+
+  async provisioner(
+    def: ProvisionerDef,
+    index: number,
+    build: { name: string; type: string; communicator: unknown },
+    ctx: RenderContext,
+  ): Promise<PreparedProvisioner | undefined> {
+    const plugin = await load(
+      loadProvisioner(def.type),
+      () =>
+        this.report(
+          childPath(def.path, "type"),
+          `unknown provisioner type "${def.type}" (kiln knows: ${provisionerTypes().join(", ")})`,
+        ),
+      (m) => this.report(def.path, `provisioner "${def.type}" failed to load: ${m}`),
+    );
+    if (!plugin) return undefined;
+    const override = def.override?.[build.name] ?? {};
+    const raw = { ...def.config, ...override };
+    // Problems with an overridden option point into the override that set it.
+    const overridePath = childPath(childPath(def.path, "override"), build.name);
+    const report: Report = (path, message) => {
+      for (const key of Object.keys(override)) {
+        const at = childPath(def.path, key);
+        if (path === at || path.startsWith(at + ".") || path.startsWith(at + "[")) {
+          return this.report(childPath(overridePath, key) + path.slice(at.length), message);
+        }
+      }
+      this.report(path, message);
+    };
+    const rendered = interpolateConfig(raw, plugin.schema, def.path, {
+      ctx,
+      deferBuild: true,
+    }, report);
+    const config = decodeConfig(rendered, plugin.schema, def.path, report);
+    collectSecrets(config, plugin.schema, this.secrets);
+    if (plugin.needsCommunicator && build.communicator === "none") {
+      this.report(
+        def.path,
+        `the ${def.type} provisioner needs a communicator, but build "${build.name}" uses ` +
+          `"communicator": "none" (use shell-local, or configure ssh)`,
+      );
+    }
+    return {
+      index,
+      type: def.type,
+      path: def.path,
+      config,
+      pauseBefore: def.pauseBefore ?? 0,
+      maxRetries: def.maxRetries ?? 0,
+      timeout: def.timeout ?? 0,
+    };
+  }
+
+  async postProcessor(
+    def: PostProcessorDef,
+    ctx: RenderContext,
+  ): Promise<PreparedPostProcessor | undefined> {
+    const plugin = await load(
+      loadPostProcessor(def.type),
+      () =>
+        this.report(
+          childPath(def.path, "type"),
+          `unknown post-processor type "${def.type}" (kiln knows: ${
+            postProcessorTypes().join(", ")
+          })`,
+        ),
+      (m) => this.report(def.path, `post-processor "${def.type}" failed to load: ${m}`),
+    );
+    if (!plugin) return undefined;
+    const rendered = interpolateConfig(def.config, plugin.schema, def.path, {
+      ctx,
+      deferBuild: true,
+    }, this.report);
+    const config = decodeConfig(rendered, plugin.schema, def.path, this.report);
+    collectSecrets(config, plugin.schema, this.secrets);
+    return {
+      type: def.type,
+      name: def.name ?? def.type,
+      path: def.path,
+      config,
+      keepInputArtifact: def.keepInputArtifact,
+    };
+  }
+
+  async build(
+    index: number,
+    variables: Record<string, string>,
+    inputs: TemplateInputs,
+  ): Promise<PreparedBuild | undefined> {
+    const t = this.template;
+    const def = t.builders[index];
+    const plugin = await load(
+      loadBuilder(def.type),
+      () =>
+        this.report(
+          childPath(def.path, "type"),
+          `unknown builder type "${def.type}" (kiln knows: ${builderTypes().join(", ")})`,
+        ),
+      (m) => this.report(def.path, `builder "${def.type}" failed to load: ${m}`),
+    );
+    const ctx: RenderContext = {
+      variables,
+      templateDir: t.dir,
+      buildName: def.name,
+      buildType: def.type,
+    };
+    let config: Record<string, unknown> = {};
+    if (plugin) {
+      const rendered = interpolateConfig(def.config, plugin.schema, def.path, {
+        ctx,
+        deferBuild: false,
+      }, this.report);
+      config = decodeConfig(rendered, plugin.schema, def.path, this.report);
+      collectSecrets(config, plugin.schema, this.secrets);
+    }
+    // A builder without communicator options never connects (e.g. file): treat it as "none".
+    const connects = plugin !== undefined && Object.hasOwn(plugin.schema.fields, "communicator");
+    const build = {
+      name: def.name,
+      type: def.type,
+      communicator: !plugin ? undefined : connects ? config.communicator : "none",
+    };
+    const provisioners: PreparedProvisioner[] = [];
+    for (const [i, p] of t.provisioners.entries()) {
+      if (skips(p, def.name)) continue;
+      const prepared = await this.provisioner(p, i, build, ctx);
+      if (prepared) provisioners.push(prepared);
+    }
+    const ecp = t.errorCleanupProvisioner
+      ? await this.provisioner(t.errorCleanupProvisioner, -1, build, ctx)
+      : undefined;
+    const postProcessors: PreparedPostProcessor[][] = [];
+    for (const chain of t.postProcessors) {
+      const prepared: PreparedPostProcessor[] = [];
+      for (const pp of chain) {
+        // A chain runs until its first skipped post-processor; -except may name one.
+        const exceptByName = pp.name !== undefined && (inputs.except ?? []).includes(pp.name);
+        if (skips(pp, def.name) || exceptByName) break;
+        const p = await this.postProcessor(pp, ctx);
+        if (p) prepared.push(p);
+      }
+      if (prepared.length > 0) postProcessors.push(prepared);
+    }
+    if (!plugin) return undefined;
+    return {
+      name: def.name,
+      type: def.type,
+      path: def.path,
+      config,
+      provisioners,
+      errorCleanupProvisioner: ecp,
+      postProcessors,
+    };
+  }
+}
+
+/** Issue messages may quote a value (`got "..."`): never let a secret through. */
+function masked(issues: TemplateIssue[], secrets: string[]): TemplateIssue[] {
+  const longestFirst = secrets.filter((x) => x !== "").sort((a, b) => b.length - a.length);
+  if (longestFirst.length === 0) return issues;
+  return issues.map((issue) => {
+    let message = issue.message;
+    for (const secret of longestFirst) message = message.replaceAll(secret, "<sensitive>");
+    return message === issue.message ? issue : { ...issue, message };
+  });
+}
+
+function canonical(values: Record<string, string>): string {
+  return JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]));
+}
+
+/**
+ * Reads, validates and prepares a template for building. Throws TemplateError
+ * listing every issue (file, JSON path, expectation) when anything is wrong.
+ */
+export async function prepareTemplate(
+  file: string,
+  inputs: TemplateInputs = {},
+  options: PrepareOptions = {},
+): Promise<PreparedTemplate> {
+  const template = await parseTemplate(file);
+  if (options.syntaxOnly) {
+    return {
+      template,
+      variables: {},
+      secrets: [],
+      builds: [],
+      inputsDigest: await digestText(template.digest),
+    };
+  }
+  const prep = new Preparer(template, file);
+  checkTemplateReferences(template, prep.report);
+  const versionProblem = checkMinVersion(template.minPackerVersion);
+  if (versionProblem) prep.report("min_packer_version", versionProblem);
+
+  let variables: Record<string, string> = {};
+  let variableSecrets: string[] = [];
+  try {
+    const resolved = await resolveVariables(template, inputs, file);
+    variables = resolved.values;
+    variableSecrets = resolved.secrets;
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    const placed = err.issues.map((issue) => {
+      const pos = issue.file === file && issue.line === undefined
+        ? locate(template, issue.path)
+        : undefined;
+      return pos ? { ...issue, line: pos.line, column: pos.column } : issue;
+    });
+    throw new TemplateError([...prep.issues, ...placed]);
+  }
+  if (prep.issues.length > 0) throw new TemplateError(prep.issues);
+
+  const selected = new Set(
+    selectBuildNames(template.builders.map((b) => b.name), inputs.only, inputs.except),
+  );
+  const builds: PreparedBuild[] = [];
+  for (const [i, b] of template.builders.entries()) {
+    if (!selected.has(b.name)) continue;
+    const build = await prep.build(i, variables, inputs);
+    if (build) builds.push(build);
+  }
+  const secrets = [...new Set([...variableSecrets, ...prep.secrets])];
+  if (prep.issues.length > 0) throw new TemplateError(masked(prep.issues, secrets));
+  return {
+    template,
+    variables,
+    secrets,
+    builds,
+    inputsDigest: await digestText(`${template.digest}\n${canonical(variables)}`),
+  };
+}

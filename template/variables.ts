@@ -1,0 +1,150 @@
+/**
+ * Resolves user variables: template defaults, then `-var` and `-var-file`
+ * in command-line order (a later flag overrides an earlier one of either
+ * kind, as the documents say), then every value is rendered with `env`
+ * allowed and `user` references resolved in dependency order, as Packer does.
+ */
+import { type Template, TemplateError, type TemplateInputs, type TemplateIssue } from "./types.ts";
+import { EngineError, renderString } from "./engine.ts";
+import { VARIABLE_NOT_SET } from "./funcs.ts";
+import { childPath } from "./source.ts";
+import { parseSourceText, readSourceFile } from "./parse.ts";
+
+/** Resolved variables and which values are secrets. */
+export interface ResolvedVariables {
+  values: Record<string, string>;
+  /** Values of sensitive variables (non-empty), to be masked in every output. */
+  secrets: string[];
+}
+
+/** Where a variable's value came from, for error messages. */
+interface Origin {
+  file: string;
+  path: string;
+}
+
+/** Reads one JSON var-file: an object of string values. */
+async function readVarFile(path: string): Promise<Record<string, string>> {
+  const bytes = await readSourceFile(path, "var-file");
+  const text = new TextDecoder().decode(bytes);
+  const format = /\.ya?ml$/i.test(path) ? "yaml" : "json";
+  const doc = await parseSourceText(text, path, format);
+  const value = doc.value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TemplateError([{
+      file: path,
+      path: "",
+      message: "a var-file must be an object of variable name → string value",
+    }]);
+  }
+  const issues: TemplateIssue[] = [];
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") {
+      const pos = doc.positions.get(childPath("", k));
+      issues.push({
+        file: path,
+        path: childPath("", k),
+        message: "expected a string value",
+        line: pos?.line,
+        column: pos?.column,
+      });
+    } else out[k] = v;
+  }
+  if (issues.length > 0) throw new TemplateError(issues);
+  return out;
+}
+
+/** Resolves the template's variables with the command-line inputs. Throws TemplateError. */
+export async function resolveVariables(
+  template: Template,
+  inputs: TemplateInputs = {},
+  displayFile = template.file,
+): Promise<ResolvedVariables> {
+  const issues: TemplateIssue[] = [];
+  const raw: Record<string, string> = {};
+  const origin: Record<string, Origin> = {};
+  const provided = new Set<string>();
+  for (const [name, def] of Object.entries(template.variables)) {
+    if (def.default !== null) {
+      raw[name] = def.default;
+      origin[name] = { file: displayFile, path: childPath("variables", name) };
+    }
+  }
+  for (const input of inputs.vars ?? []) {
+    if (input.kind === "var") {
+      raw[input.name] = input.value;
+      origin[input.name] = { file: "<flags>", path: `-var ${input.name}` };
+      provided.add(input.name);
+      continue;
+    }
+    try {
+      for (const [k, v] of Object.entries(await readVarFile(input.path))) {
+        raw[k] = v;
+        origin[k] = { file: input.path, path: k };
+        provided.add(k);
+      }
+    } catch (err) {
+      if (err instanceof TemplateError) issues.push(...err.issues);
+      else throw err;
+    }
+  }
+  if (issues.length > 0) throw new TemplateError(issues);
+  for (const [name, def] of Object.entries(template.variables)) {
+    if (def.default === null && !provided.has(name)) {
+      issues.push({
+        file: displayFile,
+        path: childPath("variables", name),
+        message: `required variable not set: ${name} (set it with -var ${name}=... or -var-file)`,
+      });
+    }
+  }
+  if (issues.length > 0) throw new TemplateError(issues);
+
+  // Render until nothing changes: a value may use another one that is not rendered yet.
+  const values: Record<string, string> = {};
+  let pending = Object.keys(raw).sort();
+  const lastError: Record<string, string> = {};
+  while (pending.length > 0) {
+    const next: string[] = [];
+    for (const name of pending) {
+      try {
+        values[name] = renderString(raw[name], {
+          variables: values,
+          templateDir: template.dir,
+          inVariables: true,
+        });
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err;
+        if (err.message.includes(VARIABLE_NOT_SET)) {
+          next.push(name);
+          lastError[name] = err.message;
+        } else {
+          issues.push({
+            ...origin[name],
+            message: `error interpolating the value of "${name}": ${err.message}`,
+          });
+        }
+      }
+    }
+    if (next.length === pending.length) {
+      for (const name of next) {
+        issues.push({
+          ...origin[name],
+          message: `failed to interpolate ${
+            template.variables[name]?.sensitive ? "<sensitive>" : JSON.stringify(raw[name])
+          }: ${
+            lastError[name]
+          }; a variable used in another variable must be defined, and references must not form a cycle`,
+        });
+      }
+      break;
+    }
+    pending = next;
+  }
+  if (issues.length > 0) throw new TemplateError(issues);
+  const secrets = Object.entries(template.variables)
+    .filter(([name, def]) => def.sensitive && values[name])
+    .map(([name]) => values[name]);
+  return { values, secrets };
+}

@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { compressPostProcessor } from "../../post_processors/compress.ts";
+import { detectFormat } from "../../post_processors/compress_format.ts";
+import { xxh32 } from "../../post_processors/lz4_frame.ts";
+import { artifactOf, decode, fixture, issues, postContext, sh, withTempDir } from "./support.ts";
+
+const schema = compressPostProcessor.schema;
+
+/** Two inputs: a 5 MiB file (compressible text and random bytes, past the 4 MiB lz4 block) and a small one. */
+async function inputs(dir: string): Promise<string[]> {
+  const big = new Uint8Array(5 * 1024 * 1024 + 123);
+  const text = new TextEncoder().encode("kiln builds images; ".repeat(4096));
+  for (let off = 0; off < 2 * 1024 * 1024; off += text.length) {
+    big.set(text.subarray(0, Math.min(text.length, 2 * 1024 * 1024 - off)), off);
+  }
+  for (let off = 2 * 1024 * 1024; off < big.length; off += 65536) {
+    crypto.getRandomValues(big.subarray(off, Math.min(off + 65536, big.length)));
+  }
+  const a = join(dir, "in", "disk.img");
+  const b = join(dir, "in", "notes.txt");
+  await Deno.mkdir(join(dir, "in"));
+  await Deno.writeFile(a, big);
+  await Deno.writeTextFile(b, "small file\n");
+  return [a, b];
+}
+
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([Deno.readFile(a), Deno.readFile(b)]);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+async function compress(files: string[], raw: Record<string, unknown>) {
+  const { ctx, ui } = postContext();
+  const result = await compressPostProcessor.postProcess(
+    ctx,
+    decode(schema, raw),
+    artifactOf(files),
+  );
+  return { result, ui };
+}
+
+Deno.test("compress: every archive format round-trips through the system tools", async () => {
+  await withTempDir(async (dir) => {
+    const files = await inputs(dir);
+    const cases: [string, string][] = [
+      ["out.tar.gz", "tar -xzf {a} -C {x}"],
+      ["out.tgz", "tar -xzf {a} -C {x}"],
+      ["out.tar", "tar -xf {a} -C {x}"],
+      ["out.zip", "unzip -q {a} -d {x}"],
+      ["out.tar.lz4", "lz4 -dc {a} | tar -xf - -C {x}"],
+    ];
+    for (const [name, extract] of cases) {
+      const target = join(dir, name);
+      const { result, ui } = await compress(files, { output: target });
+      assert.deepEqual(result.artifact.files, [target]);
+      assert.equal(result.artifact.builderId, "packer.post-processor.compress");
+      assert.equal(result.artifact.description, `compressed artifacts in: ${target}`);
+      assert.equal(result.keep, false, "compress discards its input unless told otherwise");
+      assert.equal(ui.says.at(-1), `Archive ${target} completed`);
+      const x = join(dir, `x-${name}`);
+      await Deno.mkdir(x);
+      const cmd = extract.replace("{a}", target).replace("{x}", x);
+      const { code, stderr } = await sh("/bin/sh", ["-c", cmd]);
+      assert.equal(code, 0, `${name}: ${stderr}`);
+      // tar entries carry base names (Packer); zip entries the path as given, minus the leading "/".
+      const root = name.endsWith(".zip") ? join(x, dir.slice(1), "in") : x;
+      for (const file of files) {
+        assert.ok(await sameBytes(file, join(root, file.split("/").pop()!)), `${name}: ${file}`);
+      }
+    }
+  });
+});
+
+Deno.test("compress: .gz and .lz4 compress a single file; several files are refused as Packer does", async () => {
+  await withTempDir(async (dir) => {
+    const files = await inputs(dir);
+    for (const [name, tool] of [["one.gz", "gzip"], ["one.lz4", "lz4"]]) {
+      const target = join(dir, name);
+      await compress([files[0]], { output: target });
+      const out = join(dir, `${name}.out`);
+      const { code } = await sh("/bin/sh", ["-c", `${tool} -dc ${target} > ${out}`]);
+      assert.equal(code, 0);
+      assert.ok(await sameBytes(files[0], out), name);
+    }
+    const expected = (await fixture("compress_multi.txt")).trim()
+      .replace("[out/nested/dir/art.txt extra.txt]", `[${files.join(" ")}]`);
+    await assert.rejects(
+      () => compress(files, { output: join(dir, "multi.gz") }),
+      (err: Error) => err.message === expected,
+    );
+    await assert.rejects(() => Deno.stat(join(dir, "multi.gz")), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("compress: tar entries look like Packer's (fixture): base names, modes, mtime 0, deterministic", async () => {
+  await withTempDir(async (dir) => {
+    const art = join(dir, "art.txt");
+    const extra = join(dir, "extra.txt");
+    await Deno.writeTextFile(art, "hello packer\n", { mode: 0o600 });
+    await Deno.chmod(art, 0o600);
+    await Deno.writeTextFile(extra, "extra\n");
+    await Deno.chmod(extra, 0o644);
+    const target = join(dir, "art.tar");
+    await compress([art, extra], { output: target });
+    const listing = await sh("/bin/sh", ["-c", `tar tvf ${target} | awk '{print $1, $2, $3, $6}'`]);
+    if (Deno.uid() === 0) assert.equal(listing.stdout, await fixture("art_tar.list"));
+    const dated = await sh("tar", ["--numeric-owner", "-tvf", target]);
+    assert.match(dated.stdout, /1970-01-01 00:00 art\.txt/);
+    const first = await Deno.readFile(target);
+    await compress([art, extra], { output: join(dir, "again.tar.gz") });
+    await compress([art, extra], { output: join(dir, "again2.tar.gz") });
+    assert.ok(
+      await sameBytes(join(dir, "again.tar.gz"), join(dir, "again2.tar.gz")),
+      "same inputs, same bytes",
+    );
+    assert.ok(first.length > 0);
+  });
+});
+
+Deno.test("compress: format overrides the extension; the default name is Packer's, without extension", async () => {
+  await withTempDir(async (dir) => {
+    const files = await inputs(dir);
+    await compress(files, { output: join(dir, "bundle"), format: "zip" });
+    assert.equal((await sh("unzip", ["-tq", join(dir, "bundle")])).code, 0);
+    await compress([files[1]], { output: `${dir}/packer_{{.BuildName}}_{{.BuilderType}}` });
+    const target = join(dir, "packer_art_file");
+    const listing = await sh("tar", ["-tzf", target]);
+    assert.equal(listing.stdout, "notes.txt\n");
+  });
+});
+
+Deno.test("compress: compression_level trades speed for size; out-of-range levels follow Packer", async () => {
+  await withTempDir(async (dir) => {
+    const files = await inputs(dir);
+    await compress([files[0]], { output: join(dir, "fast.gz"), compression_level: 1 });
+    await compress([files[0]], { output: join(dir, "small.gz"), compression_level: 9 });
+    const fast = (await Deno.stat(join(dir, "fast.gz"))).size;
+    const small = (await Deno.stat(join(dir, "small.gz"))).size;
+    assert.ok(small < fast, `level 9 (${small}) smaller than level 1 (${fast})`);
+    assert.match(issues(schema, { compression_level: -2 })[0], /Invalid compression level/);
+    assert.deepEqual(issues(schema, { compression_level: 12 }), []);
+    assert.match(issues(schema, { output: "x.xz" })[0], /xz compression is not supported/);
+  });
+});
+
+Deno.test("compress: format detection follows Packer's filename rules", () => {
+  assert.deepEqual(detectFormat("a.tar.gz"), { archive: "tar", algorithm: "gzip" });
+  assert.deepEqual(detectFormat("a.gz"), { archive: undefined, algorithm: "gzip" });
+  assert.deepEqual(detectFormat("a.tar.lz4"), { archive: "tar", algorithm: "lz4" });
+  assert.deepEqual(detectFormat("a.zip"), { archive: "zip", algorithm: undefined });
+  assert.deepEqual(detectFormat("a.tar"), { archive: "tar", algorithm: undefined });
+  assert.deepEqual(detectFormat("a.tgz"), { archive: "tar", algorithm: "gzip" });
+  assert.deepEqual(detectFormat("packer_null_null"), { archive: "tar", algorithm: "gzip" });
+  assert.deepEqual(detectFormat("a.TAR.GZ"), { archive: "tar", algorithm: "gzip" });
+  assert.deepEqual(detectFormat("a", ".tar.lz4"), { archive: "tar", algorithm: "lz4" });
+});
+
+Deno.test("lz4 frame descriptor checksum matches Packer's frames", () => {
+  // Packer 1.6.6 writes FLG 0x64, BD 0x70 and header checksum 0xb9.
+  assert.equal((xxh32(new Uint8Array([0x64, 0x70])) >>> 8) & 0xff, 0xb9);
+  // xxHash32 reference values (seed 0).
+  assert.equal(xxh32(new Uint8Array()), 0x02cc5d05);
+  assert.equal(
+    xxh32(new TextEncoder().encode("Nobody inspects the spammish repetition")),
+    0xe2293b2f,
+  );
+});

@@ -1,0 +1,151 @@
+/**
+ * The event log: hash chain, tamper detection down to any single byte,
+ * torn-line tolerance, permissions, and masking of secrets in every byte.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { EventLog } from "../../runtime/event_log.ts";
+import { EventLogError, parseEventLog, readEventLog } from "../../runtime/log_reader.ts";
+import { Masker } from "../../runtime/masker.ts";
+import { canonicalJson, sha256Hex } from "../../runtime/canonical.ts";
+import { eventsPath, runDir } from "../../runtime/paths.ts";
+import { newRunId } from "../../runtime/run_id.ts";
+import { runBuild } from "../../runtime/run_build.ts";
+import { fakePlugins, fakeTemplate, SENTINEL } from "./support/fakes.ts";
+import { allBytes } from "./support/helpers.ts";
+
+async function smallLog(home: string, n = 6): Promise<{ runId: string; file: string }> {
+  const runId = newRunId();
+  const log = await EventLog.create(runId, home, new Masker());
+  log.append({ type: "RunStarted", data: { template: "t.json", list: [1, "two", { x: null }] } });
+  for (let i = 1; i < n; i++) {
+    log.append({ build: "b", step: `s${i}`, type: "StepSucceeded", data: { output: { i } } });
+  }
+  log.close();
+  return { runId, file: eventsPath(runId, home) };
+}
+
+Deno.test("records chain by SHA-256 over canonical JSON including prev", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const { file } = await smallLog(home);
+    const { records, torn } = await readEventLog(file);
+    assert.equal(torn, undefined);
+    assert.equal(records.length, 6);
+    let prev = "";
+    for (const [i, r] of records.entries()) {
+      assert.equal(r.seq, i + 1);
+      assert.equal(r.prev, prev);
+      const { hash, ...body } = r;
+      assert.equal(hash, sha256Hex(canonicalJson(body)));
+      prev = hash;
+    }
+    assert.match(records[0].run, /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("editing any byte of any record is refused, naming its line", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const { file } = await smallLog(home, 4);
+    const bytes = await Deno.readFile(file);
+    const text = new TextDecoder().decode(bytes);
+    for (let at = 0; at < bytes.length; at++) {
+      const edited = bytes.slice();
+      edited[at] = edited[at] === 0x30 ? 0x31 : 0x30; // '0' <-> '1' or anything -> '0'
+      const line = text.slice(0, at).split("\n").length;
+      assert.throws(
+        () => parseEventLog(edited, file),
+        (err: unknown) => err instanceof EventLogError && err.line === line,
+        `byte ${at} (line ${line}) edited but not refused`,
+      );
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("gaps, reordering and junk mid-file are refused with the line number", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const { file } = await smallLog(home, 5);
+    const lines = (await Deno.readTextFile(file)).trimEnd().split("\n");
+    const check = (ls: string[], line: number, pattern: RegExp) =>
+      assert.throws(
+        () => parseEventLog(new TextEncoder().encode(ls.join("\n") + "\n"), file),
+        (err: unknown) =>
+          err instanceof EventLogError && err.line === line && pattern.test(err.message) &&
+          err.message.startsWith(`${file}:${line}: `),
+      );
+    check([lines[0], lines[2], lines[3]], 2, /sequence gap/);
+    check([lines[0], lines[1], "{not json", lines[3]], 3, /not a JSON record/);
+    check([lines[0], "", lines[1]], 2, /empty line/);
+    check([lines[1], lines[0]], 1, /sequence gap/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("a torn last line is tolerated, reported, and cut away by the next writer", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const { runId, file } = await smallLog(home, 3);
+    const full = await Deno.readFile(file);
+    const cut = full.length - 17;
+    await Deno.writeFile(file, full.subarray(0, cut));
+    const { records, torn } = await readEventLog(file);
+    assert.equal(records.length, 2);
+    assert.deepEqual(torn, { line: 3, bytes: cut - full.lastIndexOf(0x0a, cut - 1) - 1 });
+    const { log, contents } = await EventLog.open(runId, home, new Masker());
+    assert.equal(contents.torn?.line, 3);
+    log.append({ type: "RunResumed", data: { from: 2 } });
+    log.close();
+    const after = await readEventLog(file);
+    assert.equal(after.torn, undefined);
+    assert.deepEqual(after.records.map((r) => r.seq), [1, 2, 3]);
+    assert.equal(after.records[2].type, "RunResumed");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("run dir is 0700, log and secrets 0600; the secret never reaches any byte", async () => {
+  const root = await Deno.makeTempDir();
+  const home = join(root, "home");
+  let printed = "";
+  try {
+    const prepared = fakeTemplate({ root, failFlag: join(root, "counter.txt") });
+    const masker = new Masker(prepared.secrets);
+    assert.equal(masker.maskText(`a${SENTINEL}b`), "a<sensitive>b");
+    const r = await runBuild(prepared, {
+      home,
+      plugins: fakePlugins,
+      args: ["build", "-var", `secret=${SENTINEL}`],
+      inputs: { vars: [{ kind: "var", name: "secret", value: SENTINEL }] },
+      output: (t) => printed += t,
+      onError: "abort",
+    });
+    assert.equal(r.status, "failed");
+    const dir = runDir(r.runId, home);
+    assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(join(dir, "events.jsonl"))).mode! & 0o777, 0o600);
+    // A failed run keeps its inputs for --resume, 0600 in a 0700 directory.
+    assert.equal((await Deno.stat(join(dir, "secrets"))).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(join(dir, "secrets", "inputs.json"))).mode! & 0o777, 0o600);
+    const logText = await Deno.readTextFile(join(dir, "events.jsonl"));
+    assert.ok(logText.includes("counting p0 with <sensitive>"));
+    assert.ok(logText.includes("secret=<sensitive>"));
+    assert.ok(!logText.includes(SENTINEL));
+    assert.ok(!printed.includes(SENTINEL) && printed.includes("<sensitive>"));
+    // Only the kept inputs (0600) hold it: nothing else under home.
+    const withoutSecrets = (await allBytes(home)).replace(
+      await Deno.readTextFile(join(dir, "secrets", "inputs.json")),
+      "",
+    );
+    assert.ok(!withoutSecrets.includes(SENTINEL));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

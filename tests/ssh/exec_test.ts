@@ -1,0 +1,123 @@
+/** Running commands over SSH: output, exit status, pty, cancellation, reconnection. */
+import assert from "node:assert/strict";
+import { DisconnectedError } from "../../communicators/communicator.ts";
+import { startLab } from "./helpers.ts";
+
+const text = (chunks: Uint8Array[]) =>
+  new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+
+Deno.test("exec: stdout, stderr and the exit status come back separately", async () => {
+  const lab = await startLab();
+  const comm = await lab.connect();
+  try {
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    const result = await comm.start({
+      command: "echo to-out; echo to-err >&2; exit 7",
+      stdout: (c) => out.push(c),
+      stderr: (c) => err.push(c),
+    });
+    assert.equal(result.exitStatus, 7);
+    assert.equal(text(out), "to-out\n");
+    assert.equal(text(err), "to-err\n");
+  } finally {
+    await comm.close();
+    await lab.dispose();
+  }
+});
+
+Deno.test("exec: ssh_pty gives the command a terminal", async () => {
+  const lab = await startLab();
+  const withPty = await lab.connect({ ssh_pty: true });
+  const without = await lab.connect();
+  try {
+    const run = async (c: typeof withPty) => {
+      const out: Uint8Array[] = [];
+      await c.start({ command: "test -t 1 && echo tty || echo notty", stdout: (x) => out.push(x) });
+      return text(out).trim();
+    };
+    assert.equal(await run(withPty), "tty");
+    assert.equal(await run(without), "notty");
+  } finally {
+    await withPty.close();
+    await without.close();
+    await lab.dispose();
+  }
+});
+
+Deno.test("exec: aborting kills a hanging command", async () => {
+  const lab = await startLab();
+  const comm = await lab.connect();
+  try {
+    const ac = new AbortController();
+    const started = comm.start({ command: "sleep 30", signal: ac.signal });
+    setTimeout(() => ac.abort(new Error("provisioner timeout")), 300);
+    await assert.rejects(started, /provisioner timeout/);
+    const after = await comm.start({ command: "echo alive" });
+    assert.equal(after.exitStatus, 0, "the connection stays usable");
+  } finally {
+    await comm.close();
+    await lab.dispose();
+  }
+});
+
+Deno.test("exec: a reboot mid-command yields -1, and the next call reconnects", async () => {
+  const lab = await startLab();
+  const comm = await lab.connect();
+  try {
+    let up = false;
+    const running = comm.start({ command: "echo up; sleep 20", stdout: () => up = true });
+    while (!up) await new Promise((r) => setTimeout(r, 20));
+    await lab.sshd.stop();
+    assert.equal((await running).exitStatus, -1);
+    await assert.rejects(comm.start({ command: "true" }), DisconnectedError);
+    await lab.sshd.start();
+    const out: Uint8Array[] = [];
+    const again = await comm.start({ command: "echo back", stdout: (c) => out.push(c) });
+    assert.equal(again.exitStatus, 0);
+    assert.equal(text(out), "back\n");
+  } finally {
+    await comm.close();
+    await lab.dispose();
+  }
+});
+
+Deno.test("exec: ssh_disable_agent_forwarding decides whether the agent reaches the machine", async () => {
+  const lab = await startLab();
+  const agent = new Deno.Command("ssh-agent", { args: ["-D", "-a", `${lab.dir}/agent.sock`] })
+    .spawn();
+  try {
+    const { waitForPath } = await import("./agent.ts");
+    await waitForPath(`${lab.dir}/agent.sock`);
+    const add = await new Deno.Command("ssh-add", {
+      args: [lab.key.privateKeyPath],
+      env: { SSH_AUTH_SOCK: `${lab.dir}/agent.sock` },
+      stderr: "null",
+    }).output();
+    assert.ok(add.success);
+    Deno.env.set("SSH_AUTH_SOCK", `${lab.dir}/agent.sock`);
+    const forwarded = await lab.connect({ ssh_agent_auth: true, ssh_private_key_file: undefined });
+    const plain = await lab.connect({
+      ssh_agent_auth: true,
+      ssh_private_key_file: undefined,
+      ssh_disable_agent_forwarding: true,
+    });
+    const probe = async (c: typeof plain) => {
+      const out: Uint8Array[] = [];
+      await c.start({
+        command: 'test -n "$SSH_AUTH_SOCK" && echo yes || echo no',
+        stdout: (x) => out.push(x),
+      });
+      return text(out).trim();
+    };
+    assert.equal(await probe(forwarded), "yes", "agent auth worked and the agent is forwarded");
+    assert.equal(await probe(plain), "no");
+    await forwarded.close();
+    await plain.close();
+  } finally {
+    Deno.env.delete("SSH_AUTH_SOCK");
+    agent.kill();
+    await agent.status;
+    await lab.dispose();
+  }
+});

@@ -1,0 +1,21 @@
+/** Temp-dir helpers for the template tests (every test cleans up what it writes). */
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "kiln-template-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes `value` as JSON (or the string as-is) to `dir/name` and returns the path. */
+export async function writeFile(dir: string, name: string, value: unknown): Promise<string> {
+  const path = `${dir}/${name}`;
+  await Deno.writeTextFile(
+    path,
+    typeof value === "string" ? value : JSON.stringify(value, null, 2),
+  );
+  return path;
+}
