@@ -4,7 +4,10 @@
  * uploads and disconnects (OpenSSH pays its handshake too); the median of
  * `--runs` (default 3) is reported with throughput and the ratio to OpenSSH.
  *
- *   deno run -A bench/ssh.ts [--runs 3] [--size-mib 64] [--files 1000]
+ * With `--memory-gib N`, also uploads an N GiB file with each method and
+ * reports the peak resident memory (the transfer streams, never buffers).
+ *
+ *   deno run -A bench/ssh.ts [--runs 3] [--size-mib 64] [--files 1000] [--memory-gib 1]
  */
 import { parseArgs } from "node:util";
 import { generateKey, startSshd } from "../tests/support/sshd.ts";
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     "size-mib": { type: "string", default: "64" },
     files: { type: "string", default: "1000" },
+    "memory-gib": { type: "string", default: "0" },
   },
 });
 const runs = Number(values.runs);
@@ -177,6 +181,33 @@ for (const method of ["scp", "sftp"] as const) {
   );
 }
 
+const memoryGib = Number(values["memory-gib"]);
+const peaks: string[] = [];
+if (memoryGib > 0) {
+  await Deno.remove(tree, { recursive: true });
+  const huge = `${dir}/huge.bin`;
+  const file = await Deno.open(huge, { write: true, create: true });
+  const block = new Uint8Array(8 << 20);
+  for (let i = 0; i < memoryGib * 128; i++) await file.write(block);
+  file.close();
+  for (const method of ["scp", "sftp"] as const) {
+    await reset();
+    const before = Deno.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 25);
+    const t = performance.now();
+    await kiln(method, async (c) => {
+      const f = await Deno.open(huge, { read: true });
+      await c.upload(`${out}/huge`, f.readable, { size: memoryGib << 30 });
+    });
+    clearInterval(sampler);
+    peaks.push(
+      `| ${memoryGib} GiB file | kiln ${method} | ${(performance.now() - t).toFixed(0)} ms | ` +
+        `${(before / (1 << 20)).toFixed(0)} MiB | ${(peak / (1 << 20)).toFixed(0)} MiB |`,
+    );
+  }
+}
+
 await sshd.stop();
 await Deno.remove(sshd.dir, { recursive: true });
 await Deno.remove(dir, { recursive: true });
@@ -192,4 +223,10 @@ for (const r of rows) {
       (r.ms / base.ms).toFixed(2)
     }× |`,
   );
+}
+if (peaks.length > 0) {
+  console.log(
+    "\n| case | tool | wall | RSS before | peak RSS (whole process) |\n|---|---|---:|---:|---:|",
+  );
+  for (const line of peaks) console.log(line);
 }

@@ -72,6 +72,24 @@ function fileStep(): Step<FileTargetOutput> {
       await ctx.created({ kind: FILE_RESOURCE, id: path, data: { path } });
       return { target, path, bytes };
     },
+    /**
+     * After a crash mid-write the target may exist, complete or not: it joins
+     * the ledger (so `kiln cleanup` deletes it) and the write runs again,
+     * which is idempotent.
+     */
+    async reconcile(ctx, intents) {
+      for (const intent of intents) {
+        if (intent.kind !== FILE_RESOURCE) continue;
+        const path = String(intent.data?.path ?? intent.token);
+        try {
+          await Deno.lstat(path);
+        } catch {
+          continue;
+        }
+        await ctx.created({ kind: FILE_RESOURCE, id: path, data: { path } });
+      }
+      return undefined;
+    },
   };
 }
 

@@ -45,9 +45,14 @@ export function parseCommandArgs(args: string[], specs: FlagSpecs): ParsedArgs {
   const forcedFalse = new Map<number, string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--" || arg === "-") {
+    if (arg === "--") {
       normalized.push(...args.slice(i));
       break;
+    }
+    if (arg === "-") {
+      // A lone dash is a positional (Packer: read the template from stdin).
+      normalized.push(arg);
+      continue;
     }
     const m = /^--?([^=]+)(?:=([\s\S]*))?$/.exec(arg);
     if (!m || !arg.startsWith("-")) {

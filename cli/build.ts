@@ -16,8 +16,9 @@ import {
   templateInputsFrom,
 } from "./args.ts";
 import { INPUTS_SECRET, resumeRun, runBuild } from "../runtime/run_build.ts";
-import { loadRun } from "../runtime/run_store.ts";
+import { readRunStart } from "../runtime/run_store.ts";
 import { kilnHome, runDir } from "../runtime/paths.ts";
+import { newRunId } from "../runtime/run_id.ts";
 import type { OnErrorMode } from "../runtime/types.ts";
 import { formatCliError } from "../runtime/errors.ts";
 
@@ -90,11 +91,16 @@ export async function run(args: string[]): Promise<number> {
     const hasInputFlags = parsed.ordered.some((o) =>
       ["var", "var-file", "only", "except"].includes(o.name)
     );
-    let file = parsed.positionals[0];
+    let file: string | undefined = parsed.positionals[0];
     let inputs: TemplateInputs = templateInputsFrom(parsed);
     if (resume) {
-      const { state } = await loadRun(resume, home);
-      file ??= state.template!;
+      const state = await readRunStart(resume, home);
+      if (file === undefined && state.cwd && state.cwd !== Deno.cwd()) {
+        // The template's relative paths must mean what they meant for the first run.
+        console.log(`==> Resuming in ${state.cwd}, where run ${resume} started`);
+        Deno.chdir(state.cwd);
+      }
+      file ??= state.template;
       if (!file) throw new Error(`run ${resume} does not record its template; pass TEMPLATE`);
       if (!hasInputFlags) inputs = await keptInputs(resume, home) ?? inputs;
     }
@@ -111,9 +117,15 @@ export async function run(args: string[]): Promise<number> {
       inputs,
       handleSignals: true,
     };
+    const runId = resume ?? newRunId();
+    if (!resume && !common.machineReadable) {
+      // On stderr, so stdout stays Packer's; printed first because a killed
+      // process never reaches its closing lines.
+      console.error(`kiln: run ${runId} (if interrupted: kiln build --resume ${runId})`);
+    }
     const result = resume
       ? await resumeRun(resume, prepared, { ...common, forceResume: v["force"] === true })
-      : await runBuild(prepared, common);
+      : await runBuild(prepared, { ...common, runId });
     return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
   } catch (err) {
     if (err instanceof TemplateError) {

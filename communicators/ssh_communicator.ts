@@ -93,6 +93,20 @@ export class SshCommunicator implements Communicator {
     return this.#sftp;
   }
 
+  /**
+   * Settles with `work`, or rejects with DisconnectedError as soon as the
+   * connection drops (a dead peer never answers the pending request).
+   */
+  async #guard<T>(link: SshLink, what: string, work: Promise<T>): Promise<T> {
+    const lost = link.closed.then((): never => {
+      throw new DisconnectedError(`connection lost during ${what}`);
+    });
+    // Whichever loses the race must not surface as an unhandled rejection.
+    lost.catch(() => {});
+    work.catch(() => {});
+    return await Promise.race([work, lost]);
+  }
+
   /** Runs a command; rejects with DisconnectedError when the link drops meanwhile. */
   async start(cmd: RemoteCommand): Promise<RemoteResult> {
     const link = await this.#live();
@@ -109,49 +123,62 @@ export class SshCommunicator implements Communicator {
     info: UploadInfo = {},
   ): Promise<void> {
     const mode = info.mode ?? 0o644;
+    const what = `the upload to ${dst}`;
     if (this.#settings.fileTransfer === "sftp") {
-      await sftpUpload(await this.#sftpSession(), dst, asStream(src), mode);
+      const sftp = await this.#sftpSession();
+      await this.#guard(this.#link, what, sftpUpload(sftp, dst, asStream(src), mode));
       return;
     }
-    if (src instanceof Uint8Array) {
-      await scpUpload(await this.#live(), dst, asStream(src), src.length, mode);
-    } else if (info.size !== undefined) {
-      await scpUpload(await this.#live(), dst, src, info.size, mode);
-    } else {
-      const spooled = await spoolToTempFile(src);
-      try {
-        const file = await Deno.open(spooled.path, { read: true });
-        await scpUpload(await this.#live(), dst, file.readable, spooled.size, mode);
-      } finally {
-        await Deno.remove(spooled.path).catch(() => {});
-      }
+    let size = src instanceof Uint8Array ? src.length : info.size;
+    let stream = asStream(src);
+    let spooled: string | undefined;
+    if (size === undefined) {
+      const spool = await spoolToTempFile(stream);
+      spooled = spool.path;
+      size = spool.size;
+      stream = (await Deno.open(spool.path, { read: true })).readable;
+    }
+    try {
+      const link = await this.#live();
+      await this.#guard(link, what, scpUpload(link, dst, stream, size, mode));
+    } finally {
+      if (spooled) await Deno.remove(spooled).catch(() => {});
     }
   }
 
   /** Uploads a directory; `src` without a trailing slash is created inside `dst` (rsync's rule). */
   async uploadDir(dst: string, src: string, exclude?: string[]): Promise<void> {
+    const what = `the upload of ${src} to ${dst}`;
     if (this.#settings.fileTransfer === "sftp") {
-      await sftpUploadDir(await this.#sftpSession(), dst, src, exclude);
+      const sftp = await this.#sftpSession();
+      await this.#guard(this.#link, what, sftpUploadDir(sftp, dst, src, exclude));
     } else {
-      await scpUploadDir(await this.#live(), dst, src, exclude);
+      const link = await this.#live();
+      await this.#guard(link, what, scpUploadDir(link, dst, src, exclude));
     }
   }
 
   /** Downloads the remote file `src`. */
   async download(src: string, dst: WritableStream<Uint8Array>): Promise<void> {
+    const what = `the download of ${src}`;
     if (this.#settings.fileTransfer === "sftp") {
-      await sftpDownload(await this.#sftpSession(), src, dst);
+      const sftp = await this.#sftpSession();
+      await this.#guard(this.#link, what, sftpDownload(sftp, src, dst));
     } else {
-      await scpDownload(await this.#live(), src, dst);
+      const link = await this.#live();
+      await this.#guard(link, what, scpDownload(link, src, dst));
     }
   }
 
   /** Downloads the remote directory `src` into `dst/<name>` (a glob: matches into `dst`). */
   async downloadDir(src: string, dst: string, _exclude?: string[]): Promise<void> {
+    const what = `the download of ${src}`;
     if (this.#settings.fileTransfer === "sftp") {
-      await sftpDownloadDir(await this.#sftpSession(), src, dst);
+      const sftp = await this.#sftpSession();
+      await this.#guard(this.#link, what, sftpDownloadDir(sftp, src, dst));
     } else {
-      await scpDownloadDir(await this.#live(), src, dst);
+      const link = await this.#live();
+      await this.#guard(link, what, scpDownloadDir(link, src, dst));
     }
   }
 

@@ -36,6 +36,12 @@ const DEFAULT_CIPHERS = [
   "aes256-ctr",
 ];
 
+/**
+ * Inside a bastion channel ssh2's chacha20-poly1305 output arrives garbled at
+ * the target (sshd answers UNIMPLEMENTED), so the tunnelled hop prefers AES-GCM.
+ */
+const BASTION_CIPHERS = [...DEFAULT_CIPHERS.slice(1), DEFAULT_CIPHERS[0]];
+
 /** A failure to reach the port at all (retried until ssh_timeout). */
 class TransportError extends Error {}
 
@@ -136,7 +142,10 @@ function handshake(
       agent: creds.agent ?? (isTarget ? settings.agentForwardSocket : undefined),
       agentForward: isTarget && settings.agentForwardSocket !== undefined,
     };
-    const algorithms: Record<string, string[]> = { cipher: settings.ciphers ?? DEFAULT_CIPHERS };
+    const overBastion = isTarget && settings.bastion !== undefined;
+    const algorithms: Record<string, string[]> = {
+      cipher: settings.ciphers ?? (overBastion ? BASTION_CIPHERS : DEFAULT_CIPHERS),
+    };
     if (settings.kex) algorithms.kex = settings.kex;
     if (Object.keys(algorithms).length) {
       config.algorithms = algorithms as ConnectConfig["algorithms"];
@@ -152,12 +161,21 @@ function handshake(
   });
 }
 
-function forwardThrough(bastion: Client, host: string, port: number): Promise<Duplex> {
+function forwardThrough(bastion: Client, host: string, port: number, ms: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(new TransportError(`bastion did not open a channel to ${host}:${port} in ${ms} ms`)),
+      ms,
+    );
     bastion.forwardOut("127.0.0.1", 0, host, port, (err: Error | undefined, channel: unknown) => {
+      clearTimeout(timer);
       if (err) {
-        reject(new TransportError(`bastion could not reach ${host}:${port}: ${err.message}`));
-      } else resolve(channel as unknown as Duplex);
+        return reject(
+          new TransportError(`bastion could not reach ${host}:${port}: ${err.message}`),
+        );
+      }
+      resolve(channel as Duplex);
     });
   });
 }
@@ -175,22 +193,24 @@ export async function connectOnce(
     const b = settings.bastion;
     const where = `bastion ${b.host}:${b.port}`;
     const bsock = settings.proxy
-      ? await connectViaSocks5(settings.proxy, b.host, b.port).catch((e) => {
+      ? await connectViaSocks5(settings.proxy, b.host, b.port, readyMs).catch((e) => {
         throw new TransportError(e.message);
       })
       : await tcpConnect(b.host, b.port, signal, readyMs);
     rawSocket = bsock;
     bastion = await handshake(bsock, where, b.auth, settings, signal, readyMs);
     try {
-      sock = await forwardThrough(bastion, settings.host, settings.port);
+      sock = await forwardThrough(bastion, settings.host, settings.port, readyMs);
     } catch (err) {
       bastion.end();
       throw err;
     }
   } else if (settings.proxy) {
-    rawSocket = await connectViaSocks5(settings.proxy, settings.host, settings.port).catch((e) => {
-      throw new TransportError(e.message);
-    });
+    rawSocket = await connectViaSocks5(settings.proxy, settings.host, settings.port, readyMs).catch(
+      (e) => {
+        throw new TransportError(e.message);
+      },
+    );
     sock = rawSocket;
   } else {
     rawSocket = await tcpConnect(settings.host, settings.port, signal, readyMs);

@@ -57,11 +57,18 @@ export async function connectViaSocks5(
   proxy: SocksProxy,
   host: string,
   port: number,
+  timeoutMs = 20_000,
 ): Promise<net.Socket> {
   const sock = net.connect({ host: proxy.host, port: proxy.port });
+  // A proxy that accepts but never answers must not stall the wait-for-SSH loop.
+  const timer = setTimeout(
+    () => sock.destroy(new Error(`no answer within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   sock.pause();
   await new Promise<void>((resolve, reject) => {
     sock.once("connect", resolve);
+    sock.once("close", () => clearTimeout(timer));
     sock.once(
       "error",
       (err) => reject(new Error(`SOCKS proxy ${proxy.host}:${proxy.port}: ${err.message}`)),
@@ -106,8 +113,10 @@ export async function connectViaSocks5(
       : (await readExactly(sock, 1, pending))[0];
     await readExactly(sock, addrLen + 2, pending);
     if (pending.buf.length > 0) sock.unshift(pending.buf);
+    clearTimeout(timer);
     return sock;
   } catch (err) {
+    clearTimeout(timer);
     sock.destroy();
     throw err;
   }

@@ -5,6 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { ClientChannel } from "ssh2";
+import { DisconnectedError } from "./communicator.ts";
 import { openExec } from "./ssh_exec.ts";
 import type { SshLink } from "./ssh_connect.ts";
 import { ChannelReader, writeChannel } from "./ssh_stream.ts";
@@ -17,6 +18,8 @@ interface Session {
   reader: ChannelReader;
   stderr: () => string;
   done: Promise<number | undefined>;
+  /** False once the channel or the connection under it has closed. */
+  alive: () => boolean;
 }
 
 async function openSession(link: SshLink, command: string): Promise<Session> {
@@ -31,7 +34,9 @@ async function openSession(link: SshLink, command: string): Promise<Session> {
     channel.on("exit", (c: number | null) => code = c ?? undefined);
     channel.on("close", () => resolve(code));
   });
-  return { channel, reader, stderr: () => err.trim(), done };
+  let closed = false;
+  done.then(() => closed = true);
+  return { channel, reader, stderr: () => err.trim(), done, alive: () => !closed && link.isOpen() };
 }
 
 async function expectOk(s: Session, what: string): Promise<void> {
@@ -73,6 +78,9 @@ async function sendStream(
 ): Promise<number> {
   let sent = 0;
   for await (const chunk of src) {
+    if (!s.alive()) {
+      throw new DisconnectedError(`scp ${what}: the connection was lost after ${sent} bytes`);
+    }
     sent += chunk.length;
     if (sent > size) {
       throw new Error(`scp ${what}: the source grew past its announced ${size} bytes`);

@@ -55,6 +55,13 @@ export async function sftpUpload(
     wake = undefined;
     w?.();
   };
+  const onClose = () => {
+    failure ??= new DisconnectedError(
+      `sftp write ${dst}: the connection was lost after ${offset} bytes`,
+    );
+    settle();
+  };
+  sftp.once("close", onClose);
   const send = (buf: Buffer, position: number) => {
     inFlight++;
     sftp.write(handle, buf, 0, buf.length, position, (err: Error | undefined) => {
@@ -65,6 +72,7 @@ export async function sftpUpload(
   };
   try {
     for await (const chunk of src) {
+      if (failure) throw failure;
       const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (let i = 0; i < data.length; i += piece) {
         while (inFlight >= IN_FLIGHT && !failure) await new Promise<void>((r) => wake = r);
@@ -75,10 +83,13 @@ export async function sftpUpload(
         offset += part.length;
       }
     }
-    while (inFlight > 0) await new Promise<void>((r) => wake = r);
+    while (inFlight > 0 && !failure) await new Promise<void>((r) => wake = r);
     if (failure) throw failure;
   } finally {
-    await call<void>(`close ${dst}`, (cb) => sftp.close(handle, cb)).catch(() => {});
+    sftp.off("close", onClose);
+    if (!(failure instanceof DisconnectedError)) {
+      await call<void>(`close ${dst}`, (cb) => sftp.close(handle, cb)).catch(() => {});
+    }
   }
   return offset;
 }

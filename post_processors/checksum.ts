@@ -19,16 +19,31 @@ export const CHECKSUM_TYPES = ["md5", "sha1", "sha224", "sha256", "sha384", "sha
 export const DEFAULT_CHECKSUM_OUTPUT =
   "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum";
 
-/** Hashes a file without reading it into memory at once. */
-export async function hashFile(type: string, path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash(type);
-  using file = await Deno.open(path);
+/**
+ * Hashes a file with every algorithm in `types` in one pass, without reading
+ * it into memory at once; returns hex digests by type.
+ */
+export async function hashFile(
+  types: readonly string[],
+  path: string,
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
+  const hashes = types.map((type) => createHash(type));
+  using file = await Deno.open(path).catch((err) => {
+    throw new Error(`unable to open file ${path}: ${reason(err)}`);
+  });
   const buf = new Uint8Array(1 << 20);
   for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
     signal?.throwIfAborted();
-    hash.update(buf.subarray(0, n));
+    for (const hash of hashes) hash.update(buf.subarray(0, n));
   }
-  return hash.digest("hex");
+  return Object.fromEntries(types.map((type, i) => [type, hashes[i].digest("hex")]));
+}
+
+/** An OS error without Deno's "(os error N)" decoration. */
+function reason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.message.replace(/ \(os error \d+\)/, "").replace(/: \w+ '[^']*'$/, "");
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -68,18 +83,18 @@ export const checksumPostProcessor: PostProcessorPlugin = {
     const output = String(config.output || DEFAULT_CHECKSUM_OUTPUT);
     const files = [...input.files];
     // Without input files Packer writes nothing at all (not even an empty file).
-    for (const type of input.files.length > 0 ? (types.length > 0 ? types : ["md5"]) : []) {
+    const wanted = input.files.length === 0 ? [] : types.length > 0 ? types : ["md5"];
+    const digests: Record<string, string>[] = [];
+    for (const file of input.files) digests.push(await hashFile(wanted, file, ctx.signal));
+    for (const type of wanted) {
       const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType, ChecksumType: type };
       const target = ctx.render(output, data);
       // Packer lists the checksum file only when this run created it.
       if (!await exists(target)) files.push(target);
       await Deno.mkdir(dirname(target), { recursive: true, mode: 0o755 });
-      let lines = "";
-      for (const file of input.files) {
-        lines += `${await hashFile(type, file, ctx.signal)}\t${basename(file)}\n`;
-      }
+      const lines = input.files.map((file, i) => `${digests[i][type]}\t${basename(file)}\n`);
       // One append per type keeps the file whole if the build is interrupted mid-hash.
-      await Deno.writeTextFile(target, lines, { append: true, mode: 0o644 });
+      await Deno.writeTextFile(target, lines.join(""), { append: true, mode: 0o644 });
     }
     return {
       artifact: fileListArtifact(CHECKSUM_BUILDER_ID, files),

@@ -1,7 +1,7 @@
 /**
  * The `compress` post-processor: packs the artifact's files into one archive
- * (.tar.gz/.tgz, .tar, .zip, .tar.lz4) or compresses its single file (.gz,
- * .lz4), streaming every byte. The archive is written under a temporary name
+ * (.tar.gz/.tgz, .tar, .zip, .tar.lz4, .tar.bgzf) or compresses its single
+ * file (.gz, .lz4, .bgzf), streaming every byte. The archive is written under a temporary name
  * and renamed when complete, so an interrupted build never leaves a
  * truncated archive under the final name.
  */
@@ -13,6 +13,7 @@ import { tarEntries, tarStream } from "./tar.ts";
 import { zipStream } from "./zip_stream.ts";
 import { gzipStream } from "./gzip_stream.ts";
 import { lz4Frame } from "./lz4_frame.ts";
+import { bgzfStream } from "./bgzf_stream.ts";
 
 /** The compress post-processor's artifact id. */
 export const COMPRESS_BUILDER_ID = "packer.post-processor.compress";
@@ -32,7 +33,9 @@ export function effectiveLevel(level: unknown): number {
 }
 
 async function* readFile(path: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  using file = await Deno.open(path);
+  using file = await Deno.open(path).catch((err) => {
+    throw new Error(`Failed to open source file ${path} for reading: ${(err as Error).message}`);
+  });
   const buf = new Uint8Array(1 << 20);
   for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
     signal?.throwIfAborted();
@@ -72,6 +75,7 @@ export function archiveStream(
   }
   if (format.algorithm === "gzip") return gzipStream(raw, level);
   if (format.algorithm === "lz4") return lz4Frame(raw);
+  if (format.algorithm === "bgzf") return bgzfStream(raw, level);
   return raw;
 }
 

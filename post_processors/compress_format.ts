@@ -44,9 +44,9 @@ export function detectFormat(output: string, format?: string): CompressFormat {
 
 /** Why kiln cannot write a format Packer knows, or undefined when it can. */
 export function unsupportedFormat(format: CompressFormat): string | undefined {
-  if (format.algorithm === "xz" || format.algorithm === "bgzf") {
-    return `${format.algorithm} compression is not supported by kiln; use .tar.gz, .gz, .zip, ` +
-      `.tar, .lz4 or .tar.lz4`;
+  if (format.algorithm === "xz") {
+    return "xz compression is not supported by kiln; use .tar.gz, .gz, .zip, .tar, .lz4, " +
+      ".tar.lz4 or .bgzf";
   }
   return undefined;
 }

@@ -30,7 +30,9 @@ export async function* tarStream(
 ): AsyncGenerator<Uint8Array> {
   const names = await ownerNames();
   for (const entry of entries) {
-    const info = await Deno.stat(entry.path);
+    const info = await Deno.stat(entry.path).catch((err) => {
+      throw new Error(`Unable to read file ${entry.path}: ${(err as Error).message}`);
+    });
     if (!info.isFile) {
       throw new Error(`Unable to read file ${entry.path}: not a regular file`);
     }

@@ -28,7 +28,9 @@ export async function* zipStream(
     while (queue.length > 0) yield queue.shift()!;
   };
   for (const path of files) {
-    const info = await Deno.stat(path);
+    const info = await Deno.stat(path).catch((err) => {
+      throw new Error(`Unable to read file ${path}: ${(err as Error).message}`);
+    });
     if (!info.isFile) throw new Error(`Unable to read file ${path}: not a regular file`);
     if (info.size >= 0xffffffff) {
       throw new Error(`${path} is 4 GiB or larger: zip64 is not supported, use .tar.gz`);

@@ -1,24 +1,27 @@
 /**
  * The `breakpoint` provisioner: pauses the build until the user presses
- * Enter. Without a terminal to ask on it fails, as Packer does ("no
- * available tty"), rather than hanging a CI job or silently continuing.
+ * Enter on the terminal. Like Packer, it asks on the controlling terminal
+ * (/dev/tty, so `kiln build t.json < /dev/null` in a terminal still pauses)
+ * and fails with Packer's "no available tty" when there is none, rather
+ * than hanging a CI job or silently continuing.
  */
 import type { ProvisionerPlugin } from "./provisioner.ts";
 
-/** Reads one line from the terminal; rejects when `signal` aborts. */
-export type LineReader = (signal: AbortSignal) => Promise<void>;
+/** A terminal opened for one question. */
+export interface Terminal {
+  /** Resolves when a line has been entered; rejects when `signal` aborts. */
+  readLine(signal: AbortSignal): Promise<void>;
+  close(): void;
+}
 
 /** The message Packer fails with when it cannot ask. */
 export const NO_TTY = "Error asking for input: no available tty";
 
-/** The breakpoint provisioner, reading from `stdin` when it is a terminal. */
-export const breakpointProvisioner: ProvisionerPlugin = makeBreakpoint(
-  () => Deno.stdin.isTerminal(),
-  waitForEnter,
-);
+/** The breakpoint provisioner, asking on the controlling terminal. */
+export const breakpointProvisioner: ProvisionerPlugin = makeBreakpoint(openControllingTerminal);
 
-/** A breakpoint provisioner with its terminal injected (tests use a fake one). */
-export function makeBreakpoint(isTerminal: () => boolean, readLine: LineReader): ProvisionerPlugin {
+/** A breakpoint provisioner whose terminal comes from `openTerminal` (undefined: none). */
+export function makeBreakpoint(openTerminal: () => Terminal | undefined): ProvisionerPlugin {
   return {
     type: "breakpoint",
     schema: {
@@ -43,31 +46,50 @@ export function makeBreakpoint(isTerminal: () => boolean, readLine: LineReader):
           ? "Pausing at breakpoint provisioner."
           : `Pausing at breakpoint provisioner with note "${note}".`,
       );
-      if (!isTerminal()) throw new Error(NO_TTY);
-      ctx.ui.say("Press enter to continue.");
-      await readLine(ctx.signal);
+      const terminal = openTerminal();
+      if (!terminal) throw new Error(NO_TTY);
+      try {
+        ctx.ui.say("Press enter to continue.");
+        await terminal.readLine(ctx.signal);
+      } finally {
+        terminal.close();
+      }
     },
   };
 }
 
-/** Waits for a newline on stdin; aborting stops waiting (the read is left to finish). */
-async function waitForEnter(signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  const buf = new Uint8Array(1);
-  const read = (async () => {
-    for (;;) {
-      const n = await Deno.stdin.read(buf);
-      if (n === null || buf[0] === 0x0a) return;
-    }
-  })();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/** Opens /dev/tty for reading, or undefined when the process has no controlling terminal. */
+export function openControllingTerminal(): Terminal | undefined {
+  let tty: Deno.FsFile;
   try {
-    await Promise.race([read, aborted]);
-  } finally {
-    signal.removeEventListener("abort", onAbort!);
+    tty = Deno.openSync("/dev/tty", { read: true });
+  } catch {
+    return undefined;
   }
+  let closed = false;
+  const close = () => {
+    if (!closed) tty.close();
+    closed = true;
+  };
+  return {
+    close,
+    async readLine(signal) {
+      signal.throwIfAborted();
+      // Closing the terminal is what interrupts a pending read on cancel.
+      const onAbort = () => close();
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        const buf = new Uint8Array(256);
+        for (;;) {
+          const n = await tty.read(buf).catch((err) => {
+            if (signal.aborted) throw signal.reason;
+            throw err;
+          });
+          if (n === null || buf.subarray(0, n).includes(0x0a)) return;
+        }
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
+    },
+  };
 }

@@ -25,15 +25,16 @@ import type {
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import type { Communicator } from "../communicators/communicator.ts";
 import type { PluginSource } from "./plugins.ts";
-import { type MachineOutcome, type MachineStart, startBuildMachine } from "./machine.ts";
+import { type MachineOutcome, startBuildMachine } from "./machine.ts";
 import { makeStepContext } from "./step_context.ts";
 import { logUi } from "./ui.ts";
 import { compensateBuild, type CompensationParts, deleteTemporaryResources } from "./compensate.ts";
 import { runPostProcessors } from "./post_process.ts";
 import { errorMessage, ProvisioningError } from "./errors.ts";
-import { humanDuration } from "./duration.ts";
 import { templateApi } from "./template_bridge.ts";
-import { PROVISION_STEP_ID, runErrorCleanupProvisioner } from "../steps/common/provision.ts";
+import { decideOnError } from "./on_error.ts";
+import { startingPoint } from "./start_point.ts";
+import { endBuild } from "./build_end.ts";
 import { CONNECT_STEP_ID, type ConnectStep, ensureCommunicator } from "../steps/common/connect.ts";
 
 /** What every build of a run shares. */
@@ -75,7 +76,9 @@ export interface RunningBuild {
 export function startBuild(run: RunContext, build: PreparedBuild): RunningBuild {
   let cancelRequested = false;
   let machineCancel: (() => void) | undefined;
-  const done = drive(run, build, (cancel) => {
+  // Aborted on cancel: stops post-processing, which runs after the machine.
+  const cancelled = new AbortController();
+  const done = drive(run, build, cancelled.signal, (cancel) => {
     machineCancel = cancel;
     if (cancelRequested) cancel();
   }).catch((err): BuildOutcome => {
@@ -89,6 +92,7 @@ export function startBuild(run: RunContext, build: PreparedBuild): RunningBuild 
     done,
     cancel: () => {
       cancelRequested = true;
+      cancelled.abort(new Error("build cancelled"));
       machineCancel?.();
     },
   };
@@ -97,6 +101,7 @@ export function startBuild(run: RunContext, build: PreparedBuild): RunningBuild 
 async function drive(
   run: RunContext,
   build: PreparedBuild,
+  cancelSignal: AbortSignal,
   onMachine: (cancel: () => void) => void,
 ): Promise<BuildOutcome> {
   const { log, runId } = run;
@@ -189,7 +194,7 @@ async function drive(
     ui,
   };
 
-  const start = startingPoint(run, bs(), steps, build.type);
+  const start = startingPoint(log, bs(), steps, build.type);
   let failure: unknown;
   let decided: "cleanup" | "abort" | "retry" | undefined;
   const machine = startBuildMachine(steps.map((s) => s.id), start, {
@@ -246,7 +251,7 @@ async function drive(
       }
     },
     decide: async (index, error) => {
-      decided = await decide(
+      decided = await decideOnError(
         run,
         steps[index],
         error,
@@ -266,8 +271,6 @@ async function drive(
   const outcome: MachineOutcome = await machine.done;
   await closeLive(live);
 
-  const elapsed = () => humanDuration(performance.now() - started);
-  const finished = logUi(log, name);
   if (outcome === "succeeded") {
     let artifact = bs().artifact;
     if (!artifact) {
@@ -280,130 +283,56 @@ async function drive(
         });
       }
     }
-    const pp = await runPostProcessors({
-      log,
-      runId,
-      buildName: name,
-      builderType: build.type,
-      chains: build.postProcessors,
-      state: bs,
-      force: run.force,
-      signal: cleanupAbort.signal,
-      ui: (prefix) => logUi(log, name, prefix),
-      buildUi: ui,
-      loadPostProcessor: run.plugins.postProcessor,
-      render,
-      resolve: (config, schema) =>
-        templateApi().resolveBuildData(config, schema, {
-          variables: run.prepared.variables,
-          templateDir,
-          buildName: name,
-          buildType: build.type,
-          buildData: runtime.buildData,
-        }),
-    }, artifact);
-    if (pp.errors.length > 0) {
-      const error = pp.errors.join("\n");
-      finished.error(`Build '${name}' errored after ${elapsed()}: ${error}`);
-      log.append({
-        build: name,
-        type: E.BuildFinished,
-        data: { status: "failed", error, artifacts: pp.artifacts },
-      });
-      return { name, status: "failed", artifacts: pp.artifacts, error };
+    let pp;
+    try {
+      pp = await runPostProcessors({
+        log,
+        runId,
+        buildName: name,
+        builderType: build.type,
+        chains: build.postProcessors,
+        state: bs,
+        force: run.force,
+        signal: cancelSignal,
+        ui: (prefix) => logUi(log, name, prefix),
+        buildUi: ui,
+        loadPostProcessor: run.plugins.postProcessor,
+        render,
+        resolve: (config, schema) =>
+          templateApi().resolveBuildData(config, schema, {
+            variables: run.prepared.variables,
+            templateDir,
+            buildName: name,
+            buildType: build.type,
+            buildData: runtime.buildData,
+          }),
+      }, artifact);
+    } catch (err) {
+      if (!cancelSignal.aborted) throw err;
+      return endBuild(log, name, started, { status: "cancelled", error: "Build was cancelled." });
     }
-    finished.raw(`Build '${name}' finished after ${elapsed()}.`);
-    log.append({
-      build: name,
-      type: E.BuildFinished,
-      data: { status: "succeeded", artifacts: pp.artifacts },
-    });
-    return { name, status: "succeeded", artifacts: pp.artifacts };
+    if (pp.errors.length > 0) {
+      return endBuild(log, name, started, {
+        status: "failed",
+        error: pp.errors.join("\n"),
+        artifacts: pp.artifacts,
+      });
+    }
+    return endBuild(log, name, started, { status: "succeeded", artifacts: pp.artifacts });
   }
   if (outcome === "cancelled") {
-    const error = "Build was cancelled.";
-    finished.error(`Build '${name}' errored after ${elapsed()}: ${error}`);
-    log.append({ build: name, type: E.BuildFinished, data: { status: "cancelled", error } });
-    return { name, status: "cancelled", artifacts: [], error };
+    return endBuild(log, name, started, { status: "cancelled", error: "Build was cancelled." });
   }
   const error = failure === undefined ? "build failed" : errorMessage(failure);
   const aborted = outcome === "aborted";
-  finished.error(`Build '${name}' errored after ${elapsed()}: ${error}`);
-  if (aborted && liveResources(bs()).length > 0) {
+  const left = liveResources(bs()).length;
+  if (aborted && left > 0) {
     ui.say(
-      `Leaving ${
-        liveResources(bs()).length
-      } resource(s) for debugging (-on-error=${run.onError}); ` +
+      `Leaving ${left} resource(s) for debugging (-on-error=${run.onError}); ` +
         `\`kiln cleanup ${runId}\` deletes them, \`kiln build --resume ${runId}\` retries`,
     );
   }
-  log.append({ build: name, type: E.BuildFinished, data: { status: "failed", error, aborted } });
-  return { name, status: "failed", artifacts: [], error, aborted };
-}
-
-/** Where the build's machine starts, from the fold; logs BuildStarted. */
-function startingPoint(run: RunContext, b: BuildState, steps: Step[], type: string): MachineStart {
-  const log = run.log;
-  const firstOpen = () => {
-    const i = steps.findIndex((s) => !b.completed.includes(s.id));
-    return i < 0 ? { finish: true as const } : { step: i };
-  };
-  if (b.status === "pending") {
-    log.append({ build: b.name, type: E.BuildStarted, data: { type } });
-    return { step: 0 };
-  }
-  if (b.compensating) {
-    // Died while undoing: finish undoing, never redo the work.
-    log.append({ build: b.name, type: E.BuildStarted, data: { type, resumed: true } });
-    return { compensate: b.compensationReason === "cancelled" ? "cancelled" : "failed" };
-  }
-  if (b.status === "failed" || b.status === "cancelled") {
-    if (b.compensated || (b.completed.length === 0 && liveResources(b).length === 0)) {
-      log.append({ build: b.name, type: E.BuildStarted, data: { type, restart: true } });
-      return { step: 0 };
-    }
-    // Aborted with its resources in place: continue from the failed step.
-    log.append({ build: b.name, type: E.BuildStarted, data: { type, redrive: true } });
-    return firstOpen();
-  }
-  log.append({ build: b.name, type: E.BuildStarted, data: { type, resumed: true } });
-  return firstOpen();
-}
-
-async function decide(
-  run: RunContext,
-  step: Step,
-  error: unknown,
-  ctx: StepContext,
-  ui: ReturnType<typeof logUi>,
-): Promise<"cleanup" | "abort" | "retry"> {
-  const provisioning = step.id === PROVISION_STEP_ID || error instanceof ProvisioningError;
-  switch (run.onError) {
-    case "abort":
-      return "abort";
-    case "run-cleanup-provisioner":
-      if (provisioning) await runErrorCleanupProvisioner(ctx);
-      return "abort";
-    case "ask": {
-      if (!run.ask) {
-        ui.say("-on-error=ask needs a terminal; cleaning up");
-        break;
-      }
-      ui.error(`Step "${step.id}" failed: ${errorMessage(error)}`);
-      for (;;) {
-        const answer = (await run.ask(
-          "[c] Clean up and exit, [a] abort without cleanup, or [r] retry step " +
-            "(build may fail even if retry succeeds)? ",
-        )).trim().toLowerCase();
-        if (answer === "a") return "abort";
-        if (answer === "r") return "retry";
-        if (answer === "c") break;
-      }
-      break;
-    }
-  }
-  if (provisioning) await runErrorCleanupProvisioner(ctx);
-  return "cleanup";
+  return endBuild(log, name, started, { status: "failed", error, aborted });
 }
 
 async function closeLive(live: Map<string, { close(): Promise<void> }>): Promise<void> {

@@ -97,7 +97,10 @@ export async function deleteResource(
   const handler = parts.handlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
-    await handler.delete(parts.cleanupContext, resource);
+    await handler.delete(parts.cleanupContext, resource).catch((err) => {
+      // "Not found" is what deleted looks like after a crash mid-deletion.
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
   } catch (err) {
     const error = errorMessage(err);
     log.append({

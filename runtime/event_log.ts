@@ -25,6 +25,7 @@ export class EventLog {
   #prev: string;
   #listeners = new Set<EventListener>();
   #crashAt: number;
+  #crashAfter?: { type: string; kind?: string };
   #closed = false;
 
   private constructor(
@@ -40,9 +41,16 @@ export class EventLog {
     this.masker = masker;
     this.#seq = last?.seq ?? 0;
     this.#prev = last?.hash ?? "";
-    // Test hook for the crash-at-every-boundary acceptance test: die hard right
-    // after event N is on disk, exactly as `kill -9` would.
+    // Test hooks for the crash tests: die hard right after event N is on disk
+    // (KILN_CRASH_AT_SEQ=N), or after the first event of a type, optionally
+    // of a resource kind (KILN_CRASH_AFTER=ResourceCreated:aws.instance),
+    // exactly as `kill -9` would.
     this.#crashAt = Number(Deno.env.get("KILN_CRASH_AT_SEQ") ?? "0") || 0;
+    const after = Deno.env.get("KILN_CRASH_AFTER");
+    if (after) {
+      const [type, kind] = after.split(":");
+      this.#crashAfter = { type, kind };
+    }
   }
 
   /** Creates the run directory (0700) and an empty log (0600). */
@@ -92,7 +100,7 @@ export class EventLog {
    * Appends one event. Synchronous I/O keeps concurrent builds' appends in
    * call order without a queue; durable events are fsynced before returning.
    */
-  append(event: NewEvent): EventRecord {
+  append(event: NewEvent): EventRecord | undefined {
     return this.appendAll([event])[0];
   }
 
@@ -102,7 +110,9 @@ export class EventLog {
    * record that it finished go together, so no crash falls between them.
    */
   appendAll(events: NewEvent[]): EventRecord[] {
-    if (this.#closed) throw new Error(`event log ${this.file} is closed`);
+    // A straggler (output of a child process that outlived its cancelled
+    // provisioner) after the run finished has nowhere to go: drop it.
+    if (this.#closed) return [];
     const records: EventRecord[] = [];
     let text = "";
     let durable = false;
@@ -130,6 +140,15 @@ export class EventLog {
     while (written < bytes.length) written += this.#fd.writeSync(bytes.subarray(written));
     if (durable) this.#fd.syncDataSync();
     if (this.#crashAt > this.#seq && this.#crashAt <= seq) Deno.kill(Deno.pid, "SIGKILL");
+    const after = this.#crashAfter;
+    if (
+      after &&
+      records.some((r) =>
+        r.type === after.type && (after.kind === undefined || r.data.kind === after.kind)
+      )
+    ) {
+      Deno.kill(Deno.pid, "SIGKILL");
+    }
     this.#seq = seq;
     this.#prev = prev;
     for (const record of records) for (const listener of this.#listeners) listener(record);

@@ -75,6 +75,8 @@ export interface BuildState {
 export interface RunState {
   runId: string;
   template?: string;
+  /** Working directory of the run (relative template paths resolve against it). */
+  cwd?: string;
   templateDigest?: string;
   inputsDigest?: string;
   args?: string[];
@@ -89,6 +91,8 @@ export interface RunState {
   cleanups: number;
   builds: Record<string, BuildState>;
   lastSeq: number;
+  /** Time of the last event (how far an interrupted run got). */
+  lastTs?: string;
   /** Seq of the last RunStarted/RunResumed: where the latest drive of the run began. */
   driveSeq: number;
 }
@@ -142,12 +146,14 @@ export function buildOf(state: RunState, name: string): BuildState {
 /** Applies one record to `state` (mutates it). */
 export function applyEvent(state: RunState, r: EventRecord): void {
   state.lastSeq = r.seq;
+  state.lastTs = r.ts;
   // deno-lint-ignore no-explicit-any
   const d = r.data as Record<string, any>;
   switch (r.type) {
     case E.RunStarted:
       state.driveSeq = r.seq;
       state.template = d.template;
+      state.cwd = d.cwd;
       state.templateDigest = d.templateDigest;
       state.inputsDigest = d.inputsDigest;
       state.args = d.args;

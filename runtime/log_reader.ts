@@ -119,34 +119,50 @@ function verifyLine(
   file: string,
   raw?: Uint8Array,
 ): EventRecord {
-  const fail = (problem: string): never => {
-    throw new EventLogError(file, line, problem);
-  };
-  if (text === "") fail("empty line in the middle of the log");
   let rec: EventRecord;
   try {
     rec = JSON.parse(text);
   } catch {
-    return fail("not a JSON record (corrupted log)");
+    const problem = text === ""
+      ? "empty line in the middle of the log"
+      : "not a JSON record (corrupted log)";
+    throw new EventLogError(file, line, problem);
   }
-  if (rec === null || typeof rec !== "object" || Array.isArray(rec)) fail("not a JSON object");
-  if (typeof rec.seq !== "number") fail('missing or non-numeric "seq"');
-  if (rec.seq !== line) fail(`sequence gap: expected seq ${line}, found ${rec.seq}`);
-  if (typeof rec.hash !== "string" || rec.hash.length !== 64) fail('bad "hash"');
-  if (typeof rec.prev !== "string" || rec.prev !== prev) {
-    fail(`hash chain broken: "prev" does not match the hash of line ${line - 1}`);
-  }
-  if (typeof rec.type !== "string" || typeof rec.ts !== "string") fail('bad "type" or "ts"');
-  if (rec.data === null || typeof rec.data !== "object") fail('bad "data"');
-  if (run !== undefined && rec.run !== run) fail(`record belongs to run "${rec.run}"`);
+  const problem = structureProblem(rec, line, prev, run);
+  if (problem) throw new EventLogError(file, line, problem);
   const at = hashMemberAt(text, rec);
-  if (at < 0) fail('missing "hash"');
+  if (at < 0) throw new EventLogError(file, line, 'missing "hash"');
+  // Canonical order leaves no other hash member after the top-level one.
+  if (text.indexOf(HASH_KEY, at + 1) >= 0) {
+    throw new EventLogError(file, line, "not a canonical record (edited log)");
+  }
   // The line is the canonical JSON of the record; without its hash member it
   // is exactly what the hash was computed over.
   const hash = createHash("sha256");
   if (raw) hash.update(raw.subarray(0, at)).update(raw.subarray(at + HASH_MEMBER));
   else hash.update(text.slice(0, at)).update(text.slice(at + HASH_MEMBER));
-  const digest = hash.digest("hex");
-  if (digest !== rec.hash) fail("hash mismatch: the record was altered");
+  if (hash.digest("hex") !== rec.hash) {
+    throw new EventLogError(file, line, "hash mismatch: the record was altered");
+  }
   return rec;
+}
+
+/** What is wrong with a parsed record's shape or place in the chain, if anything. */
+function structureProblem(
+  rec: EventRecord,
+  line: number,
+  prev: string,
+  run: string | undefined,
+): string | undefined {
+  if (rec === null || typeof rec !== "object" || Array.isArray(rec)) return "not a JSON object";
+  if (typeof rec.seq !== "number") return 'missing or non-numeric "seq"';
+  if (rec.seq !== line) return `sequence gap: expected seq ${line}, found ${rec.seq}`;
+  if (typeof rec.hash !== "string" || rec.hash.length !== 64) return 'bad "hash"';
+  if (typeof rec.prev !== "string" || rec.prev !== prev) {
+    return `hash chain broken: "prev" does not match the hash of line ${line - 1}`;
+  }
+  if (typeof rec.type !== "string" || typeof rec.ts !== "string") return 'bad "type" or "ts"';
+  if (rec.data === null || typeof rec.data !== "object") return 'bad "data"';
+  if (run !== undefined && rec.run !== run) return `record belongs to run "${rec.run}"`;
+  return undefined;
 }

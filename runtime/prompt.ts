@@ -1,5 +1,5 @@
 /** Line prompts on the terminal (on-error=ask, second Ctrl-C), one question at a time. */
-import { stdoutSink } from "./terminal.ts";
+import { promptState, stdoutSink } from "./terminal.ts";
 
 let queue: Promise<unknown> = Promise.resolve();
 let pending = "";
@@ -25,8 +25,13 @@ async function readLine(): Promise<string | undefined> {
 /** Asks `question` on stdout and resolves with the answer ("" at end of input). */
 export function ask(question: string): Promise<string> {
   const next = queue.then(async () => {
-    stdoutSink(question);
-    return (await readLine()) ?? "";
+    promptState.active = true;
+    try {
+      stdoutSink(`\r\x1b[2K${question}`);
+      return (await readLine()) ?? "";
+    } finally {
+      promptState.active = false;
+    }
   });
   queue = next.catch(() => {});
   return next;

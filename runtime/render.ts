@@ -28,6 +28,8 @@ export function machineField(text: string): string {
 export class Renderer {
   #opts: RenderOptions;
   #colors = new Map<string, string>();
+  #artifacts = new Map<string, Artifact[]>();
+  #listed = new Set<string>();
 
   constructor(opts: RenderOptions) {
     this.#opts = opts;
@@ -44,12 +46,9 @@ export class Renderer {
         ? []
         : [...builds.map((b) => this.#paint(b, "1", `${b}: output will be in this color.`)), ""];
     }
-    if (record.type === E.BuildFinished && this.#opts.machineReadable) {
-      return this.#artifactLines(
-        record.build!,
-        (record.data.artifacts as Artifact[]) ?? [],
-        record,
-      );
+    if (record.type === E.BuildFinished) {
+      this.#artifacts.set(record.build!, (record.data.artifacts as Artifact[]) ?? []);
+      return [];
     }
     if (record.type !== E.Ui) return [];
     const d = record.data as unknown as UiEventData;
@@ -57,7 +56,12 @@ export class Renderer {
     if (this.#opts.machineReadable) {
       const text = lines.map((l) => this.#plain(d, l)).join("\n");
       const kind = d.level === "raw" ? "say" : d.level;
-      return [`${unix(record.ts)},,ui,${kind},${machineField(text)}`];
+      const ui = `${unix(record.ts)},,ui,${kind},${machineField(text)}`;
+      // Packer lists a build's artifact records just before its summary line.
+      const of = d.artifactsOf;
+      if (of === undefined || this.#listed.has(of)) return [ui];
+      this.#listed.add(of);
+      return [...this.#artifactLines(of, this.#artifacts.get(of) ?? [], record), ui];
     }
     const style = d.level === "error" ? "1" : d.level === "message" ? "0" : "1";
     return lines.map((line) => {

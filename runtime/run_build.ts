@@ -20,9 +20,9 @@ import {
   type RunningBuild,
   startBuild,
 } from "./build_runner.ts";
-import { humanDuration } from "./duration.ts";
+import { summary } from "./summary.ts";
+import { inParallel } from "./parallel.ts";
 import { RunRefusedError } from "./errors.ts";
-import { loadTemplateApi } from "./template_bridge.ts";
 import { ask as terminalAsk, canPrompt } from "./prompt.ts";
 import type { OnErrorMode } from "./types.ts";
 import { type PluginOverrides, pluginSource } from "./plugins.ts";
@@ -105,6 +105,8 @@ export async function runBuild(
         type: E.RunStarted,
         data: {
           template: prepared.template.file,
+          // Relative paths in a template resolve against the working directory (as in Packer).
+          cwd: Deno.cwd(),
           templateDigest: prepared.template.digest,
           inputsDigest: prepared.inputsDigest,
           args: options.args ?? [],
@@ -195,9 +197,6 @@ async function drive(
 ): Promise<RunResult> {
   const { log, state, secrets, prepared, options } = parts;
   const started = performance.now();
-  // The template layer renders late fields; a run without it still works
-  // for builds that render nothing.
-  await loadTemplateApi().catch(() => undefined);
   log.subscribe((r) => applyEvent(state, r));
   const isTty = Deno.stdout.isTerminal();
   const terminal = options.output === false ? undefined : new Terminal({
@@ -308,42 +307,4 @@ async function drive(
     terminal?.close();
     log.close();
   }
-}
-
-function summary(ui: ReturnType<typeof logUi>, outcomes: BuildOutcome[], ms: number): void {
-  ui.raw(`\n==> Wait completed after ${humanDuration(ms)}`);
-  const failed = outcomes.filter((o) => o.status !== "succeeded");
-  if (failed.length > 0) {
-    ui.raw(
-      "\n==> Some builds didn't complete successfully and had errors:\n" +
-        failed.map((o) => `--> ${o.name}: ${o.error ?? o.status}`).join("\n"),
-    );
-  }
-  const good = outcomes.filter((o) => o.status === "succeeded" && o.artifacts.length > 0);
-  if (good.length === 0) {
-    ui.raw("\n==> Builds finished but no artifacts were created.");
-    return;
-  }
-  ui.raw(
-    "\n==> Builds finished. The artifacts of successful builds are:\n" +
-      good.flatMap((o) => o.artifacts.map((a) => `--> ${o.name}: ${a.description}`)).join("\n"),
-  );
-}
-
-/** Runs `fn` over `items` with at most `limit` at once (0: all at once); keeps order. */
-async function inParallel<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const width = limit > 0 ? Math.min(limit, items.length) : items.length;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  }));
-  return results;
 }

@@ -17,6 +17,7 @@ export interface RunSummary {
   status: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Start to finish, or to the last event of a run that has not finished. */
   durationMs?: number;
   builds: string[];
   /** Why the log could not be read (status "corrupt"). */
@@ -39,6 +40,37 @@ export async function loadRun(runId: string, home: string = kilnHome()): Promise
   }
   const contents = await readEventLog(file);
   return { contents, state: foldRun(contents.records, runId) };
+}
+
+/**
+ * The template and working directory a run started with, from its first
+ * record only (`build --resume` needs them before the full, verified read
+ * that resuming does anyway).
+ */
+export async function readRunStart(
+  runId: string,
+  home: string = kilnHome(),
+): Promise<{ template?: string; cwd?: string }> {
+  const file = eventsPath(runId, home);
+  let fd: Deno.FsFile;
+  try {
+    fd = await Deno.open(file);
+  } catch {
+    throw new RunRefusedError(`no run ${runId} under ${home}`);
+  }
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    const n = (await fd.read(buf)) ?? 0;
+    const text = new TextDecoder().decode(buf.subarray(0, n));
+    const first = JSON.parse(text.slice(0, text.indexOf("\n")));
+    return first.type === "RunStarted"
+      ? { template: first.data?.template, cwd: first.data?.cwd }
+      : {};
+  } catch {
+    return {};
+  } finally {
+    fd.close();
+  }
 }
 
 /** Whether a live process holds the run's lock. */
@@ -75,7 +107,8 @@ export async function listRuns(home: string = kilnHome()): Promise<RunSummary[]>
     try {
       const { state } = await loadRun(id, home);
       const started = state.startedAt ? Date.parse(state.startedAt) : undefined;
-      const ended = state.finishedAt ? Date.parse(state.finishedAt) : undefined;
+      const last = state.finishedAt ?? state.lastTs;
+      const ended = last ? Date.parse(last) : undefined;
       out.push({
         id,
         template: state.template,

@@ -22,11 +22,6 @@ export interface TemplateApi {
 
 const api: TemplateApi = { renderString, resolveBuildData };
 
-/** Kept for callers that load before rendering; the layer is statically linked. */
-export function loadTemplateApi(): Promise<TemplateApi> {
-  return Promise.resolve(api);
-}
-
 /** The template layer. */
 export function templateApi(): TemplateApi {
   return api;

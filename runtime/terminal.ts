@@ -13,6 +13,9 @@ export type TextSink = (text: string) => void;
 
 const encoder = new TextEncoder();
 
+/** Set while a question waits for an answer: the status line must not overwrite it. */
+export const promptState = { active: false };
+
 /** Writes text to stdout, completely. */
 export function stdoutSink(text: string): void {
   const bytes = encoder.encode(text);
@@ -36,6 +39,7 @@ export class Terminal {
   #buildStart = new Map<string, number>();
   #timer?: ReturnType<typeof setInterval>;
   #statusShown = false;
+  #broken = false;
 
   constructor(opts: TerminalOptions) {
     this.#renderer = new Renderer(opts);
@@ -50,14 +54,14 @@ export class Terminal {
     const lines = this.#renderer.render(record);
     if (lines.length === 0) return;
     this.#clearStatus();
-    this.#sink(lines.map((l) => l + "\n").join(""));
+    this.#write(lines.map((l) => l + "\n").join(""));
     this.#drawStatus();
   }
 
   /** Prints text that is not an event (e.g. the run id banner). */
   print(text: string): void {
     this.#clearStatus();
-    this.#sink(text.endsWith("\n") ? text : text + "\n");
+    this.#write(text.endsWith("\n") ? text : text + "\n");
   }
 
   /** Stops the progress timer and removes the status line. */
@@ -100,7 +104,7 @@ export class Terminal {
   }
 
   #drawStatus(): void {
-    if (!this.#progress || this.#activity.size === 0) return;
+    if (!this.#progress || this.#activity.size === 0 || promptState.active) return;
     const now = Date.now();
     const parts = [...this.#activity].map(([b, a]) =>
       `${b}: ${a.label} ${shortDuration(now - a.since)} (build ${shortDuration(now - a.build)})`
@@ -113,13 +117,26 @@ export class Terminal {
     }
     let text = `[${parts.join(" | ")}]`;
     if (text.length > cols - 1) text = text.slice(0, cols - 2) + "…";
-    this.#sink(`\r\x1b[2K\x1b[2m${text}\x1b[0m`);
+    this.#write(`\r\x1b[2K\x1b[2m${text}\x1b[0m`);
     this.#statusShown = true;
+  }
+
+  /**
+   * Output problems (a closed pipe: `kiln build | head`) must not fail the
+   * build: the log keeps everything, so the terminal just stops showing it.
+   */
+  #write(text: string): void {
+    if (this.#broken) return;
+    try {
+      this.#sink(text);
+    } catch {
+      this.#broken = true;
+    }
   }
 
   #clearStatus(): void {
     if (!this.#statusShown) return;
-    this.#sink("\r\x1b[2K");
+    this.#write("\r\x1b[2K");
     this.#statusShown = false;
   }
 }

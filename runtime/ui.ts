@@ -16,21 +16,24 @@ export interface UiEventData {
   message: string;
   /** Prefix shown after "==> " (build name, or "build (post-processor)"); none for raw. */
   prefix?: string;
+  /** A summary line about this build's artifacts (machine-readable output lists them there). */
+  artifactsOf?: string;
 }
 
 /** A Ui whose lines are appended to the log for `build` (and shown by the terminal renderer). */
 export function logUi(log: EventLog, build: string | null, prefix?: string): Ui & {
-  raw(message: string): void;
+  raw(message: string, artifactsOf?: string): void;
 } {
-  const put = (level: UiLevel, message: string) => {
+  const put = (level: UiLevel, message: string, artifactsOf?: string) => {
     const data: UiEventData = { level, message };
     if (prefix !== undefined && level !== "raw") data.prefix = prefix;
+    if (artifactsOf !== undefined) data.artifactsOf = artifactsOf;
     log.append({ build, type: EventType.Ui, data: data as unknown as Record<string, unknown> });
   };
   return {
     say: (m) => put("say", m),
     message: (m) => put("message", m),
     error: (m) => put("error", m),
-    raw: (m) => put("raw", m),
+    raw: (m, artifactsOf) => put("raw", m, artifactsOf),
   };
 }

@@ -126,8 +126,6 @@ class Exec {
               ? items
               : items && typeof items === "object"
               ? Object.keys(items).sort().map((k) => (items as Record<string, unknown>)[k])
-              : typeof items === "number"
-              ? Array.from({ length: items }, (_, i) => new GoInt(i))
               : items === undefined || items === null
               ? []
               : this.fail(n.pipe.pos, n.pipe.text, `range can't iterate over ${goString(v)}`);

@@ -18,6 +18,7 @@ import {
   parseJsonSource,
   parseYamlSource,
   type Position,
+  positionOf,
   setOwn,
   type SourceDoc,
   SourceSyntaxError,
@@ -37,9 +38,9 @@ const ROOT_KEYS = new Set([
 
 const positionsByTemplate = new WeakMap<Template, Map<string, Position>>();
 
-/** Where a JSON path of a parsed template starts in its file, when known. */
+/** Where a JSON path (or its nearest written ancestor) of a parsed template starts. */
 export function locate(template: Template, path: string): Position | undefined {
-  return positionsByTemplate.get(template)?.get(path);
+  return positionOf(positionsByTemplate.get(template), path);
 }
 
 /** Collects issues for one file, each placed at its value when the parser saw it. */
@@ -47,7 +48,7 @@ export class IssueList {
   readonly issues: TemplateIssue[] = [];
   constructor(readonly file: string, private positions?: Map<string, Position>) {}
   add(path: string, message: string): void {
-    const pos = this.positions?.get(path);
+    const pos = positionOf(this.positions, path);
     this.issues.push({ file: this.file, path, message, line: pos?.line, column: pos?.column });
   }
   /** Throws TemplateError when anything was added. */
@@ -370,6 +371,7 @@ export function absolutePath(file: string): string {
 /** Reads a file's text; an unreadable file becomes a TemplateError naming it. */
 export async function readSourceFile(file: string, what: string): Promise<Uint8Array> {
   try {
+    if (file === "-") return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
     return await Deno.readFile(file);
   } catch (err) {
     const reason = err instanceof Deno.errors.NotFound
@@ -409,17 +411,47 @@ export async function parseSourceText(
   }
 }
 
-/** Reads and structurally checks a template file (JSON, or YAML for .yaml/.yml). */
+/** "yaml" for .yaml/.yml files, else "json". */
+export function formatOf(file: string): "json" | "yaml" {
+  return /\.ya?ml$/i.test(file) ? "yaml" : "json";
+}
+
+/**
+ * Decodes a file's bytes as UTF-8. Like Packer (Go's encoding/json), a JSON
+ * file may not start with a byte order mark; YAML allows one.
+ */
+export function decodeSourceBytes(
+  bytes: Uint8Array,
+  file: string,
+  what: string,
+  format: "json" | "yaml",
+): string {
+  if (format === "json" && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new TemplateError([{
+      file,
+      path: "",
+      message: `the ${what} starts with a UTF-8 byte order mark, which JSON does not allow ` +
+        `(save it as UTF-8 without BOM)`,
+      line: 1,
+      column: 1,
+    }]);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new TemplateError([{ file, path: "", message: `the ${what} is not valid UTF-8 text` }]);
+  }
+}
+
+/**
+ * Reads and structurally checks a template file (JSON, or YAML for .yaml/.yml;
+ * "-" reads JSON from stdin, as Packer does).
+ */
 export async function parseTemplate(file: string): Promise<Template> {
   const abs = absolutePath(file);
   const bytes = await readSourceFile(file, "template");
-  const format = /\.ya?ml$/i.test(file) ? "yaml" : "json";
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new TemplateError([{ file, path: "", message: "the template is not valid UTF-8 text" }]);
-  }
+  const format = formatOf(file);
+  const text = decodeSourceBytes(bytes, file, "template", format);
   const doc = await parseSourceText(text, file, format);
   const t = templateFromDoc(doc, file, format, await sha256Hex(bytes));
   t.file = abs;

@@ -80,15 +80,7 @@ class Preparer {
     const key = `${path}\n${message}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    // A value the author never wrote (a missing option) points at its parent object.
-    let at = path;
-    let pos = locate(this.template, at);
-    while (!pos && at !== "") {
-      const parent = at.replace(/(\.[^.[]+|\[[^\]]*\])$/, "");
-      if (parent === at) break;
-      at = parent;
-      pos = locate(this.template, at);
-    }
+    const pos = locate(this.template, path);
     this.issues.push({
       file: this.displayFile,
       path,
@@ -233,8 +225,9 @@ class Preparer {
     for (const chain of t.postProcessors) {
       const prepared: PreparedPostProcessor[] = [];
       for (const pp of chain) {
-        // A chain runs until its first skipped post-processor; -except may name one.
-        const exceptByName = pp.name !== undefined && (inputs.except ?? []).includes(pp.name);
+        // A chain runs until its first skipped post-processor (as the documents say; Packer
+        // 1.6.6 skips only that one). -except may name one; the name defaults to the type.
+        const exceptByName = (inputs.except ?? []).includes(pp.name ?? pp.type);
         if (skips(pp, def.name) || exceptByName) break;
         const p = await this.postProcessor(pp, ctx);
         if (p) prepared.push(p);

@@ -31,6 +31,25 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * Position of a JSON path, or of its nearest ancestor the author wrote (a
+ * missing option points at the object that lacks it).
+ */
+export function positionOf(
+  positions: Map<string, Position> | undefined,
+  path: string,
+): Position | undefined {
+  if (!positions) return undefined;
+  let at = path;
+  for (;;) {
+    const pos = positions.get(at);
+    if (pos || at === "") return pos;
+    const parent = at.replace(/(\.[^.[]+|\[[^\]]*\])$/, "");
+    if (parent === at) return positions.get("");
+    at = parent;
+  }
+}
+
 /** Appends a key to a JSON path: `a.b`, `a[1]`, `a["odd key"]`. */
 export function childPath(parent: string, key: string | number): string {
   if (typeof key === "number") return `${parent}[${key}]`;

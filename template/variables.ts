@@ -7,8 +7,8 @@
 import { type Template, TemplateError, type TemplateInputs, type TemplateIssue } from "./types.ts";
 import { EngineError, renderString } from "./engine.ts";
 import { VARIABLE_NOT_SET } from "./funcs.ts";
-import { childPath } from "./source.ts";
-import { parseSourceText, readSourceFile } from "./parse.ts";
+import { childPath, setOwn } from "./source.ts";
+import { decodeSourceBytes, formatOf, parseSourceText, readSourceFile } from "./parse.ts";
 
 /** Resolved variables and which values are secrets. */
 export interface ResolvedVariables {
@@ -26,8 +26,8 @@ interface Origin {
 /** Reads one JSON var-file: an object of string values. */
 async function readVarFile(path: string): Promise<Record<string, string>> {
   const bytes = await readSourceFile(path, "var-file");
-  const text = new TextDecoder().decode(bytes);
-  const format = /\.ya?ml$/i.test(path) ? "yaml" : "json";
+  const format = formatOf(path);
+  const text = decodeSourceBytes(bytes, path, "var-file", format);
   const doc = await parseSourceText(text, path, format);
   const value = doc.value;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -40,7 +40,9 @@ async function readVarFile(path: string): Promise<Record<string, string>> {
   const issues: TemplateIssue[] = [];
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== "string") {
+    // Go decodes a JSON null into a string as "" (Packer accepts it).
+    if (v === null) setOwn(out, k, "");
+    else if (typeof v !== "string") {
       const pos = doc.positions.get(childPath("", k));
       issues.push({
         file: path,
@@ -49,7 +51,7 @@ async function readVarFile(path: string): Promise<Record<string, string>> {
         line: pos?.line,
         column: pos?.column,
       });
-    } else out[k] = v;
+    } else setOwn(out, k, v);
   }
   if (issues.length > 0) throw new TemplateError(issues);
   return out;
@@ -67,21 +69,21 @@ export async function resolveVariables(
   const provided = new Set<string>();
   for (const [name, def] of Object.entries(template.variables)) {
     if (def.default !== null) {
-      raw[name] = def.default;
-      origin[name] = { file: displayFile, path: childPath("variables", name) };
+      setOwn(raw, name, def.default);
+      setOwn(origin, name, { file: displayFile, path: childPath("variables", name) });
     }
   }
   for (const input of inputs.vars ?? []) {
     if (input.kind === "var") {
-      raw[input.name] = input.value;
-      origin[input.name] = { file: "<flags>", path: `-var ${input.name}` };
+      setOwn(raw, input.name, input.value);
+      setOwn(origin, input.name, { file: "<flags>", path: `-var ${input.name}` });
       provided.add(input.name);
       continue;
     }
     try {
       for (const [k, v] of Object.entries(await readVarFile(input.path))) {
-        raw[k] = v;
-        origin[k] = { file: input.path, path: k };
+        setOwn(raw, k, v);
+        setOwn(origin, k, { file: input.path, path: k });
         provided.add(k);
       }
     } catch (err) {
@@ -109,11 +111,15 @@ export async function resolveVariables(
     const next: string[] = [];
     for (const name of pending) {
       try {
-        values[name] = renderString(raw[name], {
-          variables: values,
-          templateDir: template.dir,
-          inVariables: true,
-        });
+        setOwn(
+          values,
+          name,
+          renderString(raw[name], {
+            variables: values,
+            templateDir: template.dir,
+            inVariables: true,
+          }),
+        );
       } catch (err) {
         if (!(err instanceof EngineError)) throw err;
         if (err.message.includes(VARIABLE_NOT_SET)) {

@@ -5,8 +5,11 @@
  * for a single-quoted shell string, printed through `env_var_format`.
  */
 
-/** Packer's `env_var_format` default for shell-local on Unix hosts. */
+/** Packer's `env_var_format` default for shell-local on Unix hosts (and for `shell`). */
 export const LOCAL_ENV_VAR_FORMAT = "%s='%s' ";
+
+/** The `shell` provisioner's default with `use_env_var_file`: one export per line. */
+export const ENV_VAR_FILE_FORMAT = "export %s='%s'\n";
 
 /** Build data values Packer uses when a builder serves no HTTP directory. */
 const NOT_IMPLEMENTED = /^ERR_HTTP_(ADDR|IP|PORT)_NOT_IMPLEMENTED_BY_BUILDER$/;

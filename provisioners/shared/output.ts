@@ -4,6 +4,9 @@
  * bounded summary instead of megabytes of build output.
  */
 
+/** Longest line held back waiting for its newline; longer output is passed on in pieces. */
+const MAX_PENDING = 64 * 1024;
+
 /** Turns byte chunks into lines (without their `\n` or `\r\n`). */
 export class LineSplitter {
   #decoder = new TextDecoder();
@@ -17,12 +20,17 @@ export class LineSplitter {
 
   /** Feeds a chunk; emits the lines it completes. */
   push(chunk: Uint8Array): void {
-    this.#pending += this.#decoder.decode(chunk, { stream: true });
-    let nl = this.#pending.indexOf("\n");
-    while (nl !== -1) {
-      this.#onLine(this.#pending.slice(0, nl).replace(/\r$/, ""));
-      this.#pending = this.#pending.slice(nl + 1);
-      nl = this.#pending.indexOf("\n");
+    const text = this.#pending + this.#decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      this.#onLine(text.slice(start, nl).replace(/\r$/, ""));
+      start = nl + 1;
+    }
+    this.#pending = text.slice(start);
+    // Output without newlines (a progress bar, a binary dump) must not grow without bound.
+    while (this.#pending.length > MAX_PENDING) {
+      this.#onLine(this.#pending.slice(0, MAX_PENDING));
+      this.#pending = this.#pending.slice(MAX_PENDING);
     }
   }
 

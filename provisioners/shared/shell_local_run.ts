@@ -7,7 +7,7 @@
  */
 import { resolve } from "node:path";
 import type { Ui } from "../../runtime/types.ts";
-import { flattenEnvVars, packerEnv } from "./env_vars.ts";
+import { flattenEnvVars, LOCAL_ENV_VAR_FORMAT, packerEnv } from "./env_vars.ts";
 import { assertValidExitCode, validExitCodes } from "./exit_codes.ts";
 import { executeCommandArgv, renderExecuteCommand } from "./execute_command.ts";
 import { DEFAULT_INLINE_SHEBANG, inlineScript, writeTempScript } from "./inline_script.ts";
@@ -27,7 +27,7 @@ export interface ShellLocalContext {
 }
 
 /** The event recording each script's outcome and a bounded output summary. */
-export const SHELL_LOCAL_EVENT = "ShellLocalScript";
+export const SHELL_LOCAL_EVENT = "ShellLocalScriptFinished";
 
 /** The host OS as Go's GOOS names it. */
 export function hostOs(): string {
@@ -50,7 +50,7 @@ export async function runShellLocal(
     env: config.env as Record<string, string> | undefined,
     format: typeof config.env_var_format === "string" && config.env_var_format !== ""
       ? config.env_var_format
-      : "%s='%s' ",
+      : LOCAL_ENV_VAR_FORMAT,
   });
   const argv = executeCommandArgv(config.execute_command);
   const allowed = validExitCodes(config.valid_exit_codes);
@@ -65,6 +65,7 @@ export async function runShellLocal(
         Command: path,
       });
       ctx.ui.say(`Running local shell script: ${script}`);
+      const started = Date.now();
       let result;
       try {
         result = await runLocalCommand(command, {
@@ -82,8 +83,9 @@ export async function runShellLocal(
       }
       await ctx.emit(SHELL_LOCAL_EVENT, {
         script,
-        exitCode: result.code,
+        exitStatus: result.code,
         ...(result.signal ? { signal: result.signal } : {}),
+        durationMs: Date.now() - started,
         stdout: result.stdout,
         stderr: result.stderr,
       });

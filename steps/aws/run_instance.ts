@@ -22,6 +22,8 @@ export interface InstanceOutput {
   publicDns: string;
   privateDns: string;
   availabilityZone: string;
+  /** Set when the instance is in a VPC: decides the default SSH address. */
+  vpcId: string;
 }
 
 type Instance = import("@aws-sdk/client-ec2").Instance;
@@ -34,6 +36,7 @@ function toOutput(instance: Instance): InstanceOutput {
     publicDns: instance.PublicDnsName ?? "",
     privateDns: instance.PrivateDnsName ?? "",
     availabilityZone: instance.Placement?.AvailabilityZone ?? "",
+    vpcId: instance.VpcId ?? "",
   };
 }
 

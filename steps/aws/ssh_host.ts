@@ -1,7 +1,7 @@
 /**
  * Which address of the instance the communicator connects to: `ssh_host`
  * when given, else the one `ssh_interface` names, else Packer's default
- * (in a VPC the public IP when there is one, otherwise the private IP;
+ * (for an instance in a VPC the public IP when there is one, otherwise the private IP;
  * outside a VPC the public DNS name).
  */
 import type { NetworkInfo } from "./network_info.ts";
@@ -25,6 +25,8 @@ export function instanceHost(
     case "private_dns":
       return instance.privateDns;
   }
-  if (network?.vpcId || network?.subnetId) return instance.publicIp || instance.privateIp;
+  if (instance.vpcId || network?.vpcId || network?.subnetId) {
+    return instance.publicIp || instance.privateIp;
+  }
   return instance.publicDns || instance.publicIp || instance.privateIp;
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { breakpointProvisioner, makeBreakpoint, NO_TTY } from "../../provisioners/breakpoint.ts";
+import {
+  breakpointProvisioner,
+  makeBreakpoint,
+  NO_TTY,
+  openControllingTerminal,
+} from "../../provisioners/breakpoint.ts";
 import { decode, provisionContext } from "./support.ts";
 
 const schema = breakpointProvisioner.schema;
@@ -15,7 +20,7 @@ Deno.test("breakpoint: disabled ones say so and continue", async () => {
 });
 
 Deno.test("breakpoint: without a terminal it fails as Packer does instead of hanging", async () => {
-  const bp = makeBreakpoint(() => false, () => Promise.reject(new Error("must not read")));
+  const bp = makeBreakpoint(() => undefined);
   const { ctx, ui } = provisionContext();
   await assert.rejects(
     () => bp.provision(ctx, decode(schema, { note: "foo bar" })),
@@ -26,11 +31,15 @@ Deno.test("breakpoint: without a terminal it fails as Packer does instead of han
 
 Deno.test("breakpoint: on a terminal it waits for Enter; cancelling stops the wait", async () => {
   let release!: () => void;
-  const bp = makeBreakpoint(() => true, (signal) =>
-    new Promise<void>((resolve, reject) => {
-      release = resolve;
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    }));
+  let closed = 0;
+  const bp = makeBreakpoint(() => ({
+    readLine: (signal) =>
+      new Promise<void>((resolve, reject) => {
+        release = resolve;
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      }),
+    close: () => void closed++,
+  }));
   const { ctx, ui } = provisionContext();
   let done = false;
   const waiting = bp.provision(ctx, decode(schema, {})).then(() => done = true);
@@ -48,4 +57,19 @@ Deno.test("breakpoint: on a terminal it waits for Enter; cancelling stops the wa
   );
   abort.abort(new Error("cancelled"));
   await assert.rejects(() => cancelled, /cancelled/);
+  assert.equal(closed, 2, "the terminal is closed after each pause");
+});
+
+Deno.test("breakpoint: without a controlling terminal the real provisioner fails fast", async () => {
+  const tty = openControllingTerminal();
+  if (tty) {
+    // Under a real terminal it would wait for a human: nothing to check unattended.
+    tty.close();
+    return;
+  }
+  const { ctx } = provisionContext();
+  await assert.rejects(
+    () => breakpointProvisioner.provision(ctx, decode(schema, { note: "n" })),
+    (e: Error) => e.message === NO_TTY,
+  );
 });

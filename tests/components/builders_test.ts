@@ -142,3 +142,20 @@ Deno.test("null builder: Packer's null artifact, and its communicator checks", (
     [],
   );
 });
+
+Deno.test("file builder: after a crash mid-write, reconcile puts the target in the ledger and writes again", async () => {
+  await withTempDir(async (dir) => {
+    const target = join(dir, "half.txt");
+    await Deno.writeTextFile(target, "trunc");
+    const config = decode(fileBuilder.schema, { content: "complete", target });
+    const [write] = fileBuilder.steps(config, info);
+    const { ctx, ledger } = stepContext(config);
+    const intents = [{ kind: "file", token: target, data: { path: target } }];
+    assert.equal(await write.reconcile!(ctx, intents), undefined, "the write must run again");
+    assert.deepEqual(ledger.created, [{ kind: "file", id: target, data: { path: target } }]);
+    const { ctx: fresh, ledger: none } = stepContext(config);
+    await Deno.remove(target);
+    await write.reconcile!(fresh, intents);
+    assert.deepEqual(none.created, [], "nothing was written: nothing to clean up");
+  });
+});

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { compressPostProcessor } from "../../post_processors/compress.ts";
 import { detectFormat } from "../../post_processors/compress_format.ts";
-import { xxh32 } from "../../post_processors/lz4_frame.ts";
+import { checksumPostProcessor } from "../../post_processors/checksum.ts";
+import { BGZF_EOF } from "../../post_processors/bgzf_stream.ts";
+import { Xxh32, xxh32 } from "../../post_processors/xxh32.ts";
 import { artifactOf, decode, fixture, issues, postContext, sh, withTempDir } from "./support.ts";
 
 const schema = compressPostProcessor.schema;
@@ -93,6 +95,32 @@ Deno.test("compress: .gz and .lz4 compress a single file; several files are refu
   });
 });
 
+Deno.test("compress: .bgzf is blocked gzip (BC members of at most 64 KiB, EOF block)", async () => {
+  await withTempDir(async (dir) => {
+    const files = await inputs(dir);
+    const target = join(dir, "disk.bgzf");
+    await compress([files[0]], { output: target });
+    const out = join(dir, "disk.out");
+    assert.equal((await sh("/bin/sh", ["-c", `gzip -dc ${target} > ${out}`])).code, 0);
+    assert.ok(await sameBytes(files[0], out));
+    const bytes = await Deno.readFile(target);
+    const view = new DataView(bytes.buffer);
+    let members = 0;
+    for (let at = 0; at < bytes.length; members++) {
+      assert.deepEqual([...bytes.subarray(at, at + 4)], [0x1f, 0x8b, 8, 4], `member ${members}`);
+      assert.deepEqual([...bytes.subarray(at + 12, at + 14)], [0x42, 0x43], "BC subfield");
+      const size = view.getUint16(at + 16, true) + 1;
+      assert.ok(size <= 65536);
+      at += size;
+    }
+    assert.ok(members > 80, `${members} members`);
+    assert.deepEqual([...bytes.subarray(-28)], [...BGZF_EOF]);
+    await compress(files, { output: join(dir, "all.tar.bgzf") });
+    const list = await sh("tar", ["-tzf", join(dir, "all.tar.bgzf")]);
+    assert.equal(list.stdout, "disk.img\nnotes.txt\n");
+  });
+});
+
 Deno.test("compress: tar entries look like Packer's (fixture): base names, modes, mtime 0, deterministic", async () => {
   await withTempDir(async (dir) => {
     const art = join(dir, "art.txt");
@@ -115,6 +143,17 @@ Deno.test("compress: tar entries look like Packer's (fixture): base names, modes
       "same inputs, same bytes",
     );
     assert.ok(first.length > 0);
+  });
+});
+
+Deno.test("compress: tar keeps names longer than 100 bytes (GNU long names)", async () => {
+  await withTempDir(async (dir) => {
+    const long = join(dir, `${"n".repeat(150)}.img`);
+    await Deno.writeTextFile(long, "long name\n");
+    const target = join(dir, "long.tar");
+    await compress([long], { output: target });
+    const listing = await sh("tar", ["-tf", target]);
+    assert.equal(listing.stdout, `${"n".repeat(150)}.img\n`);
   });
 });
 
@@ -165,4 +204,34 @@ Deno.test("lz4 frame descriptor checksum matches Packer's frames", () => {
     xxh32(new TextEncoder().encode("Nobody inspects the spammish repetition")),
     0xe2293b2f,
   );
+  // Streaming in odd-sized pieces gives the one-shot value.
+  const data = crypto.getRandomValues(new Uint8Array(1000));
+  const stream = new Xxh32();
+  for (let off = 0; off < data.length; off += 7) stream.update(data.subarray(off, off + 7));
+  assert.equal(stream.digest(), xxh32(data));
+});
+
+Deno.test("compress and checksum name a missing input file", async () => {
+  await withTempDir(async (dir) => {
+    const missing = join(dir, "gone.img");
+    await assert.rejects(
+      () => compress([missing], { output: join(dir, "a.tar.gz") }),
+      (err: Error) => err.message.startsWith(`Unable to read file ${missing}: `),
+    );
+    await assert.rejects(
+      () => compress([missing], { output: join(dir, "a.gz") }),
+      (err: Error) => err.message.startsWith(`Failed to open source file ${missing} for reading`),
+    );
+    await assert.rejects(() => Deno.stat(join(dir, "a.gz")), Deno.errors.NotFound);
+    const { ctx } = postContext();
+    await assert.rejects(
+      () =>
+        checksumPostProcessor.postProcess(
+          ctx,
+          decode(checksumPostProcessor.schema, { output: join(dir, "sum") }),
+          artifactOf([missing]),
+        ),
+      (err: Error) => err.message === `unable to open file ${missing}: No such file or directory`,
+    );
+  });
 });

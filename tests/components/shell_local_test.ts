@@ -80,7 +80,7 @@ Deno.test("shell-local streams stdout as messages and stderr as errors, and reco
   assert.deepEqual(ui.errors, ["two", "web/file"]);
   const event = events.find((e) => e.type === SHELL_LOCAL_EVENT);
   assert.ok(event);
-  assert.equal(event.data.exitCode, 0);
+  assert.equal(event.data.exitStatus, 0);
   assert.deepEqual((event.data.stdout as { tail: string[] }).tail, ["one", "no newline"]);
   // The temporary inline script is gone once the provisioner returns.
   const script = ui.says[0].replace("Running local shell script: ", "");

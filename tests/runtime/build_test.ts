@@ -274,3 +274,19 @@ Deno.test("provisioner options: pause_before, max_retries and timeout", async ()
     assert.match(r.builds[0].error!, /provisioner timed out after 100 milliseconds/);
   });
 });
+
+Deno.test("a library caller cancels a run through its AbortSignal", async () => {
+  await withRoot(async (root) => {
+    const controller = new AbortController();
+    const started = join(root, "started");
+    const watcher = (async () => {
+      while (!(await exists(started))) await new Promise((r) => setTimeout(r, 10));
+      controller.abort();
+    })();
+    const r = await run(root, { sleep: true }, { signal: controller.signal });
+    await watcher;
+    assert.equal(r.status, "cancelled");
+    assert.equal(r.builds[0].status, "cancelled");
+    assert.ok(!(await exists(join(root, "alpha-disk.res"))));
+  });
+});

@@ -97,3 +97,28 @@ Deno.test("a second SIGINT during cleanup does not stop it (no terminal to confi
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("SIGINT during post-processing cancels the build", async () => {
+  const root = await Deno.makeTempDir({ prefix: "kiln-cancel-pp-" });
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fakeRun, "run", root, RUN_ID, JSON.stringify({ slowPostProcessor: true })],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await waitFor(join(root, "pp-started"));
+    proc.kill("SIGINT");
+    const out = await proc.output();
+    assert.equal(out.code, 130);
+    const state = await foldOf(root);
+    assert.equal(state.status, "cancelled");
+    assert.equal(state.builds.alpha.status, "cancelled");
+  } finally {
+    try {
+      proc.kill("SIGKILL");
+    } catch { /* exited */ }
+    await Deno.remove(root, { recursive: true });
+  }
+});

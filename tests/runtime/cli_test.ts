@@ -83,10 +83,6 @@ Deno.test("runs, runs show, replay and cleanup on real run logs", async () => {
     assert.equal(b.verified, false);
     assert.equal(b.records, 2);
     assert.equal(b.broken.line, 3);
-    const resume = await kiln(home, "build", "--resume", ok.runId);
-    assert.equal(resume.code, 1);
-    assert.match(resume.stderr, /^kiln build: .*events\.jsonl:3: /);
-    assert.ok(!resume.stderr.includes("    at "), "no stack trace");
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -112,4 +108,42 @@ Deno.test("unknown or malformed run ids are one clear line", async () => {
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "`build --resume` of a run whose log was edited is refused, naming the line",
+  ignore: !(await Deno.stat(new URL("../../builders/null.ts", import.meta.url)).then(
+    () => true,
+    () => false,
+  )),
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "kiln-cli-resume-" });
+    const home = join(root, "home");
+    try {
+      const template = join(root, "t.json");
+      await Deno.writeTextFile(
+        template,
+        JSON.stringify({
+          builders: [{ type: "null", communicator: "none" }],
+          provisioners: [{ type: "shell-local", inline: ["exit 1"] }],
+        }),
+      );
+      const failed = await kiln(home, "build", "-on-error=abort", template);
+      assert.equal(failed.code, 1);
+      const id = (await kiln(home, "runs", "--json")).stdout;
+      const runId = JSON.parse(id)[0].id;
+      const file = eventsPath(runId, home);
+      const bytes = await Deno.readFile(file);
+      const third = bytes.indexOf(0x0a, bytes.indexOf(0x0a) + 1) + 5;
+      bytes[third] = bytes[third] === 0x61 ? 0x62 : 0x61;
+      await Deno.writeFile(file, bytes);
+      const resume = await kiln(home, "build", "--resume", runId);
+      assert.equal(resume.code, 1);
+      const lines = resume.stderr.trim().split("\n");
+      assert.match(lines.at(-1)!, /^kiln build: .*events\.jsonl:3: /);
+      assert.ok(!resume.stderr.includes("    at "), "no stack trace");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

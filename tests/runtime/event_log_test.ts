@@ -17,7 +17,10 @@ import { allBytes } from "./support/helpers.ts";
 async function smallLog(home: string, n = 6): Promise<{ runId: string; file: string }> {
   const runId = newRunId();
   const log = await EventLog.create(runId, home, new Masker());
-  log.append({ type: "RunStarted", data: { template: "t.json", list: [1, "two", { x: null }] } });
+  log.append({
+    type: "RunStarted",
+    data: { template: "t.json", note: 'ünïcødé ✓ "q"', list: [1, "two", { x: null }] },
+  });
   for (let i = 1; i < n; i++) {
     log.append({ build: "b", step: `s${i}`, type: "StepSucceeded", data: { output: { i } } });
   }
@@ -51,11 +54,10 @@ Deno.test("editing any byte of any record is refused, naming its line", async ()
   try {
     const { file } = await smallLog(home, 4);
     const bytes = await Deno.readFile(file);
-    const text = new TextDecoder().decode(bytes);
     for (let at = 0; at < bytes.length; at++) {
       const edited = bytes.slice();
       edited[at] = edited[at] === 0x30 ? 0x31 : 0x30; // '0' <-> '1' or anything -> '0'
-      const line = text.slice(0, at).split("\n").length;
+      const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
       assert.throws(
         () => parseEventLog(edited, file),
         (err: unknown) => err instanceof EventLogError && err.line === line,
@@ -147,5 +149,40 @@ Deno.test("run dir is 0700, log and secrets 0600; the secret never reaches any b
     assert.ok(!withoutSecrets.includes(SENTINEL));
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a large log detects tampering at the right line", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const runId = newRunId();
+    const log = await EventLog.create(runId, home, new Masker());
+    const pad = "x".repeat(200);
+    for (let i = 0; i < 16_000; i++) {
+      log.append({ build: "b", type: "Ui", data: { level: "message", message: `${i} ${pad}` } });
+    }
+    log.close();
+    const file = eventsPath(runId, home);
+    const bytes = await Deno.readFile(file);
+    assert.ok(bytes.length > 4 * 1024 * 1024);
+    assert.equal((await readEventLog(file)).records.length, 16_000);
+    const lineStart = (n: number) => {
+      let at = 0;
+      for (let i = 1; i < n; i++) at = bytes.indexOf(0x0a, at) + 1;
+      return at;
+    };
+    for (const [line, offset] of [[1, 30], [9_000, 60], [9_000, 150], [16_000, 5]]) {
+      const edited = bytes.slice();
+      const at = lineStart(line) + offset;
+      edited[at] = edited[at] === 0x78 ? 0x79 : 0x78;
+      await Deno.writeFile(file, edited);
+      await assert.rejects(
+        readEventLog(file),
+        (err: unknown) => err instanceof EventLogError && err.line === line,
+        `edit at line ${line}+${offset}`,
+      );
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
   }
 });

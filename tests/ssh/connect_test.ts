@@ -157,3 +157,14 @@ Deno.test("connect: ssh_read_write_timeout drops a connection that stays silent"
     await lab.dispose();
   }
 });
+
+Deno.test("connect: keep-alives keep a silent command's connection within ssh_read_write_timeout", async () => {
+  const lab = await startLab();
+  try {
+    const comm = await lab.connect({ ssh_read_write_timeout: 600, ssh_keep_alive_interval: 100 });
+    assert.equal((await comm.start({ command: "sleep 1.5" })).exitStatus, 0);
+    await comm.close();
+  } finally {
+    await lab.dispose();
+  }
+});

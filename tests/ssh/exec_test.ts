@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { DisconnectedError } from "../../communicators/communicator.ts";
 import { startLab } from "./helpers.ts";
+import { waitForPath, withAgentEnv } from "./agent.ts";
 
 const text = (chunks: Uint8Array[]) =>
   new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
@@ -87,7 +88,6 @@ Deno.test("exec: ssh_disable_agent_forwarding decides whether the agent reaches 
   const agent = new Deno.Command("ssh-agent", { args: ["-D", "-a", `${lab.dir}/agent.sock`] })
     .spawn();
   try {
-    const { waitForPath } = await import("./agent.ts");
     await waitForPath(`${lab.dir}/agent.sock`);
     const add = await new Deno.Command("ssh-add", {
       args: [lab.key.privateKeyPath],
@@ -95,27 +95,30 @@ Deno.test("exec: ssh_disable_agent_forwarding decides whether the agent reaches 
       stderr: "null",
     }).output();
     assert.ok(add.success);
-    Deno.env.set("SSH_AUTH_SOCK", `${lab.dir}/agent.sock`);
-    const forwarded = await lab.connect({ ssh_agent_auth: true, ssh_private_key_file: undefined });
-    const plain = await lab.connect({
-      ssh_agent_auth: true,
-      ssh_private_key_file: undefined,
-      ssh_disable_agent_forwarding: true,
-    });
-    const probe = async (c: typeof plain) => {
-      const out: Uint8Array[] = [];
-      await c.start({
-        command: 'test -n "$SSH_AUTH_SOCK" && echo yes || echo no',
-        stdout: (x) => out.push(x),
+    await withAgentEnv(`${lab.dir}/agent.sock`, async () => {
+      const forwarded = await lab.connect({
+        ssh_agent_auth: true,
+        ssh_private_key_file: undefined,
       });
-      return text(out).trim();
-    };
-    assert.equal(await probe(forwarded), "yes", "agent auth worked and the agent is forwarded");
-    assert.equal(await probe(plain), "no");
-    await forwarded.close();
-    await plain.close();
+      const plain = await lab.connect({
+        ssh_agent_auth: true,
+        ssh_private_key_file: undefined,
+        ssh_disable_agent_forwarding: true,
+      });
+      const probe = async (c: typeof plain) => {
+        const out: Uint8Array[] = [];
+        await c.start({
+          command: 'test -n "$SSH_AUTH_SOCK" && echo yes || echo no',
+          stdout: (x) => out.push(x),
+        });
+        return text(out).trim();
+      };
+      assert.equal(await probe(forwarded), "yes", "agent auth worked and the agent is forwarded");
+      assert.equal(await probe(plain), "no");
+      await forwarded.close();
+      await plain.close();
+    });
   } finally {
-    Deno.env.delete("SSH_AUTH_SOCK");
     agent.kill();
     await agent.status;
     await lab.dispose();

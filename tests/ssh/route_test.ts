@@ -4,6 +4,7 @@ import { ensurePasswordUser, generateKey, startSshd } from "../support/sshd.ts";
 import { startSocks5 } from "../support/socks5.ts";
 import type { openSsh } from "../../communicators/ssh.ts";
 import { startLab } from "./helpers.ts";
+import { waitForPath, withAgentEnv } from "./agent.ts";
 
 async function runsTrue(comm: Awaited<ReturnType<typeof openSsh>>): Promise<number> {
   return (await comm.start({ command: "true" })).exitStatus;
@@ -146,6 +147,41 @@ Deno.test("tunnels: ssh_local_tunnels and ssh_remote_tunnels carry TCP both ways
     await comm.close();
     echo.close();
     await served;
+    await lab.dispose();
+  }
+});
+
+Deno.test("bastion: ssh_bastion_agent_auth signs with the local agent's key", async () => {
+  const lab = await startLab();
+  const bastionKey = await generateKey(lab.dir, "bastion-agent");
+  const bastion = await startSshd({ authorizedKeys: [bastionKey.publicKey] });
+  const sock = `${lab.dir}/agent.sock`;
+  const agent = new Deno.Command("ssh-agent", { args: ["-D", "-a", sock], stdout: "null" }).spawn();
+  try {
+    await waitForPath(sock);
+    const add = await new Deno.Command("ssh-add", {
+      args: [bastionKey.privateKeyPath],
+      env: { SSH_AUTH_SOCK: sock },
+      stderr: "null",
+    }).output();
+    assert.ok(add.success);
+    await withAgentEnv(sock, async () => {
+      const comm = await lab.connect({
+        ssh_bastion_host: "127.0.0.1",
+        ssh_bastion_port: bastion.port,
+        ssh_bastion_username: "root",
+        ssh_bastion_agent_auth: true,
+        ssh_disable_agent_forwarding: true,
+      });
+      assert.equal(await runsTrue(comm), 0);
+      await comm.close();
+    });
+    assert.match(bastion.log(), /Accepted publickey for root/);
+  } finally {
+    agent.kill();
+    await agent.status;
+    await bastion.stop();
+    await Deno.remove(bastion.dir, { recursive: true });
     await lab.dispose();
   }
 });

@@ -83,3 +83,32 @@ for (const method of ["scp", "sftp"] as const) {
     }
   });
 }
+
+for (const method of ["scp", "sftp"] as const) {
+  Deno.test(`${method}: a disconnect mid-upload is a clear error, and the next upload reconnects`, async () => {
+    const lab = await startLab();
+    const comm = await lab.connect({ ssh_file_transfer_method: method });
+    try {
+      let sent = 0;
+      let stopped: Promise<void> | undefined;
+      const chunk = new Uint8Array(1 << 20);
+      const source = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (++sent === 8) await (stopped = lab.sshd.stop()); // the machine goes away mid-transfer
+          controller.enqueue(chunk);
+        },
+      });
+      await assert.rejects(
+        comm.upload(`${lab.dir}/partial.bin`, source, { size: 64 << 20 }),
+        /connection (was )?lost|closed the channel/,
+      );
+      await stopped;
+      await lab.sshd.start();
+      await comm.upload(`${lab.dir}/after.txt`, new TextEncoder().encode("again"));
+      assert.equal(await Deno.readTextFile(`${lab.dir}/after.txt`), "again");
+    } finally {
+      await comm.close();
+      await lab.dispose();
+    }
+  });
+}

@@ -88,3 +88,9 @@ Deno.test("bad usage is an ArgsError with Packer's wording", () => {
 Deno.test("arguments after -- are positionals even when they look like flags", () => {
   assertEquals(parseCommandArgs(["--", "-weird.json"], specs).positionals, ["-weird.json"]);
 });
+
+Deno.test("a lone - is a positional (stdin) and flags after it still parse", () => {
+  const parsed = parseCommandArgs(["-", "-only=a"], specs);
+  assertEquals(parsed.positionals, ["-"]);
+  assertEquals(parsed.values.only, ["a"]);
+});

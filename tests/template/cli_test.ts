@@ -149,6 +149,22 @@ Deno.test("inspect: variables (sensitive masked), builds, provisioners, post-pro
   });
 });
 
+Deno.test("as a process: validate - reads the template from stdin, as Packer does", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cliPath, "validate", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(good)));
+  await writer.close();
+  const out = await child.output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(new TextDecoder().decode(out.stdout), "Template validated successfully.\n");
+});
+
 Deno.test("as a process: bad input exits 1 with a clear message and never a stack trace", async () => {
   await withTempDir(async (dir) => {
     await writeFile(dir, "broken.json", '{"builders": [}');

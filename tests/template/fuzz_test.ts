@@ -192,8 +192,22 @@ function mutator(rand: () => number) {
     }
     return out;
   };
+  /** Rewrites a few string leaves with template fragments: keeps the structure valid. */
+  const mutateStrings = (root: unknown): unknown => {
+    const holders = containers(root).filter((c) =>
+      Object.values(c).some((v) => typeof v === "string")
+    );
+    for (let m = 1 + Math.floor(rand() * 3); m > 0 && holders.length > 0; m--) {
+      const holder = pick(holders) as Record<string, unknown>;
+      const key = pick(Object.keys(holder).filter((k) => typeof holder[k] === "string"));
+      if (key === "type" || key === "name") continue;
+      holder[key] = rand() < 0.5 ? (holder[key] as string) + randomString() : randomString();
+    }
+    return root;
+  };
   return (doc: unknown): unknown => {
     const root = structuredClone(doc);
+    if (rand() < 0.4) return mutateStrings(root);
     for (let m = 1 + Math.floor(rand() * 3); m > 0; m--) {
       const targets = containers(root);
       const target = pick(targets);

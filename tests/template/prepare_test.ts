@@ -48,9 +48,12 @@ Deno.test("-only/-except select builds by name or glob; components follow only/e
       (await prepareTemplate(file, { except: ["alpha", "gam?a"] })).builds.map((b) => b.name),
       ["beta"],
     );
-    // -except can also name a post-processor.
+    // -except can also name a post-processor; an unnamed one is named after its type.
     const noNamed = await prepareTemplate(file, { except: ["named"] });
     assertEquals(noNamed.builds[0].postProcessors.length, 1);
+    const noShellLocal = await prepareTemplate(file, { except: ["shell-local"] });
+    assertEquals(noShellLocal.builds.length, 3);
+    assertEquals(noShellLocal.builds[0].postProcessors.length, 1);
   });
 });
 

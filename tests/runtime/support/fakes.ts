@@ -147,6 +147,8 @@ export const sleepProvisioner: ProvisionerPlugin = {
     await Deno.writeTextFile(String(config.started), "started\n");
     ctx.ui.say("sleeping");
     await new Promise<void>((resolve, reject) => {
+      // The cancel may land while the file above was being written.
+      if (ctx.signal.aborted) return reject(new Error("interrupted"));
       const timer = setTimeout(resolve, Number(config.ms ?? 30_000));
       ctx.signal.addEventListener("abort", () => {
         clearTimeout(timer);
@@ -156,11 +158,25 @@ export const sleepProvisioner: ProvisionerPlugin = {
   },
 };
 
+/** Writes `<root>/pp-started` then waits until cancelled. */
+export const slowPostProcessor: PostProcessorPlugin = {
+  type: "fake-slow",
+  schema: { fields: { started: { type: "string" } } },
+  async postProcess(ctx, config, input) {
+    await Deno.writeTextFile(String(config.started), "started\n");
+    await new Promise<void>((_, reject) => {
+      if (ctx.signal.aborted) return reject(new Error("interrupted"));
+      ctx.signal.addEventListener("abort", () => reject(new Error("interrupted")), { once: true });
+    });
+    return { artifact: input, keep: true };
+  },
+};
+
 /** The plugins above, for runBuild's `plugins` option. */
 export const fakePlugins: PluginOverrides = {
   builders: { fake: fakeBuilder },
   provisioners: { counter: counterProvisioner, sleep: sleepProvisioner },
-  postProcessors: { "fake-copy": copyPostProcessor },
+  postProcessors: { "fake-copy": copyPostProcessor, "fake-slow": slowPostProcessor },
 };
 
 /** Options of a hand-made template. */
@@ -178,6 +194,8 @@ export interface FakeTemplateOptions {
   errorCleanup?: boolean;
   /** The disk resource takes 1.5 s to delete (to interrupt a cleanup). */
   slowDelete?: boolean;
+  /** A post-processor that waits to be cancelled (writes `<root>/pp-started`). */
+  slowPostProcessor?: boolean;
 }
 
 /** A PreparedTemplate with fake builds writing under `root`. */
@@ -231,9 +249,17 @@ export function fakeTemplate(o: FakeTemplateOptions): PreparedTemplate {
         },
       }
       : {}),
-    postProcessors: o.postProcess === false
-      ? []
-      : [[{ type: "fake-copy", name: "fake-copy", path: "post-processors[0]", config: {} }]],
+    postProcessors: o.postProcess === false ? [] : [[
+      { type: "fake-copy", name: "fake-copy", path: "post-processors[0]", config: {} },
+      ...(o.slowPostProcessor
+        ? [{
+          type: "fake-slow",
+          name: "fake-slow",
+          path: "post-processors[1]",
+          config: { started: join(o.root, "pp-started") },
+        }]
+        : []),
+    ]],
   });
   return {
     template: {

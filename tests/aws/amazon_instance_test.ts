@@ -1,0 +1,118 @@
+/**
+ * The amazon-instance builder end to end: kiln's CLI drives the real AWS SDK
+ * against the EC2 emulator, provisions a real sshd "instance" over SSH,
+ * bundles and uploads with the stand-in AMI tools, and registers the AMI.
+ */
+import assert from "node:assert/strict";
+import {
+  allText,
+  amazonTemplate,
+  awsWorkspace,
+  kiln,
+  SENTINEL_SECRET,
+  writeTemplate,
+} from "./support.ts";
+
+const provisionMarker = [{
+  type: "shell",
+  inline: ['echo provisioned-by-kiln > "$KILN_INSTANCE_ROOT/etc-motd"'],
+}];
+
+Deno.test("amazon-instance: builds, registers the AMI and leaves only the AMI and its bundle", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws, {}, provisionMarker));
+    const result = await kiln(ws, ["build", template]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const ledger = ws.emulator.ledger();
+    assert.deepEqual(ledger.instances, [], "the build instance is terminated");
+    assert.deepEqual(ledger.keyPairs, [], "the temporary key pair is deleted");
+    assert.deepEqual(ledger.securityGroups, [], "the temporary security group is deleted");
+    assert.equal(ledger.images.length, 1);
+    assert.equal(ledger.images[0].name, "kiln-test-ami");
+    assert.equal(ledger.images[0].state, "available");
+    assert.equal(ledger.launches, 1);
+    assert.ok(
+      ledger.s3Objects.some((o) => o.startsWith("kiln-bundles/") && o.endsWith(".manifest.xml")),
+    );
+    assert.match(result.stdout, new RegExp(`us-east-1: ${ledger.images[0].imageId}`));
+    // The secret key is on the upload command line: it must be masked everywhere.
+    assert.ok(!(result.stdout + result.stderr).includes(SENTINEL_SECRET));
+    assert.ok(!(await allText(ws.home)).includes(SENTINEL_SECRET));
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-instance: a failed provisioner leaves nothing behind", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = await writeTemplate(
+      ws,
+      amazonTemplate(ws, {}, [{ type: "shell", inline: ["exit 3"] }]),
+    );
+    const result = await kiln(ws, ["build", template]);
+    assert.notEqual(result.code, 0);
+    assert.deepEqual(ws.emulator.leaks(), []);
+    assert.equal(ws.emulator.ledger().launches, 1);
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-instance: an existing AMI name is refused before anything is created", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws));
+    assert.equal((await kiln(ws, ["build", template])).code, 0);
+    const second = await kiln(ws, ["build", template]);
+    assert.notEqual(second.code, 0);
+    assert.match(second.stdout + second.stderr, /is used by an existing AMI/);
+    assert.equal(ws.emulator.ledger().launches, 1, "no second instance");
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-instance: killed after launch, resume adopts the instance and finishes", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws, {}, provisionMarker));
+    // Crash right after the instance is recorded as created: the next event is its wait.
+    const crashed = await kiln(ws, ["build", template], {
+      KILN_CRASH_AFTER: "ResourceCreated:aws.instance",
+    });
+    assert.notEqual(crashed.code, 0);
+    assert.ok(crashed.runId, crashed.stdout + crashed.stderr);
+    assert.equal(ws.emulator.ledger().instances.length, 1);
+    const resumed = await kiln(ws, ["build", "--resume", crashed.runId!]);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const ledger = ws.emulator.ledger();
+    assert.equal(ledger.launches, 1, "exactly one instance per build, even across a crash");
+    assert.equal(ledger.images.length, 1);
+    assert.deepEqual(ledger.instances, []);
+    assert.deepEqual(ledger.keyPairs, []);
+    assert.deepEqual(ledger.securityGroups, []);
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-instance: killed mid-build, cleanup removes every resource", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws, {}, provisionMarker));
+    const crashed = await kiln(ws, ["build", template], {
+      KILN_CRASH_AFTER: "ResourceCreated:aws.ami",
+    });
+    assert.notEqual(crashed.code, 0);
+    assert.ok(crashed.runId);
+    assert.ok(ws.emulator.leaks().length > 0);
+    const cleaned = await kiln(ws, ["cleanup", crashed.runId!]);
+    assert.equal(cleaned.code, 0, cleaned.stdout + cleaned.stderr);
+    const leaks = ws.emulator.leaks().filter((id) => !id.startsWith("s3://"));
+    assert.deepEqual(leaks, []);
+  } finally {
+    await ws.close();
+  }
+});

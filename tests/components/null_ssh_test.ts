@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { generateKey, startSshd } from "../support/sshd.ts";
+import { withTempDir } from "./support.ts";
+
+const cli = new URL("../../cli.ts", import.meta.url).pathname;
+
+Deno.test("null builder connects over SSH and hands build data to shell-local", async () => {
+  await withTempDir(async (dir) => {
+    const key = await generateKey(dir, "id");
+    const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
+    try {
+      const template = {
+        builders: [{
+          type: "null",
+          ssh_host: sshd.host,
+          ssh_port: sshd.port,
+          ssh_username: sshd.user,
+          ssh_private_key_file: key.privateKeyPath,
+        }],
+        provisioners: [{
+          type: "shell-local",
+          environment_vars: [
+            "TARGET={{build `Host`}}:{{build `Port`}}",
+            "USER_NAME={{build `User`}}",
+            "CONN={{build `ConnType`}}",
+          ],
+          inline: [`echo "$CONN $TARGET $USER_NAME" > ${join(dir, "seen")}`],
+        }],
+      };
+      const file = join(dir, "t.json");
+      await Deno.writeTextFile(file, JSON.stringify(template));
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", cli, "build", file],
+        cwd: dir,
+        env: { KILN_HOME: join(dir, ".kiln"), NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, text);
+      assert.equal(
+        await Deno.readTextFile(join(dir, "seen")),
+        `ssh ${sshd.host}:${sshd.port} ${sshd.user}\n`,
+      );
+      assert.match(text, /Did not export anything\. This is the null builder/);
+    } finally {
+      await sshd.stop();
+    }
+  });
+});
