@@ -4,7 +4,7 @@
  * line (or the template's issue list), never a stack trace.
  */
 import { join } from "node:path";
-import { prepareTemplate } from "../template/mod.ts";
+import { prepareTemplate, restoreInitTime } from "../template/mod.ts";
 import { TemplateError } from "../template/types.ts";
 import type { TemplateInputs } from "../template/types.ts";
 import {
@@ -103,6 +103,7 @@ export async function run(args: string[]): Promise<number> {
       file ??= state.template;
       if (!file) throw new Error(`run ${resume} does not record its template; pass TEMPLATE`);
       if (!hasInputFlags) inputs = await keptInputs(resume, home) ?? inputs;
+      if (state.initTime) restoreInitTime(state.initTime);
     }
     const prepared = await prepareTemplate(file, inputs);
     const common = {

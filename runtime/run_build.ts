@@ -28,6 +28,7 @@ import type { OnErrorMode } from "./types.ts";
 import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedTemplate, TemplateInputs } from "../template/types.ts";
 import { KILN_VERSION } from "../version.ts";
+import { INIT_TIME } from "../template/funcs.ts";
 
 /** Options of `runBuild` / `resumeRun` (the CLI flags, as a library). */
 export interface BuildOptions {
@@ -111,6 +112,8 @@ export async function runBuild(
           inputsDigest: prepared.inputsDigest,
           args: options.args ?? [],
           kilnVersion: KILN_VERSION,
+          // The template engine's clock, restored on resume (see restoreInitTime).
+          initTime: INIT_TIME.toISOString(),
           builds: prepared.builds.map((b) => b.name),
         },
       });

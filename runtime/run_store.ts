@@ -50,7 +50,7 @@ export async function loadRun(runId: string, home: string = kilnHome()): Promise
 export async function readRunStart(
   runId: string,
   home: string = kilnHome(),
-): Promise<{ template?: string; cwd?: string }> {
+): Promise<{ template?: string; cwd?: string; initTime?: string }> {
   const file = eventsPath(runId, home);
   let fd: Deno.FsFile;
   try {
@@ -64,7 +64,7 @@ export async function readRunStart(
     const text = new TextDecoder().decode(buf.subarray(0, n));
     const first = JSON.parse(text.slice(0, text.indexOf("\n")));
     return first.type === "RunStarted"
-      ? { template: first.data?.template, cwd: first.data?.cwd }
+      ? { template: first.data?.template, cwd: first.data?.cwd, initTime: first.data?.initTime }
       : {};
   } catch {
     return {};

@@ -17,6 +17,16 @@ export const VARIABLE_NOT_SET = "variable not set:";
 /** Packer's InitTime: one timestamp per process run. */
 export const INIT_TIME = new Date();
 
+/**
+ * Makes `timestamp`/`isotime` answer with the time a run started: a resumed
+ * run must render `ami_name: "x-{{timestamp}}"` exactly as the crashed
+ * process did, or it could not find what that process created.
+ */
+export function restoreInitTime(iso: string): void {
+  const ms = Date.parse(iso);
+  if (Number.isFinite(ms)) INIT_TIME.setTime(ms);
+}
+
 const unsupported = (name: string, params: ParamKind[]): FuncSpec => ({
   params,
   call() {

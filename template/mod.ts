@@ -9,6 +9,7 @@ export { renderString } from "./engine.ts";
 export type { RenderContext } from "./engine.ts";
 export { EngineError } from "./engine.ts";
 export { resolveBuildData } from "./interpolate.ts";
+export { INIT_TIME, restoreInitTime } from "./funcs.ts";
 export { decodeConfig } from "./decode.ts";
 export { parseDuration } from "./duration.ts";
 export { formatIssue, TemplateError } from "./types.ts";

@@ -116,3 +116,24 @@ Deno.test("amazon-instance: killed mid-build, cleanup removes every resource", a
     await ws.close();
   }
 });
+
+Deno.test("amazon-instance: a resumed run renders {{isotime}} as the crashed one did and registers one AMI", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = await writeTemplate(
+      ws,
+      amazonTemplate(ws, { ami_name: "kiln-{{isotime `2006-01-02T15-04-05.000`}}" }),
+    );
+    const crashed = await kiln(ws, ["build", template], {
+      KILN_CRASH_AFTER: "ResourceCreated:aws.ami",
+    });
+    assert.notEqual(crashed.code, 0);
+    const resumed = await kiln(ws, ["build", "--resume", crashed.runId!]);
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const images = ws.emulator.ledger().images;
+    assert.equal(images.length, 1, `one AMI, not one per process: ${JSON.stringify(images)}`);
+    assert.deepEqual(ws.emulator.ledger().instances, []);
+  } finally {
+    await ws.close();
+  }
+});

@@ -103,14 +103,27 @@ export async function generateKey(
   return { privateKeyPath, publicKey: (await Deno.readTextFile(`${privateKeyPath}.pub`)).trim() };
 }
 
-/** Process ids below `pid` (children, grandchildren, ...). */
+/** Process ids below `pid` (children, grandchildren, ...), read from /proc. */
 async function descendants(pid: number): Promise<number[]> {
-  const out = await new Deno.Command("pgrep", { args: ["-P", String(pid)], stdout: "piped" })
-    .output().catch(() => undefined);
-  if (!out) return [];
-  const kids = new TextDecoder().decode(out.stdout).split(/\s+/).filter(Boolean).map(Number);
-  const deeper = await Promise.all(kids.map(descendants));
-  return [...kids, ...deeper.flat()];
+  const parents = new Map<number, number[]>();
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      // "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry.name)]);
+    } catch { /* exited meanwhile */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const kid of parents.get(p) ?? []) {
+      out.push(kid);
+      walk(kid);
+    }
+  };
+  walk(pid);
+  return out;
 }
 
 function currentUser(): string {
