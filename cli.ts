@@ -41,9 +41,18 @@ function usage(): string {
   ].join("\n");
 }
 
+function isGlobal(flag: string): boolean {
+  return /^--?(machine-readable|color(=.*)?)$/.test(flag);
+}
+
 /** Entry point: dispatches to a command and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // Packer accepts global flags before the command (`packer -machine-readable version`).
+  const globals = argv.filter((a, i) =>
+    i < argv.findIndex((x) => !x.startsWith("-")) && isGlobal(a)
+  );
+  const [name, ...rest] = argv.filter((a) => !globals.includes(a));
+  rest.unshift(...globals);
   if (name === undefined || ["-h", "-help", "--help", "help"].includes(name)) {
     console.log(usage());
     return name === undefined ? 1 : 0;

@@ -10,10 +10,6 @@ import type { PostProcessorPlugin } from "./post_processor.ts";
 import type { Ui } from "../runtime/types.ts";
 import { type CompressFormat, detectFormat, unsupportedFormat } from "./compress_format.ts";
 import { tarEntries, tarStream } from "./tar.ts";
-import { zipStream } from "./zip_stream.ts";
-import { gzipStream } from "./gzip_stream.ts";
-import { lz4Frame } from "./lz4_frame.ts";
-import { bgzfStream } from "./bgzf_stream.ts";
 
 /** The compress post-processor's artifact id. */
 export const COMPRESS_BUILDER_ID = "packer.post-processor.compress";
@@ -55,7 +51,7 @@ export function archiveStream(
   const compression = format.algorithm ?? "no compression";
   if (format.archive === "zip") {
     ui.say(`Zipping ${target}`);
-    return zipStream(files, level, signal);
+    return lazily(async () => (await import("./zip_stream.ts")).zipStream(files, level, signal));
   }
   if (format.algorithm) ui.say(`Using ${format.algorithm} compression for ${target}`);
   let raw: AsyncIterable<Uint8Array>;
@@ -73,10 +69,24 @@ export function archiveStream(
     ui.say(`Archiving ${files[0]} with ${compression}`);
     raw = readFile(files[0], signal);
   }
-  if (format.algorithm === "gzip") return gzipStream(raw, level);
-  if (format.algorithm === "lz4") return lz4Frame(raw);
-  if (format.algorithm === "bgzf") return bgzfStream(raw, level);
+  const input = raw;
+  if (format.algorithm === "gzip") {
+    return lazily(async () => (await import("./gzip_stream.ts")).gzipStream(input, level));
+  }
+  if (format.algorithm === "lz4") {
+    return lazily(async () => (await import("./lz4_frame.ts")).lz4Frame(input));
+  }
+  if (format.algorithm === "bgzf") {
+    return lazily(async () => (await import("./bgzf_stream.ts")).bgzfStream(input, level));
+  }
   return raw;
+}
+
+/** Encoders load on first use, so validating a template with compress stays light. */
+async function* lazily(
+  load: () => Promise<AsyncIterable<Uint8Array>>,
+): AsyncIterable<Uint8Array> {
+  yield* await load();
 }
 
 /** Writes `bytes` to `target` through a temporary file renamed at the end. */
