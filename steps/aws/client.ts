@@ -42,8 +42,15 @@ export function accessConfig(config: Record<string, unknown>, region?: string): 
   };
 }
 
-/** Creates an EC2 client: static keys when given, else the SDK's default chain (env, profile). */
-export async function createEc2Client(access: AccessConfig): Promise<EC2Client> {
+/**
+ * Creates an EC2 client: static keys when given, else the SDK's default chain
+ * (env, profile). `maxAttempts: 1` turns the SDK's own retries off, for calls
+ * whose retry must first look for what a lost response created.
+ */
+export async function createEc2Client(
+  access: AccessConfig,
+  options: { maxAttempts?: number } = {},
+): Promise<EC2Client> {
   const { EC2Client } = await loadEc2Sdk();
   if (access.profile && !Deno.env.get("AWS_PROFILE")) Deno.env.set("AWS_PROFILE", access.profile);
   const credentials = access.access_key && access.secret_key
@@ -63,7 +70,8 @@ export async function createEc2Client(access: AccessConfig): Promise<EC2Client> 
     endpoint: access.custom_endpoint_ec2 || undefined,
     credentials,
     // Packer's max_retries counts retries; the SDK counts attempts.
-    maxAttempts: access.max_retries && access.max_retries > 0 ? access.max_retries + 1 : undefined,
+    maxAttempts: options.maxAttempts ??
+      (access.max_retries && access.max_retries > 0 ? access.max_retries + 1 : undefined),
     requestHandler,
   });
 }
@@ -85,6 +93,26 @@ export function errorCode(err: unknown): string {
   if (typeof err !== "object" || err === null) return "";
   const e = err as { name?: string; Code?: string; code?: string };
   return e.Code ?? e.code ?? e.name ?? "";
+}
+
+const throttlingCodes = new Set([
+  "RequestLimitExceeded",
+  "Throttling",
+  "ThrottlingException",
+  "RequestThrottled",
+  "InternalError",
+  "Unavailable",
+  "ServiceUnavailable",
+]);
+
+/** True for throttling, 5xx and network errors: the call may be tried again. */
+export function isRetryable(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e.$retryable || throttlingCodes.has(errorCode(err))) return true;
+  const status = e.$metadata?.httpStatusCode;
+  // No status at all: the request never got an answer (connection reset, timeout).
+  return status === undefined ? !(err instanceof TypeError) : status >= 500;
 }
 
 /** True when the error says the resource does not exist. */

@@ -5,6 +5,7 @@
  * On resume, an AMI of this name owned by us is adopted, not registered twice.
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
+import { blockDeviceMappings } from "./block_devices.ts";
 import { ec2For, isNotFound } from "./client.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import type { UploadOutput } from "./upload_bundle.ts";
@@ -13,22 +14,6 @@ import { polling, waitFor } from "./wait.ts";
 /** AMI ids by region (copies are added by the region-copy step). */
 export interface AmiOutput {
   amis: Record<string, string>;
-}
-
-function amiMappings(list: unknown) {
-  return ((list as Record<string, unknown>[] | undefined) ?? []).map((d) => ({
-    DeviceName: d.device_name as string | undefined,
-    VirtualName: d.virtual_name as string | undefined,
-    NoDevice: d.no_device ? "" : undefined,
-    Ebs: d.virtual_name || d.no_device ? undefined : {
-      DeleteOnTermination: d.delete_on_termination as boolean | undefined,
-      Encrypted: d.encrypted as boolean | undefined,
-      Iops: d.iops as number | undefined,
-      SnapshotId: d.snapshot_id as string | undefined,
-      VolumeSize: d.volume_size as number | undefined,
-      VolumeType: d.volume_type as import("@aws-sdk/client-ec2").VolumeType | undefined,
-    },
-  }));
 }
 
 /** Waits for an AMI to become available in a region. */
@@ -77,7 +62,7 @@ export function registerAmiStep(): Step<AmiOutput> {
           VirtualizationType: String(
             ctx.config.ami_virtualization_type || source.virtualizationType,
           ),
-          BlockDeviceMappings: amiMappings(ctx.config.ami_block_device_mappings),
+          BlockDeviceMappings: blockDeviceMappings(ctx.config.ami_block_device_mappings),
           EnaSupport: ctx.config.ena_support as boolean | undefined,
           SriovNetSupport: ctx.config.sriov_support ? "simple" : undefined,
           TpmSupport: ctx.config.tpm_support as import("@aws-sdk/client-ec2").TpmSupportValues,

@@ -6,7 +6,15 @@
  * ClientToken), and only then lets run() call RunInstances again.
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
-import { ec2For, isNotFound } from "./client.ts";
+import { blockDeviceMappings } from "./block_devices.ts";
+import {
+  accessConfig,
+  createEc2Client,
+  ec2For,
+  errorCode,
+  isNotFound,
+  isRetryable,
+} from "./client.ts";
 import { clientToken, kilnTagFilters, kilnTags } from "./identity.ts";
 import type { KeyPairOutput } from "./key_pair.ts";
 import type { NetworkInfo } from "./network_info.ts";
@@ -50,24 +58,6 @@ function userData(config: Record<string, unknown>): Promise<string | undefined> 
     });
   }
   return undefined;
-}
-
-function blockDevices(list: unknown) {
-  return ((list as Record<string, unknown>[] | undefined) ?? []).map((d) => ({
-    DeviceName: d.device_name as string | undefined,
-    VirtualName: d.virtual_name as string | undefined,
-    NoDevice: d.no_device ? "" : undefined,
-    Ebs: d.virtual_name || d.no_device ? undefined : {
-      DeleteOnTermination: d.delete_on_termination as boolean | undefined,
-      Encrypted: d.encrypted as boolean | undefined,
-      Iops: d.iops as number | undefined,
-      KmsKeyId: d.kms_key_id as string | undefined,
-      SnapshotId: d.snapshot_id as string | undefined,
-      Throughput: d.throughput as number | undefined,
-      VolumeSize: d.volume_size as number | undefined,
-      VolumeType: d.volume_type as import("@aws-sdk/client-ec2").VolumeType | undefined,
-    },
-  }));
 }
 
 async function waitRunning(ctx: StepContext, instanceId: string): Promise<InstanceOutput> {
@@ -119,6 +109,40 @@ async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
   return out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
 }
 
+/**
+ * Calls RunInstances without the SDK's blind retries: after a throttle, 5xx
+ * or lost response, the instance may exist although the call "failed", and an
+ * endpoint that ignores ClientToken would launch a second one. So before each
+ * retry, look for an instance carrying this run's tags and adopt it.
+ */
+async function launchOnce(
+  ctx: StepContext,
+  command: import("@aws-sdk/client-ec2").RunInstancesCommand,
+): Promise<string> {
+  const ec2 = await createEc2Client(accessConfig(ctx.config), { maxAttempts: 1 });
+  const retries = Number(ctx.config.max_retries ?? 0) > 0 ? Number(ctx.config.max_retries) : 5;
+  try {
+    for (let attempt = 0;; attempt++) {
+      try {
+        const out = await ec2.send(command, { abortSignal: ctx.signal });
+        const instanceId = out.Instances?.[0]?.InstanceId;
+        if (!instanceId) throw new Error("RunInstances returned no instance");
+        return instanceId;
+      } catch (err) {
+        if (!isRetryable(err) || attempt >= retries) throw err;
+        await sleep(Math.min(200 * 2 ** attempt, 5_000), ctx.signal);
+        const existing = await findTagged(ctx).catch(() => undefined);
+        if (existing?.InstanceId) {
+          ctx.ui.message(`RunInstances failed (${errorCode(err)}), but the instance exists`);
+          return existing.InstanceId;
+        }
+      }
+    }
+  } finally {
+    ec2.destroy();
+  }
+}
+
 /** The "run instance" step. */
 export function runInstanceStep(): Step<InstanceOutput> {
   return {
@@ -128,7 +152,6 @@ export function runInstanceStep(): Step<InstanceOutput> {
         throw new Error("spot instances (spot_price) are not supported by kiln yet");
       }
       const { RunInstancesCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
       const source = ctx.state["aws.source_ami"] as SourceAmi;
       const network = ctx.state["aws.network"] as NetworkInfo | undefined;
       const keyPair = ctx.state["aws.key_pair"] as KeyPairOutput | undefined;
@@ -139,47 +162,43 @@ export function runInstanceStep(): Step<InstanceOutput> {
 
       await ctx.intent({ kind: "aws.instance", token });
       ctx.ui.say("Launching a source AWS instance...");
-      const out = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: source.imageId,
-          InstanceType: ctx.config.instance_type as import("@aws-sdk/client-ec2")._InstanceType,
-          MinCount: 1,
-          MaxCount: 1,
-          ClientToken: token,
-          KeyName: keyPair?.keyName || undefined,
-          UserData: await userData(ctx.config),
-          IamInstanceProfile: ctx.config.iam_instance_profile
-            ? { Name: String(ctx.config.iam_instance_profile) }
-            : undefined,
-          InstanceInitiatedShutdownBehavior: ctx.config.shutdown_behavior as
-            | import("@aws-sdk/client-ec2").ShutdownBehavior
+      const command = new RunInstancesCommand({
+        ImageId: source.imageId,
+        InstanceType: ctx.config.instance_type as import("@aws-sdk/client-ec2")._InstanceType,
+        MinCount: 1,
+        MaxCount: 1,
+        ClientToken: token,
+        KeyName: keyPair?.keyName || undefined,
+        UserData: await userData(ctx.config),
+        IamInstanceProfile: ctx.config.iam_instance_profile
+          ? { Name: String(ctx.config.iam_instance_profile) }
+          : undefined,
+        InstanceInitiatedShutdownBehavior: ctx.config.shutdown_behavior as
+          | import("@aws-sdk/client-ec2").ShutdownBehavior
+          | undefined,
+        EbsOptimized: ctx.config.ebs_optimized as boolean | undefined,
+        Placement: {
+          AvailabilityZone: network?.availabilityZone || undefined,
+          Tenancy: (ctx.config.tenancy ?? ctx.config.placement_tenancy) as
+            | import("@aws-sdk/client-ec2").Tenancy
             | undefined,
-          EbsOptimized: ctx.config.ebs_optimized as boolean | undefined,
-          Placement: {
-            AvailabilityZone: network?.availabilityZone || undefined,
-            Tenancy: (ctx.config.tenancy ?? ctx.config.placement_tenancy) as
-              | import("@aws-sdk/client-ec2").Tenancy
-              | undefined,
-          },
-          BlockDeviceMappings: blockDevices(ctx.config.launch_block_device_mappings),
-          // A public-IP choice needs an explicit network interface; otherwise subnet + groups.
-          ...(associate === undefined
-            ? { SubnetId: network?.subnetId || undefined, SecurityGroupIds: groups?.groupIds }
-            : {
-              NetworkInterfaces: [{
-                DeviceIndex: 0,
-                AssociatePublicIpAddress: associate,
-                SubnetId: network?.subnetId || undefined,
-                Groups: groups?.groupIds,
-                DeleteOnTermination: true,
-              }],
-            }),
-          TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
-        }),
-        { abortSignal: ctx.signal },
-      );
-      const instanceId = out.Instances?.[0]?.InstanceId;
-      if (!instanceId) throw new Error("RunInstances returned no instance");
+        },
+        BlockDeviceMappings: blockDeviceMappings(ctx.config.launch_block_device_mappings),
+        // A public-IP choice needs an explicit network interface; otherwise subnet + groups.
+        ...(associate === undefined
+          ? { SubnetId: network?.subnetId || undefined, SecurityGroupIds: groups?.groupIds }
+          : {
+            NetworkInterfaces: [{
+              DeviceIndex: 0,
+              AssociatePublicIpAddress: associate,
+              SubnetId: network?.subnetId || undefined,
+              Groups: groups?.groupIds,
+              DeleteOnTermination: true,
+            }],
+          }),
+        TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
+      });
+      const instanceId = await launchOnce(ctx, command);
       await ctx.created({
         kind: "aws.instance",
         id: instanceId,

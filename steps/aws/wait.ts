@@ -4,6 +4,9 @@
  * Describe calls right after a create may 404 (eventual consistency): the
  * caller's probe decides which errors mean "not yet".
  */
+import { sleep } from "../../runtime/sleep.ts";
+
+export { sleep };
 
 /** Polling settings resolved from config and environment. */
 export interface Polling {
@@ -25,22 +28,6 @@ export function polling(
     delayMs: delaySeconds !== undefined ? delaySeconds * 1000 : fallback.delayMs,
     maxAttempts: attempts ?? fallback.maxAttempts,
   };
-}
-
-/** Sleeps, waking early (with an AbortError) when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

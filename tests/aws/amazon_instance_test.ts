@@ -137,3 +137,37 @@ Deno.test("amazon-instance: a resumed run renders {{isotime}} as the crashed one
     await ws.close();
   }
 });
+
+Deno.test("amazon-instance: a lost RunInstances response on a cloud that ignores ClientToken launches once", async () => {
+  const ws = await awsWorkspace({
+    faults: { ignoreClientToken: true, lostResponses: [{ action: "RunInstances", nth: 1 }] },
+  });
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws));
+    const result = await kiln(ws, ["build", template]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const ledger = ws.emulator.ledger();
+    assert.equal(ledger.launches, 1, "the retry found the tagged instance instead of relaunching");
+    assert.deepEqual(ledger.instances, []);
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-instance: 30% throttling is retried to a clean build", async () => {
+  const ws = await awsWorkspace({ faults: { throttleRate: 0.3, seed: 7 } });
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws, { max_retries: 12 }));
+    const result = await kiln(ws, ["build", template]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const ledger = ws.emulator.ledger();
+    assert.ok((ledger.faultsInjected.RequestLimitExceeded ?? 0) > 0, "faults were injected");
+    assert.equal(ledger.launches, 1);
+    assert.deepEqual(ledger.instances, []);
+    assert.deepEqual(ledger.keyPairs, []);
+    assert.deepEqual(ledger.securityGroups, []);
+    assert.equal(ledger.images.length, 1);
+  } finally {
+    await ws.close();
+  }
+});
