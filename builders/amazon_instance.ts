@@ -24,6 +24,7 @@ import { amiHandler, type AmiOutput, registerAmiStep } from "../steps/aws/regist
 import { regionCopyStep } from "../steps/aws/region_copy.ts";
 import { modifyAttributesStep } from "../steps/aws/modify_attributes.ts";
 import { createTagsStep } from "../steps/aws/create_tags.ts";
+import { S3_BUNDLE_KIND, s3BundleHandler } from "../steps/aws/s3_bundle.ts";
 
 /** Packer's artifact id for this builder. */
 export const AMAZON_INSTANCE_BUILDER_ID = "mitchellh.amazon.instance";
@@ -69,5 +70,6 @@ export const amazonInstanceBuilder: BuilderPlugin = {
     "aws.security_group": securityGroupHandler,
     "aws.instance": instanceHandler,
     "aws.ami": amiHandler,
+    [S3_BUNDLE_KIND]: s3BundleHandler,
   },
 };

@@ -16,8 +16,8 @@ const NOT_IMPLEMENTED = /^ERR_HTTP_(ADDR|IP|PORT)_NOT_IMPLEMENTED_BY_BUILDER$/;
 
 /**
  * Escapes a value for a single-quoted shell string: `it's` becomes
- * `it'"'"'s` (close quote, double-quoted quote, reopen), as Packer does
- * whatever env_var_format is.
+ * `it'"'"'s` (close quote, double-quoted quote, reopen), as Packer does to
+ * user values whatever env_var_format is.
  */
 export function escapeSingleQuotes(value: string): string {
   return value.replaceAll("'", `'"'"'`);
@@ -116,12 +116,19 @@ export function mergeEnvVars(input: EnvVarsInput): Record<string, string> {
   return merged;
 }
 
-/** The `{{.Vars}}` string: every variable, sorted by name, through the format. */
+/**
+ * The `{{.Vars}}` string: every variable, sorted by name, through the format.
+ * Only the user's values are escaped: Packer (shell and shell-local alike)
+ * passes the PACKER_* values through verbatim.
+ */
 export function flattenEnvVars(input: EnvVarsInput): string {
-  const merged = mergeEnvVars(input);
-  return Object.keys(merged)
+  const vars: Record<string, string> = { ...input.builtins };
+  for (const [key, value] of Object.entries(mergeEnvVars({ ...input, builtins: {} }))) {
+    vars[key] = escapeSingleQuotes(value);
+  }
+  return Object.keys(vars)
     .sort(compareBytes)
-    .map((key) => goSprintf(input.format, key, escapeSingleQuotes(merged[key])))
+    .map((key) => goSprintf(input.format, key, vars[key]))
     .join("");
 }
 

@@ -27,18 +27,24 @@ export function regionCopyStep(): Step<AmiOutput> {
         const token = await clientToken(ctx, `copy/${region}`);
         await ctx.intent({ kind: "aws.ami", token, data: { region } });
         ctx.ui.say(`Copying AMI (${sourceImageId}) to other regions... ${region}`);
-        const out = await ec2.send(
-          new sdk.CopyImageCommand({
-            SourceImageId: sourceImageId,
-            SourceRegion: buildRegion,
-            Name: String(ctx.config.ami_name),
-            Description: ctx.config.ami_description as string | undefined,
-            Encrypted: ctx.config.encrypt_boot as boolean | undefined,
-            KmsKeyId: kmsIds[region] || undefined,
-            ClientToken: token,
-          }),
-          { abortSignal: ctx.signal },
-        );
+        let out;
+        try {
+          out = await ec2.send(
+            new sdk.CopyImageCommand({
+              SourceImageId: sourceImageId,
+              SourceRegion: buildRegion,
+              Name: String(ctx.config.ami_name),
+              Description: ctx.config.ami_description as string | undefined,
+              Encrypted: ctx.config.encrypt_boot as boolean | undefined,
+              KmsKeyId: kmsIds[region] || undefined,
+              ClientToken: token,
+            }),
+            { abortSignal: ctx.signal },
+          );
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          throw new Error(`Error Copying AMI (${sourceImageId}) to region (${region}): ${why}`);
+        }
         const imageId = out.ImageId ?? "";
         await ctx.created({ kind: "aws.ami", id: imageId, region });
         await waitAvailable(ctx, region, imageId);

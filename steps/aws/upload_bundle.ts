@@ -6,6 +6,7 @@
 import type { Step } from "../../runtime/types.ts";
 import type { BundleOutput } from "./bundle_volume.ts";
 import { runRemote } from "./remote.ts";
+import { bundleLocation, S3_BUNDLE_KIND } from "./s3_bundle.ts";
 
 /** The default command; `-a`/`-s` are left out when the instance has a profile. */
 export function defaultBundleUploadCommand(withKeys: boolean): string {
@@ -46,6 +47,16 @@ export function uploadBundleStep(): Step<UploadOutput> {
         Region: String(ctx.config.region),
         SecretKey: secretKey,
         Token: token,
+      });
+      const { bucket: bucketName, keyPrefix } = bundleLocation(bucket, bundle.prefix);
+      // Recorded before the upload starts: the handler deletes whatever exists
+      // under the prefix, so even a half-finished upload is never leaked.
+      await ctx.intent({ kind: S3_BUNDLE_KIND, token: `${bucketName}/${keyPrefix}` });
+      await ctx.created({
+        kind: S3_BUNDLE_KIND,
+        id: `s3://${bucketName}/${keyPrefix}*`,
+        region: String(ctx.config.region),
+        data: { bucket: bucketName, keyPrefix },
       });
       ctx.ui.say("Uploading the bundle...");
       const status = await runRemote(ctx, command);

@@ -110,8 +110,7 @@ Deno.test("amazon-instance: killed mid-build, cleanup removes every resource", a
     assert.ok(ws.emulator.leaks().length > 0);
     const cleaned = await kiln(ws, ["cleanup", crashed.runId!]);
     assert.equal(cleaned.code, 0, cleaned.stdout + cleaned.stderr);
-    const leaks = ws.emulator.leaks().filter((id) => !id.startsWith("s3://"));
-    assert.deepEqual(leaks, []);
+    assert.deepEqual(ws.emulator.leaks(), [], "AMI, bundle, instance, key and group all gone");
   } finally {
     await ws.close();
   }
@@ -167,6 +166,25 @@ Deno.test("amazon-instance: 30% throttling is retried to a clean build", async (
     assert.deepEqual(ledger.keyPairs, []);
     assert.deepEqual(ledger.securityGroups, []);
     assert.equal(ledger.images.length, 1);
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-instance: a failure after the upload deletes the AMI and the S3 bundle", async () => {
+  const ws = await awsWorkspace({
+    // The region copy fails: after the bundle is uploaded and the AMI registered.
+    faults: { failCalls: [{ action: "CopyImage", nth: 1, code: "InvalidRegion", status: 400 }] },
+  });
+  try {
+    const template = await writeTemplate(ws, amazonTemplate(ws, { ami_regions: ["us-west-2"] }));
+    const result = await kiln(ws, ["build", template]);
+    assert.notEqual(result.code, 0);
+    assert.match(
+      result.stdout + result.stderr,
+      /Error Copying AMI \(ami-\w+\) to region \(us-west-2\)/,
+    );
+    assert.deepEqual(ws.emulator.leaks(), []);
   } finally {
     await ws.close();
   }

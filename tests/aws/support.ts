@@ -99,7 +99,13 @@ export async function kiln(
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", CLI, ...args],
     cwd: ws.dir,
-    env: { KILN_HOME: ws.home, NO_COLOR: "1", ...env },
+    env: {
+      KILN_HOME: ws.home,
+      NO_COLOR: "1",
+      // The SDK's standard S3 endpoint override: where bundles are deleted on failure.
+      AWS_ENDPOINT_URL_S3: ws.emulator.s3.endpoint,
+      ...env,
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
