@@ -39,6 +39,11 @@ export class ArgsError extends Error {
 const TRUE = ["1", "t", "T", "true", "TRUE", "True"];
 const FALSE = ["0", "f", "F", "false", "FALSE", "False"];
 
+/** Whether the arguments ask for the command's usage (`-h`, `-help`, `--help`). */
+export function isHelpRequest(args: readonly string[]): boolean {
+  return args.some((a) => ["-h", "-help", "--help"].includes(a));
+}
+
 /** Parses `args` against `specs`. Throws ArgsError on bad usage. */
 export function parseCommandArgs(args: string[], specs: FlagSpecs): ParsedArgs {
   const normalized: string[] = [];

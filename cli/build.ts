@@ -3,7 +3,6 @@
  * runs a template's builds on the event-sourced runtime. Errors are one clear
  * line (or the template's issue list), never a stack trace.
  */
-import { join } from "node:path";
 import { prepareTemplate, restoreInitTime } from "../template/mod.ts";
 import { TemplateError } from "../template/types.ts";
 import type { TemplateInputs } from "../template/types.ts";
@@ -11,16 +10,19 @@ import {
   ArgsError,
   flagHelp,
   type FlagSpecs,
+  isHelpRequest,
   parseCommandArgs,
   TEMPLATE_INPUT_FLAGS,
   templateInputsFrom,
 } from "./args.ts";
-import { INPUTS_SECRET, resumeRun, runBuild } from "../runtime/run_build.ts";
+import { keptInputs, resumeRun, runBuild } from "../runtime/run_build.ts";
 import { readRunStart } from "../runtime/run_store.ts";
-import { kilnHome, runDir } from "../runtime/paths.ts";
+import { kilnHome } from "../runtime/paths.ts";
 import { newRunId } from "../runtime/run_id.ts";
 import type { OnErrorMode } from "../runtime/types.ts";
 import { formatCliError } from "../runtime/errors.ts";
+import { reportIssues } from "./validate.ts";
+import { commandOutput } from "./machine_readable.ts";
 
 const ON_ERROR = ["cleanup", "abort", "ask", "run-cleanup-provisioner"];
 
@@ -65,7 +67,7 @@ ${flagHelp(FLAGS)}`;
 
 /** Runs `kiln build`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+  if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
   }
@@ -130,21 +132,10 @@ export async function run(args: string[]): Promise<number> {
     return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
   } catch (err) {
     if (err instanceof TemplateError) {
-      const n = err.issues.length;
-      console.error(`Template validation failed: ${n} error${n === 1 ? "" : "s"} found:`);
-      console.error(err.message.split("\n").map((l) => `  * ${l}`).join("\n"));
+      reportIssues(commandOutput(false), err, "Template validation failed");
       return 1;
     }
     console.error(formatCliError("build", err));
     return 1;
-  }
-}
-
-/** The -var/-var-file/-only/-except a run was started with (kept 0600 beside its log). */
-async function keptInputs(runId: string, home: string): Promise<TemplateInputs | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(join(runDir(runId, home), "secrets", INPUTS_SECRET)));
-  } catch {
-    return undefined;
   }
 }

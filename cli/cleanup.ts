@@ -3,13 +3,12 @@
  * ledger (after kill -9, a CI timeout, -on-error=abort). Logged and
  * resumable; "not found" counts as deleted.
  */
-import { join } from "node:path";
-import { parseCommandArgs } from "./args.ts";
+import { isHelpRequest, parseCommandArgs } from "./args.ts";
 import { cleanupRun } from "../runtime/cleanup.ts";
 import { loadRun } from "../runtime/run_store.ts";
-import { kilnHome, runDir } from "../runtime/paths.ts";
+import { kilnHome } from "../runtime/paths.ts";
 import { formatCliError } from "../runtime/errors.ts";
-import { INPUTS_SECRET } from "../runtime/run_build.ts";
+import { keptInputs } from "../runtime/run_build.ts";
 import { prepareTemplate } from "../template/mod.ts";
 import type { PreparedTemplate } from "../template/types.ts";
 
@@ -20,7 +19,7 @@ const USAGE = `Usage: kiln cleanup <run-id> [--json]
 
 /** Runs `kiln cleanup`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+  if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
   }
@@ -63,15 +62,8 @@ async function preparedFor(runId: string, home: string): Promise<PreparedTemplat
   try {
     const { state } = await loadRun(runId, home);
     if (!state.template) return undefined;
-    let inputs = {};
-    try {
-      inputs = JSON.parse(
-        await Deno.readTextFile(join(runDir(runId, home), "secrets", INPUTS_SECRET)),
-      );
-    } catch {
-      // Inputs are gone after a successful run; the template alone still names the builds.
-    }
-    return await prepareTemplate(state.template, inputs);
+    // Inputs are gone after a successful run; the template alone still names the builds.
+    return await prepareTemplate(state.template, await keptInputs(runId, home) ?? {});
   } catch {
     return undefined;
   }

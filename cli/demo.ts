@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import demoTemplate from "../examples/demo.json" with { type: "json" };
 import { run as build } from "./build.ts";
+import { isHelpRequest } from "./args.ts";
 
 const DEFAULT_OUTPUT_DIR = join("output", "kiln-demo");
 
@@ -57,7 +58,7 @@ export function parseDemoArgs(args: string[]): { outDir: string; rest: string[] 
 
 /** Runs `kiln demo`; resolves to the build's exit code. */
 export async function run(args: string[]): Promise<number> {
-  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+  if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
   }

@@ -3,9 +3,10 @@
  * re-renders a run's output from its log, without side effects, and
  * verifies the hash chain; exit 1 naming the first broken record.
  */
-import { parseCommandArgs } from "./args.ts";
+import { isHelpRequest, parseCommandArgs } from "./args.ts";
 import { replayRun } from "../runtime/replay.ts";
 import { kilnHome } from "../runtime/paths.ts";
+import { defaultColor } from "../runtime/terminal.ts";
 import { formatCliError } from "../runtime/errors.ts";
 
 const USAGE = `Usage: kiln replay <run-id> [--json] [-machine-readable] [-color=false]
@@ -15,7 +16,7 @@ const USAGE = `Usage: kiln replay <run-id> [--json] [-machine-readable] [-color=
 
 /** Runs `kiln replay`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+  if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
   }
@@ -33,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
     const v = parsed.values;
     const result = await replayRun(parsed.positionals[0], {
       home: kilnHome(),
-      color: v.color === false ? false : Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+      color: v.color === false ? false : defaultColor(),
       machineReadable: v["machine-readable"] === true,
       timestamp: v["timestamp-ui"] === true,
     });

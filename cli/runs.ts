@@ -3,7 +3,7 @@
  * `kiln runs show <run-id> [--json]` shows one run's timeline: builds, steps
  * with durations, provisioners, resources and their state, artifacts.
  */
-import { parseCommandArgs } from "./args.ts";
+import { isHelpRequest, parseCommandArgs } from "./args.ts";
 import { listRuns, loadRun, runStatus } from "../runtime/run_store.ts";
 import { kilnHome } from "../runtime/paths.ts";
 import { shortDuration } from "../runtime/duration.ts";
@@ -17,7 +17,7 @@ const USAGE = `Usage: kiln runs [--json]
 
 /** Runs `kiln runs`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  if (args.some((a) => ["-h", "-help", "--help"].includes(a))) {
+  if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
   }

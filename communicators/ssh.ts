@@ -8,20 +8,7 @@ import type { ConnectOptions } from "./mod.ts";
 import { SshCommunicator } from "./ssh_communicator.ts";
 import { connectWithRetry } from "./ssh_connect.ts";
 import { sshSettings } from "./ssh_settings.ts";
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error("cancelled"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+import { sleep } from "../runtime/sleep.ts";
 
 /** Connects over SSH as the build's ssh_* options say. */
 export async function openSsh(options: ConnectOptions): Promise<Communicator> {
@@ -33,7 +20,7 @@ export async function openSsh(options: ConnectOptions): Promise<Communicator> {
     link.close();
     await link.closed;
     say(`Pausing ${settings.pauseBeforeConnectingMs / 1000}s before connecting...`);
-    await pause(settings.pauseBeforeConnectingMs, options.signal);
+    await sleep(settings.pauseBeforeConnectingMs, options.signal);
     link = await connectWithRetry(settings, options.signal);
   }
   say("Connected to SSH!");

@@ -11,6 +11,7 @@ import { authHandler, authMethods } from "./ssh_auth.ts";
 import { connectViaSocks5 } from "./ssh_proxy.ts";
 import { installCertificateAuth } from "./ssh_cert.ts";
 import type { SshCredentials, SshSettings } from "./ssh_settings.ts";
+import { sleep } from "../runtime/sleep.ts";
 
 /** A live SSH session and what it rides on. */
 export interface SshLink {
@@ -254,21 +255,6 @@ export async function connectOnce(
       bastion?.end();
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

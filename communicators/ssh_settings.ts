@@ -4,6 +4,7 @@
  * certificate files read (with an error naming the option when unreadable).
  */
 import type { ConnectOptions } from "./mod.ts";
+import { parseDuration } from "../template/duration.ts";
 
 /** Credentials for one SSH hop (the target or the bastion). */
 export interface SshCredentials {
@@ -51,32 +52,16 @@ export interface SshSettings {
   pauseBeforeConnectingMs: number;
 }
 
-const UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "µs": 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
 /** Milliseconds from a decoded duration (number of ms) or a Go duration string. */
 export function durationMs(value: unknown, fallback: number): number {
   if (value === undefined || value === null || value === "") return fallback;
   if (typeof value === "number") return value;
   const text = String(value).trim();
+  // A bare integer counts nanoseconds, as Go decodes a number into a time.Duration.
   if (/^-?\d+$/.test(text)) return Number(text) / 1e6;
-  const sign = text.startsWith("-") ? -1 : 1;
-  let rest = text.replace(/^[-+]/, "");
-  let total = 0;
-  while (rest.length > 0) {
-    const m = rest.match(/^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/);
-    if (!m) throw new Error(`invalid duration "${text}"`);
-    total += Number(m[1]) * UNITS[m[2]];
-    rest = rest.slice(m[0].length);
-  }
-  return sign * total;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`invalid duration "${text}"`);
+  return ms;
 }
 
 /** Expands a leading `~` to the current user's home directory. */

@@ -5,6 +5,7 @@
  * standard empty end-of-file block. Plain `gzip -d` reads it too.
  */
 import { crc32, deflateRawSync } from "node:zlib";
+import { fixedBlocks } from "./fixed_blocks.ts";
 
 /** Largest input per block (bgzip's choice: the compressed member must fit in 64 KiB). */
 const BLOCK_INPUT = 0xff00;
@@ -49,23 +50,7 @@ export async function* bgzfStream(
   source: AsyncIterable<Uint8Array>,
   level: number,
 ): AsyncGenerator<Uint8Array> {
-  let block = new Uint8Array(BLOCK_INPUT);
-  let filled = 0;
-  for await (const chunk of source) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(chunk.length - offset, BLOCK_INPUT - filled);
-      block.set(chunk.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-      if (filled === BLOCK_INPUT) {
-        yield member(block, level);
-        block = new Uint8Array(BLOCK_INPUT);
-        filled = 0;
-      }
-    }
-  }
-  if (filled > 0) yield member(block.subarray(0, filled), level);
+  for await (const block of fixedBlocks(source, BLOCK_INPUT)) yield member(block, level);
   yield BGZF_EOF;
 }
 

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname } from "node:path";
 import type { PostProcessorPlugin } from "./post_processor.ts";
 import { fileListArtifact } from "./artifice.ts";
+import { exists } from "../runtime/fs.ts";
 
 /** The checksum post-processor's artifact id. */
 export const CHECKSUM_BUILDER_ID = "packer.post-processor.checksum";
@@ -44,15 +45,6 @@ export async function hashFile(
 function reason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   return err.message.replace(/ \(os error \d+\)/, "").replace(/: \w+ '[^']*'$/, "");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The checksum post-processor plugin. */

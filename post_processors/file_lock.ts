@@ -4,6 +4,7 @@
  * kept out by an exclusive `<file>.lock` (Packer's convention: a few short
  * retries, then proceed rather than fail the build over a stale lock).
  */
+import { sleep } from "../runtime/sleep.ts";
 
 const queues = new Map<string, Promise<unknown>>();
 
@@ -20,7 +21,7 @@ export function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> 
 async function withLockFile<T>(lock: string, fn: () => Promise<T>): Promise<T> {
   let held = false;
   for (let attempt = 0; attempt < 3 && !held; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, attempt * 200));
+    if (attempt > 0) await sleep(attempt * 200);
     try {
       (await Deno.open(lock, { createNew: true, write: true })).close();
       held = true;

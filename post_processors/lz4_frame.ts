@@ -6,6 +6,7 @@
  */
 import lz4 from "lz4js";
 import { Xxh32, xxh32 } from "./xxh32.ts";
+import { fixedBlocks } from "./fixed_blocks.ts";
 
 export { xxh32 };
 
@@ -21,30 +22,17 @@ export async function* lz4Frame(source: AsyncIterable<Uint8Array>): AsyncGenerat
   yield new Uint8Array([...MAGIC, FLG, BD, (xxh32(new Uint8Array([FLG, BD])) >>> 8) & 0xff]);
   const table = new Uint32Array(1 << 16);
   const checksum = new Xxh32();
-  let block = new Uint8Array(BLOCK_SIZE);
-  let filled = 0;
-  for await (const chunk of source) {
-    checksum.update(chunk);
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(chunk.length - offset, BLOCK_SIZE - filled);
-      block.set(chunk.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-      if (filled === BLOCK_SIZE) {
-        yield compressBlock(block, filled, table);
-        block = new Uint8Array(BLOCK_SIZE);
-        filled = 0;
-      }
-    }
+  for await (const block of fixedBlocks(source, BLOCK_SIZE)) {
+    checksum.update(block);
+    yield compressBlock(block, table);
   }
-  if (filled > 0) yield compressBlock(block, filled, table);
   const end = new Uint8Array(8); // end mark, then the content checksum
   new DataView(end.buffer).setUint32(4, checksum.digest(), true);
   yield end;
 }
 
-function compressBlock(src: Uint8Array, length: number, table: Uint32Array): Uint8Array {
+function compressBlock(src: Uint8Array, table: Uint32Array): Uint8Array {
+  const length = src.length;
   table.fill(0);
   const dst = new Uint8Array(lz4.compressBound(length));
   const size: number = lz4.compressBlock(src, dst, 0, length, table);

@@ -7,9 +7,27 @@
 import type { ProvisionContext, ProvisionerPlugin } from "./provisioner.ts";
 import type { ConfigSchema } from "../template/schema.ts";
 import { durationMs } from "../communicators/ssh_settings.ts";
-import { badEnvironmentVars, flattenEnv } from "./shell/env.ts";
+import { sleep } from "../runtime/sleep.ts";
+import {
+  checkEnvironmentVars,
+  ENV_VAR_FILE_FORMAT,
+  flattenEnvVars,
+  LOCAL_ENV_VAR_FORMAT,
+  packerEnv,
+} from "./shared/env_vars.ts";
+import {
+  checkValidExitCodes,
+  DEFAULT_VALID_EXIT_CODES,
+  validExitCodes,
+} from "./shared/exit_codes.ts";
+import {
+  DEFAULT_INLINE_SHEBANG,
+  inlineScript,
+  inlineShebang,
+  writeTempScript,
+} from "./shared/inline_script.ts";
+import { checkScriptFiles } from "./shared/script_files.ts";
 import { removeRemote, runScript, type ScriptJob, uploadEnvFile } from "./shell/run.ts";
-import { sleep } from "./shell/retry.ts";
 
 const DEFAULT_COMMAND = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}";
 const DEFAULT_COMMAND_ENV_FILE = "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}";
@@ -20,14 +38,18 @@ const schema: ConfigSchema = {
     script: { type: "string", doc: "local script to upload and run" },
     scripts: { type: "string_list", doc: "local scripts, each run in isolation" },
     binary: { type: "bool", default: false, doc: "keep CRLF line endings" },
-    valid_exit_codes: { type: "any", default: [0], doc: "list of accepted exit codes" },
+    valid_exit_codes: {
+      type: "any",
+      default: [...DEFAULT_VALID_EXIT_CODES],
+      doc: "list of accepted exit codes",
+    },
     env: { type: "string_map" },
     environment_vars: { type: "string_list", doc: "key=value pairs" },
     env_var_format: { type: "string" },
     use_env_var_file: { type: "bool", default: false },
     execute_command: { type: "string", late: true },
     expect_disconnect: { type: "bool", default: false },
-    inline_shebang: { type: "string", default: "/bin/sh -e" },
+    inline_shebang: { type: "string", default: DEFAULT_INLINE_SHEBANG },
     remote_folder: { type: "string", default: "/tmp" },
     remote_file: { type: "string", doc: "default script_<n>.sh" },
     remote_path: { type: "string", doc: "default remote_folder/remote_file" },
@@ -37,47 +59,14 @@ const schema: ConfigSchema = {
   },
   oneOf: [["inline", "script", "scripts"]],
   check(config, report) {
-    for (const kv of badEnvironmentVars(config.environment_vars)) {
-      report("environment_vars", `Environment variable not in format 'key=value': ${kv}`);
-    }
-    const codes = config.valid_exit_codes;
-    if (
-      codes !== undefined &&
-      (!Array.isArray(codes) || codes.some((c) => !Number.isInteger(Number(c))))
-    ) {
-      report("valid_exit_codes", "expected a list of integers");
-    }
-    const files = [
-      ...(typeof config.script === "string" ? [config.script] : []),
-      ...(Array.isArray(config.scripts) ? config.scripts.map(String) : []),
-    ];
-    for (const path of files) {
-      try {
-        if (!Deno.statSync(path).isFile) report("script", `Bad script '${path}': not a file`);
-      } catch (err) {
-        report("script", `Bad script '${path}': ${(err as Error).message}`);
-      }
-    }
+    checkEnvironmentVars(config.environment_vars, report);
+    checkValidExitCodes(config.valid_exit_codes, report);
+    checkScriptFiles(config, report);
   },
 };
 
 function randomName(prefix: string): string {
   return `${prefix}_${Math.floor(Math.random() * 9999)}.sh`;
-}
-
-async function inlineScript(lines: string[], shebang: string): Promise<string> {
-  const text = `#!${shebang}\n` + lines.map((l) => `${l}\n`).join("");
-  const dir = Deno.env.get("TMPDIR") || "/tmp";
-  for (let attempt = 0;; attempt++) {
-    // Named like Go's ioutil.TempFile("", "packer-shell"), which users see in the output.
-    const path = `${dir}/packer-shell${Math.floor(Math.random() * 1e9)}`;
-    try {
-      await Deno.writeTextFile(path, text, { createNew: true, mode: 0o600 });
-      return path;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists) || attempt > 10) throw err;
-    }
-  }
 }
 
 async function provision(ctx: ProvisionContext, config: Record<string, unknown>): Promise<void> {
@@ -86,9 +75,8 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
   if (Array.isArray(config.scripts)) scripts.push(...config.scripts.map(String));
   let inlineFile: string | undefined;
   if (Array.isArray(config.inline)) {
-    inlineFile = await inlineScript(
-      config.inline.map(String),
-      String(config.inline_shebang ?? "/bin/sh -e"),
+    inlineFile = await writeTempScript(
+      inlineScript(config.inline.map(String), inlineShebang(config.inline_shebang)),
     );
     scripts.push(inlineFile);
   }
@@ -101,20 +89,18 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
         ? config.remote_file
         : randomName("script")
     }`;
-  const format = typeof config.env_var_format === "string" && config.env_var_format !== ""
-    ? config.env_var_format
-    : useEnvFile
-    ? "export %s='%s'\n"
-    : "%s='%s' ";
-  const vars = flattenEnv({
-    buildName: ctx.buildName,
-    builderType: ctx.builderType,
+  const vars = flattenEnvVars({
+    builtins: packerEnv(ctx),
     environmentVars: Array.isArray(config.environment_vars)
       ? config.environment_vars.map(String)
       : [],
     env: (config.env ?? {}) as Record<string, string>,
-    httpAddr: ctx.buildData.PackerHTTPAddr || undefined,
-  }, format);
+    format: typeof config.env_var_format === "string" && config.env_var_format !== ""
+      ? config.env_var_format
+      : useEnvFile
+      ? ENV_VAR_FILE_FORMAT
+      : LOCAL_ENV_VAR_FORMAT,
+  });
   const envVarFile = useEnvFile ? `${folder}/${randomName("varfile")}` : "";
   const executeCommand = typeof config.execute_command === "string" && config.execute_command !== ""
     ? config.execute_command
@@ -125,9 +111,7 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
     remotePath,
     binary: config.binary === true,
     expectDisconnect: config.expect_disconnect === true,
-    validExitCodes: (Array.isArray(config.valid_exit_codes) ? config.valid_exit_codes : [0]).map(
-      Number,
-    ),
+    validExitCodes: validExitCodes(config.valid_exit_codes),
     skipClean: config.skip_clean === true,
     startRetryTimeoutMs: durationMs(config.start_retry_timeout, 5 * 60_000),
   };

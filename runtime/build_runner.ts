@@ -150,15 +150,16 @@ async function drive(
     ask: run.ask,
     loadProvisioner: run.plugins.provisioner,
   };
+  // Rendering and build-data resolution must see the same variables and build data.
+  const renderContext = () => ({
+    variables: run.prepared.variables,
+    templateDir,
+    buildName: name,
+    buildType: build.type,
+    buildData: runtime.buildData,
+  });
   const render = (text: string, data?: Record<string, unknown>) =>
-    templateApi().renderString(text, {
-      variables: run.prepared.variables,
-      templateDir,
-      buildName: name,
-      buildType: build.type,
-      data,
-      buildData: runtime.buildData,
-    });
+    templateApi().renderString(text, { ...renderContext(), data });
   // Compensation must finish even after a cancel: it gets its own signal.
   const cleanupAbort = new AbortController();
   const contextFor = (stepId: string, signal: AbortSignal): StepContext =>
@@ -299,13 +300,7 @@ async function drive(
         loadPostProcessor: run.plugins.postProcessor,
         render,
         resolve: (config, schema) =>
-          templateApi().resolveBuildData(config, schema, {
-            variables: run.prepared.variables,
-            templateDir,
-            buildName: name,
-            buildType: build.type,
-            buildData: runtime.buildData,
-          }),
+          templateApi().resolveBuildData(config, schema, renderContext()),
       }, artifact);
     } catch (err) {
       if (!cancelSignal.aborted) throw err;

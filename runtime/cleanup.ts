@@ -12,13 +12,13 @@ import { templateApi } from "./template_bridge.ts";
 import type { Ui } from "./types.ts";
 import type { BuilderPlugin } from "../builders/builder.ts";
 import { Masker } from "./masker.ts";
-import { acquireRunLock } from "./lock.ts";
-import { kilnHome, runDir } from "./paths.ts";
+import { lockExistingRun } from "./lock.ts";
+import { kilnHome } from "./paths.ts";
 import { FileSecretStore } from "./secret_store.ts";
-import { Terminal, type TextSink } from "./terminal.ts";
+import { defaultColor, Terminal, type TextSink } from "./terminal.ts";
 import { logUi } from "./ui.ts";
 import { deleteResource } from "./compensate.ts";
-import { errorMessage, RunRefusedError } from "./errors.ts";
+import { errorMessage } from "./errors.ts";
 import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 
@@ -48,13 +48,7 @@ export async function cleanupRun(
   options: CleanupOptions = {},
 ): Promise<CleanupResult> {
   const home = options.home ?? kilnHome();
-  const dir = runDir(runId, home);
-  try {
-    await Deno.stat(join(dir, "events.jsonl"));
-  } catch {
-    throw new RunRefusedError(`no run ${runId} under ${home}`);
-  }
-  const lock = await acquireRunLock(dir, runId);
+  const { dir, lock } = await lockExistingRun(runId, home);
   const masker = new Masker(options.prepared?.secrets ?? []);
   const secrets = new FileSecretStore(join(dir, "secrets"), masker);
   await secrets.maskAll();
@@ -62,7 +56,7 @@ export async function cleanupRun(
   const state = foldRun(contents.records, runId);
   log.subscribe((r) => applyEvent(state, r));
   const terminal = options.output === false ? undefined : new Terminal({
-    color: options.color ?? (Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR")),
+    color: options.color ?? defaultColor(),
     machineReadable: false,
     timestamp: false,
     progress: false,

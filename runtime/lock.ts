@@ -4,6 +4,8 @@
  * (crash, kill -9) is stale and taken over; a live owner means refusal.
  */
 import { join } from "node:path";
+import { RunRefusedError } from "./errors.ts";
+import { runDir } from "./paths.ts";
 
 /** Raised when another live process drives the run. */
 export class RunLockedError extends Error {
@@ -62,4 +64,21 @@ export async function acquireRunLock(dir: string, runId: string): Promise<RunLoc
     await Deno.remove(path).catch(() => {});
   }
   throw new Error(`could not take the lock ${path}`);
+}
+
+/**
+ * Locks run `runId` under `home` for a command that continues it (resume,
+ * cleanup); refuses with RunRefusedError when there is no such run.
+ */
+export async function lockExistingRun(
+  runId: string,
+  home: string,
+): Promise<{ dir: string; lock: RunLock }> {
+  const dir = runDir(runId, home);
+  try {
+    await Deno.stat(join(dir, "events.jsonl"));
+  } catch {
+    throw new RunRefusedError(`no run ${runId} under ${home}`);
+  }
+  return { dir, lock: await acquireRunLock(dir, runId) };
 }

@@ -9,10 +9,10 @@ import { EventType as E } from "./events.ts";
 import { applyEvent, emptyRunState, foldRun, liveResources, type RunState } from "./fold.ts";
 import { Masker } from "./masker.ts";
 import { FileSecretStore } from "./secret_store.ts";
-import { acquireRunLock } from "./lock.ts";
+import { acquireRunLock, lockExistingRun } from "./lock.ts";
 import { kilnHome, runDir } from "./paths.ts";
 import { newRunId } from "./run_id.ts";
-import { Terminal, type TextSink } from "./terminal.ts";
+import { defaultColor, Terminal, type TextSink } from "./terminal.ts";
 import { logUi } from "./ui.ts";
 import {
   type BuildOutcome,
@@ -84,6 +84,21 @@ export interface RunResult {
 /** Name of the kept inputs file in the run's secret store. */
 export const INPUTS_SECRET = "inputs.json";
 
+/**
+ * The -var/-var-file/-only/-except run `runId` was started with (kept 0600
+ * beside its log); undefined when they are gone or unreadable.
+ */
+export async function keptInputs(
+  runId: string,
+  home: string,
+): Promise<TemplateInputs | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(join(runDir(runId, home), "secrets", INPUTS_SECRET)));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts a new run of every build in `prepared`. */
 export async function runBuild(
   prepared: PreparedTemplate,
@@ -130,13 +145,7 @@ export async function resumeRun(
   options: ResumeOptions = {},
 ): Promise<RunResult> {
   const home = options.home ?? kilnHome();
-  const dir = runDir(runId, home);
-  try {
-    await Deno.stat(join(dir, "events.jsonl"));
-  } catch {
-    throw new RunRefusedError(`no run ${runId} under ${home}`);
-  }
-  const lock = await acquireRunLock(dir, runId);
+  const { dir, lock } = await lockExistingRun(runId, home);
   try {
     const masker = new Masker(prepared.secrets);
     const { log, contents } = await EventLog.open(runId, home, masker);
@@ -203,7 +212,7 @@ async function drive(
   log.subscribe((r) => applyEvent(state, r));
   const isTty = Deno.stdout.isTerminal();
   const terminal = options.output === false ? undefined : new Terminal({
-    color: options.color ?? (isTty && !Deno.env.get("NO_COLOR")),
+    color: options.color ?? defaultColor(),
     machineReadable: options.machineReadable ?? false,
     timestamp: options.timestampUi ?? false,
     progress: options.progress ?? (isTty && options.output === undefined),

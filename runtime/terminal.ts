@@ -23,6 +23,11 @@ export function stdoutSink(text: string): void {
   while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
 }
 
+/** Whether output is coloured when the user did not say: on a TTY, unless NO_COLOR is set. */
+export function defaultColor(): boolean {
+  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+}
+
 /** Options for the live terminal. */
 export interface TerminalOptions extends RenderOptions {
   /** Draw the progress line (only sensible on a TTY). */

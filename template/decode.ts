@@ -8,23 +8,13 @@
 import type { ConfigSchema, FieldSpec } from "./schema.ts";
 import { childPath, setOwn } from "./source.ts";
 import { parseDuration } from "./duration.ts";
+import { isObject, weakString } from "./values.ts";
 
 /** Receives one problem: the JSON path of the value and what was expected. */
 export type Report = (path: string, message: string) => void;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 const describe = (v: unknown): string =>
   Array.isArray(v) ? "an array" : isObject(v) ? "an object" : JSON.stringify(v);
-
-/** mapstructure's weak string conversion. */
-function weakString(v: unknown): string | undefined {
-  if (typeof v === "string") return v;
-  if (typeof v === "number") return String(v);
-  if (typeof v === "boolean") return v ? "1" : "0";
-  return undefined;
-}
 
 /** Go's strconv.ParseInt(s, 0, 64): decimal, 0x hex, 0o/0 octal, 0b binary, underscores. */
 function parseGoInt(s: string): number | undefined {

@@ -14,9 +14,7 @@ import {
 } from "./engine.ts";
 import { childPath, setOwn } from "./source.ts";
 import type { Report } from "./decode.ts";
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObject } from "./values.ts";
 
 /** How strings are treated while walking a config. */
 export interface InterpolateOptions {

@@ -24,6 +24,7 @@ import {
   SourceSyntaxError,
 } from "./source.ts";
 import { parseDuration } from "./duration.ts";
+import { isObject, weakString } from "./values.ts";
 
 const ROOT_KEYS = new Set([
   "builders",
@@ -55,17 +56,6 @@ export class IssueList {
   throwIfAny(): void {
     if (this.issues.length > 0) throw new TemplateError(this.issues);
   }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Go's mapstructure weak string: numbers and bools become text. */
-function weakString(v: unknown): string | undefined {
-  if (typeof v === "string") return v;
-  if (typeof v === "number") return String(v);
-  if (typeof v === "boolean") return v ? "1" : "0";
-  return undefined;
 }
 
 function stringList(

@@ -4,21 +4,14 @@
  * missing, runs `deno test`, and ends with the totals alone on a line as
  * `N passed, M failed` for CI.
  */
+import { exists } from "../runtime/fs.ts";
+
 const packages: { pkg: string; probe: string }[] = [
   { pkg: "openssh-server", probe: "/usr/sbin/sshd" },
   { pkg: "openssh-client", probe: "/usr/bin/ssh-keygen" },
   { pkg: "unzip", probe: "/usr/bin/unzip" },
   { pkg: "lz4", probe: "/usr/bin/lz4" },
 ];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const missing: string[] = [];
 for (const { pkg, probe } of packages) if (!(await exists(probe))) missing.push(pkg);

@@ -9,6 +9,11 @@ import { tmpdir } from "node:os";
 /** Packer's default `inline_shebang`. */
 export const DEFAULT_INLINE_SHEBANG = "/bin/sh -e";
 
+/** The `inline_shebang` to use: Packer treats an empty one as unset. */
+export function inlineShebang(value: unknown): string {
+  return typeof value === "string" && value !== "" ? value : DEFAULT_INLINE_SHEBANG;
+}
+
 /** The script text for `inline` commands (an empty shebang writes no `#!` line). */
 export function inlineScript(lines: readonly string[], shebang: string): string {
   const head = shebang === "" ? "" : `#!${shebang}\n`;

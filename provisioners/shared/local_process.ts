@@ -4,7 +4,7 @@
  * its own process group, so aborting kills the shell *and* whatever it
  * started (a `sleep` in a script would otherwise outlive the build).
  */
-import { LineSplitter, OutputSummary, type StreamSummary } from "./output.ts";
+import { type StreamSummary, SummarizedStream } from "./output.ts";
 
 /** How to run a local command. */
 export interface LocalRunOptions {
@@ -69,12 +69,9 @@ export async function runLocalCommand(
   } catch (err) {
     throw new StartError(argv[0], err);
   }
-  const out = new OutputSummary();
-  const err = new OutputSummary();
-  const readers = [
-    pump(child.stdout, out, options.stdout),
-    pump(child.stderr, err, options.stderr),
-  ];
+  const out = new SummarizedStream(options.stdout);
+  const err = new SummarizedStream(options.stderr);
+  const readers = [pump(child.stdout, out), pump(child.stderr, err)];
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     killGroup(child.pid, "SIGTERM");
@@ -105,22 +102,13 @@ interface Pump {
   cancel(): Promise<void>;
 }
 
-function pump(
-  stream: ReadableStream<Uint8Array>,
-  summary: OutputSummary,
-  onLine?: (line: string) => void,
-): Pump {
+function pump(stream: ReadableStream<Uint8Array>, lines: SummarizedStream): Pump {
   const reader = stream.getReader();
-  const lines = new LineSplitter((line) => {
-    summary.addLine(line);
-    onLine?.(line);
-  });
   const done = (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        summary.addBytes(value.length);
         lines.push(value);
       }
     } catch {

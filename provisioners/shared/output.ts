@@ -82,3 +82,33 @@ export class OutputSummary {
     return { bytes: this.#bytes, lines: this.#lines, tail: [...this.#tail] };
   }
 }
+
+/** One output stream as it arrives: whole lines to a listener, and a bounded summary of it all. */
+export class SummarizedStream {
+  #summary = new OutputSummary();
+  #lines: LineSplitter;
+
+  /** `onLine` receives each completed line. */
+  constructor(onLine?: (line: string) => void) {
+    this.#lines = new LineSplitter((line) => {
+      this.#summary.addLine(line);
+      onLine?.(line);
+    });
+  }
+
+  /** Feeds a chunk of raw output. */
+  push(chunk: Uint8Array): void {
+    this.#summary.addBytes(chunk.length);
+    this.#lines.push(chunk);
+  }
+
+  /** Emits a last line that had no newline. */
+  flush(): void {
+    this.#lines.flush();
+  }
+
+  /** The summary so far. */
+  summary(): StreamSummary {
+    return this.#summary.summary();
+  }
+}

@@ -8,6 +8,7 @@ import { checkEnvironmentVars, LOCAL_ENV_VAR_FORMAT } from "./env_vars.ts";
 import { checkValidExitCodes, DEFAULT_VALID_EXIT_CODES } from "./exit_codes.ts";
 import { checkExecuteCommand } from "./execute_command.ts";
 import { DEFAULT_INLINE_SHEBANG } from "./inline_script.ts";
+import { checkScriptFiles } from "./script_files.ts";
 
 /** Runtime OS names `only_on` accepts (Go's GOOS values Packer lists). */
 export const SUPPORTED_OS = ["darwin", "freebsd", "linux", "openbsd", "solaris", "windows"];
@@ -27,22 +28,7 @@ function checkShellLocal(
   }
   const given = [command, inline, script, scripts].filter(set).length;
   if (given > 1) report("", TOO_MANY);
-  const paths = [
-    ...(typeof script === "string" && script !== "" ? [["script", script]] : []),
-    ...(Array.isArray(scripts) ? scripts.map((s) => ["scripts", String(s)]) : []),
-  ];
-  for (const [key, path] of paths) {
-    try {
-      Deno.statSync(path);
-    } catch (err) {
-      const why = err instanceof Deno.errors.NotFound
-        ? "no such file or directory"
-        : err instanceof Error
-        ? err.message
-        : String(err);
-      report(key, `Bad script '${path}': stat ${path}: ${why}`);
-    }
-  }
+  checkScriptFiles(config, report);
   const onlyOn = config.only_on;
   if (Array.isArray(onlyOn)) {
     onlyOn.forEach((os) => {

@@ -10,7 +10,7 @@ import type { Ui } from "../../runtime/types.ts";
 import { flattenEnvVars, LOCAL_ENV_VAR_FORMAT, packerEnv } from "./env_vars.ts";
 import { assertValidExitCode, validExitCodes } from "./exit_codes.ts";
 import { executeCommandArgv, renderExecuteCommand } from "./execute_command.ts";
-import { DEFAULT_INLINE_SHEBANG, inlineScript, writeTempScript } from "./inline_script.ts";
+import { inlineScript, inlineShebang, writeTempScript } from "./inline_script.ts";
 import { runLocalCommand, StartError } from "./local_process.ts";
 
 /** What shell-local needs from its caller. */
@@ -107,10 +107,7 @@ async function scriptsToRun(
   const inline = typeof config.command === "string" && config.command !== ""
     ? [config.command]
     : (config.inline as string[] | undefined) ?? [];
-  const shebang = typeof config.inline_shebang === "string" && config.inline_shebang !== ""
-    ? config.inline_shebang
-    : DEFAULT_INLINE_SHEBANG;
-  const temp = await writeTempScript(inlineScript(inline, shebang), {
+  const temp = await writeTempScript(inlineScript(inline, inlineShebang(config.inline_shebang)), {
     extension: config.tempfile_extension as string | undefined,
   });
   return { scripts: [temp], temp };

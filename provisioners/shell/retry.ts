@@ -3,22 +3,7 @@
  * start (the machine may be rebooting) every couple of seconds until the
  * timeout passes; cancellation stops it at once.
  */
-
-/** Sleeps `ms`, rejecting when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error("cancelled"));
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error("cancelled"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+import { sleep } from "../../runtime/sleep.ts";
 
 /** Runs `fn` until it succeeds or `timeoutMs` has passed since the first try. */
 export async function retryUntil<T>(

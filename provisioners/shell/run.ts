@@ -5,7 +5,8 @@
  * exit status and clean up.
  */
 import type { ProvisionContext } from "../provisioner.ts";
-import { LineSplitter, OutputSummary } from "./output.ts";
+import { type StreamSummary, SummarizedStream } from "../shared/output.ts";
+import { assertValidExitCode } from "../shared/exit_codes.ts";
 import { retryUntil } from "./retry.ts";
 
 /** Packer's "disconnected" pseudo exit status (accepted in valid_exit_codes). */
@@ -24,32 +25,30 @@ export interface ScriptJob {
   startRetryTimeoutMs: number;
 }
 
-/** Runs `command`, streaming lines to the UI; returns the exit status and output summary. */
-export async function runStreamed(
-  ctx: ProvisionContext,
-  command: string,
-): Promise<{ exitStatus: number; summary: OutputSummary }> {
-  const summary = new OutputSummary();
-  const out = new LineSplitter((line) => {
-    summary.add(line);
-    ctx.ui.message(line);
-  });
-  const err = new LineSplitter((line) => {
-    summary.add(line);
-    ctx.ui.error(line);
-  });
+/** How a remote command ended, with a bounded summary of each stream. */
+export interface StreamedResult {
+  exitStatus: number;
+  stdout: StreamSummary;
+  stderr: StreamSummary;
+}
+
+/** Runs `command`, streaming lines to the UI; returns the exit status and output summaries. */
+export async function runStreamed(ctx: ProvisionContext, command: string): Promise<StreamedResult> {
+  const out = new SummarizedStream((line) => ctx.ui.message(line));
+  const err = new SummarizedStream((line) => ctx.ui.error(line));
+  let exitStatus: number;
   try {
-    const { exitStatus } = await ctx.comm.start({
+    ({ exitStatus } = await ctx.comm.start({
       command,
       stdout: (c) => out.push(c),
       stderr: (c) => err.push(c),
       signal: ctx.signal,
-    });
-    return { exitStatus, summary };
+    }));
   } finally {
     out.flush();
     err.flush();
   }
+  return { exitStatus, stdout: out.summary(), stderr: err.summary() };
 }
 
 async function runChecked(ctx: ProvisionContext, command: string, what: string): Promise<void> {
@@ -120,7 +119,8 @@ export async function runScript(ctx: ProvisionContext, job: ScriptJob): Promise<
     exitStatus: status,
     disconnected,
     durationMs: Date.now() - started,
-    output: result.summary.toJSON(),
+    stdout: result.stdout,
+    stderr: result.stderr,
   });
   if (disconnected && !job.validExitCodes.includes(CMD_DISCONNECT)) {
     if (!job.expectDisconnect) {
@@ -130,12 +130,8 @@ export async function runScript(ctx: ProvisionContext, job: ScriptJob): Promise<
           `${CMD_DISCONNECT}]\` to the shell provisioner parameters.`,
       );
     }
-  } else if (!job.validExitCodes.includes(status)) {
-    throw new Error(
-      `Script exited with non-zero exit status: ${status}.Allowed exit codes are: [${
-        job.validExitCodes.join(" ")
-      }]`,
-    );
+  } else {
+    assertValidExitCode(status, job.validExitCodes);
   }
   if (!job.skipClean) await removeRemote(ctx, job.remotePath, job.startRetryTimeoutMs);
 }

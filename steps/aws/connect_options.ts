@@ -5,7 +5,7 @@
  */
 import type { ConnectStepOptions } from "../common/connect.ts";
 import type { StepContext } from "../../runtime/types.ts";
-import { PRIVATE_KEY_SECRET } from "./key_pair.ts";
+import { type KeyPairOutput, PRIVATE_KEY_SECRET } from "./key_pair.ts";
 import type { NetworkInfo } from "./network_info.ts";
 import type { InstanceOutput } from "./run_instance.ts";
 import { instanceHost } from "./ssh_host.ts";
@@ -19,4 +19,6 @@ export const awsConnectOptions: ConnectStepOptions = {
     return { host: instanceHost(ctx.config, instance, network), id: instance.instanceId };
   },
   privateKey: (ctx: StepContext) => ctx.secrets.get(PRIVATE_KEY_SECRET),
+  publicKey: (ctx: StepContext) =>
+    (ctx.state["aws.key_pair"] as KeyPairOutput | undefined)?.publicKey,
 };

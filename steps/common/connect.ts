@@ -28,6 +28,8 @@ export interface ConnectStepOptions {
   target?(ctx: StepContext): ConnectTarget | undefined;
   /** Private key of a temporary key pair the builder created (from ctx.secrets). */
   privateKey?(ctx: StepContext): Promise<string | undefined>;
+  /** Public half of that key pair, for build data `SSHPublicKey`. */
+  publicKey?(ctx: StepContext): string | undefined;
 }
 
 const LIVE_KEY = "communicator";
@@ -119,6 +121,8 @@ async function open(
   if (privateKey) ctx.secrets.mask(privateKey);
   const password = ctx.config.ssh_password ? String(ctx.config.ssh_password) : "";
   if (password) ctx.secrets.mask(password);
+  if (out.type !== "none") ctx.ui.say(`Using ${out.type} communicator to connect: ${out.host}`);
+  const started = performance.now();
   const comm = await openCommunicator(out.type, {
     config: ctx.config,
     target: { host: out.host, port: out.port, id: out.id },
@@ -126,6 +130,16 @@ async function open(
     privateKey,
     say: (m) => ctx.ui.say(m),
   });
+  if (out.type !== "none") {
+    // Where and as whom, never with what: the audit trail of every connection.
+    await ctx.emit("CommunicatorConnected", {
+      type: out.type,
+      host: out.host,
+      port: out.port,
+      user: out.user,
+      durationMs: Math.round(performance.now() - started),
+    });
+  }
   const rt = ctx.runtime;
   if (rt) {
     rt.live.set(LIVE_KEY, comm);
@@ -138,7 +152,7 @@ async function open(
       Password: password,
       ConnType: out.type,
       PackerRunUUID: out.runUuid,
-      SSHPublicKey: "",
+      SSHPublicKey: options.publicKey?.(ctx) ?? "",
       SSHPrivateKey: privateKey ?? "",
     });
   }

@@ -14,6 +14,7 @@ import { errorMessage, ProvisioningError } from "../../runtime/errors.ts";
 import { humanDuration } from "../../runtime/duration.ts";
 import { templateApi } from "../../runtime/template_bridge.ts";
 import { ensureCommunicator } from "./connect.ts";
+import { sleep } from "../../runtime/sleep.ts";
 
 /** The step id builders list it under. */
 export const PROVISION_STEP_ID = "common.provision";
@@ -136,19 +137,4 @@ async function runProvisioner(
       if (timer !== undefined) clearTimeout(timer);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -21,10 +21,19 @@ const provisionMarker = [{
 Deno.test("amazon-instance: builds, registers the AMI and leaves only the AMI and its bundle", async () => {
   const ws = await awsWorkspace();
   try {
-    const template = await writeTemplate(ws, amazonTemplate(ws, {}, provisionMarker));
+    const template = await writeTemplate(
+      ws,
+      amazonTemplate(
+        ws,
+        { tags: { Base: "{{.SourceAMI}}", Region: "{{.BuildRegion}}" } },
+        provisionMarker,
+      ),
+    );
     const result = await kiln(ws, ["build", template]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const ledger = ws.emulator.ledger();
+    assert.match(ledger.images[0]?.tags.Base ?? "", /^ami-/, "tags see the build template data");
+    assert.equal(ledger.images[0]?.tags.Region, "us-east-1");
     assert.deepEqual(ledger.instances, [], "the build instance is terminated");
     assert.deepEqual(ledger.keyPairs, [], "the temporary key pair is deleted");
     assert.deepEqual(ledger.securityGroups, [], "the temporary security group is deleted");
@@ -39,6 +48,12 @@ Deno.test("amazon-instance: builds, registers the AMI and leaves only the AMI an
     // The secret key is on the upload command line: it must be masked everywhere.
     assert.ok(!(result.stdout + result.stderr).includes(SENTINEL_SECRET));
     assert.ok(!(await allText(ws.home)).includes(SENTINEL_SECRET));
+    const events = (await Deno.readTextFile(`${ws.home}/runs/${result.runId}/events.jsonl`))
+      .trim().split("\n").map((line) => JSON.parse(line));
+    const connected = events.find((e) => e.type === "CommunicatorConnected");
+    assert.equal(connected?.data.type, "ssh");
+    assert.equal(connected?.data.port, ws.sshPort);
+    assert.match(connected?.data.host, /^127\./, "the instance's own (loopback) address");
   } finally {
     await ws.close();
   }

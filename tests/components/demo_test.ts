@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sh, withTempDir } from "./support.ts";
+import { runKiln } from "../support/kiln_cli.ts";
 
-const cli = new URL("../../cli.ts", import.meta.url).pathname;
-
-async function kiln(args: string[], cwd: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", cli, ...args],
-    cwd,
-    env: { KILN_HOME: join(cwd, ".kiln"), NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function kiln(args: string[], cwd: string) {
+  return runKiln(args, { cwd, home: join(cwd, ".kiln") });
 }
 
 Deno.test("kiln demo builds, checksums and records the example, then replays it", async () => {

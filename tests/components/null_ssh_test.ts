@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generateKey, startSshd } from "../support/sshd.ts";
 import { withTempDir } from "./support.ts";
-
-const cli = new URL("../../cli.ts", import.meta.url).pathname;
+import { runKiln } from "../support/kiln_cli.ts";
 
 Deno.test("null builder connects over SSH and hands build data to shell-local", async () => {
   await withTempDir(async (dir) => {
@@ -30,15 +29,8 @@ Deno.test("null builder connects over SSH and hands build data to shell-local", 
       };
       const file = join(dir, "t.json");
       await Deno.writeTextFile(file, JSON.stringify(template));
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", cli, "build", file],
-        cwd: dir,
-        env: { KILN_HOME: join(dir, ".kiln"), NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      const out = await runKiln(["build", file], { cwd: dir, home: join(dir, ".kiln") });
+      const text = out.stdout + out.stderr;
       assert.equal(out.code, 0, text);
       assert.equal(
         await Deno.readTextFile(join(dir, "seen")),

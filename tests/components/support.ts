@@ -9,6 +9,7 @@ import type { Artifact, SecretStore, StepContext, Ui } from "../../runtime/types
 import type { ProvisionContext } from "../../provisioners/provisioner.ts";
 import type { PostProcessContext } from "../../post_processors/post_processor.ts";
 import { noneCommunicator } from "../../communicators/none.ts";
+import { withTempDir as inTempDir } from "../support/temp_dir.ts";
 
 /** A Ui that keeps every line by kind. */
 export interface RecordingUi extends Ui {
@@ -173,13 +174,8 @@ export function artifactOf(files: string[], id = "File"): Artifact {
 }
 
 /** Runs `fn` with a fresh temp dir, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "kiln-components-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  return inTempDir(fn, "kiln-components-");
 }
 
 /** Runs a system command; returns its exit code and output. */

@@ -22,7 +22,7 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { gunzipSync } from "node:zlib";
-import { ec2Client, ssh, waitFor, withEmulator } from "./helpers.ts";
+import { ec2Client, ssh, waitFor, withEmulator, writeX509Placeholders } from "./helpers.ts";
 import type { Ec2EmulatorHandle } from "../support/ec2/mod.ts";
 
 interface Booted {
@@ -89,14 +89,7 @@ Deno.test("Packer's default bundle commands bundle the instance root into S3 and
     const dir = await Deno.makeTempDir();
     try {
       const booted = await bootInstance(emulator, client, dir);
-      await Deno.writeTextFile(
-        `${dir}/cert.pem`,
-        "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
-      );
-      await Deno.writeTextFile(
-        `${dir}/pk.pem`,
-        "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
-      );
+      await writeX509Placeholders(dir);
       const provision = await ssh(
         booted.host,
         booted.port,

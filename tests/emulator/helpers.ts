@@ -88,3 +88,18 @@ export async function ssh(
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
+
+/**
+ * Writes placeholder `cert.pem` and `pk.pem` into `dir`: the bundle commands
+ * only pass x509 files along, so their content never matters.
+ */
+export async function writeX509Placeholders(dir: string): Promise<void> {
+  await Deno.writeTextFile(
+    `${dir}/cert.pem`,
+    "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+  );
+  await Deno.writeTextFile(
+    `${dir}/pk.pem`,
+    "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
+  );
+}

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { startEc2Emulator } from "../support/ec2/mod.ts";
 import { freePort } from "../support/sshd.ts";
+import { writeX509Placeholders } from "./helpers.ts";
 
 const packerInstalled = await new Deno.Command("packer", { args: ["version"], stdout: "null" })
   .output().then((o) => o.success, () => false);
@@ -21,14 +22,7 @@ async function packerBuild(extra: Record<string, unknown>) {
   try {
     await Deno.mkdir(`${dir}/x509`);
     await Deno.mkdir(`${dir}/bundle`);
-    await Deno.writeTextFile(
-      `${dir}/cert.pem`,
-      "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
-    );
-    await Deno.writeTextFile(
-      `${dir}/pk.pem`,
-      "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
-    );
+    await writeX509Placeholders(dir);
     const template = {
       builders: [{
         type: "amazon-instance",

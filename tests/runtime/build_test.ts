@@ -13,18 +13,11 @@ import { replayRun } from "../../runtime/replay.ts";
 import { RunRefusedError } from "../../runtime/errors.ts";
 import type { EventRecord } from "../../runtime/events.ts";
 import { fakePlugins, fakeTemplate, type FakeTemplateOptions } from "./support/fakes.ts";
+import { exists } from "../../runtime/fs.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
-async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "kiln-build-" });
-  try {
-    await fn(root);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
+function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  return withTempDir(fn, "kiln-build-");
 }
 
 async function counter(root: string): Promise<string[]> {

@@ -2,13 +2,25 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { foldOf, RUN_ID } from "./support/helpers.ts";
+import { exists } from "../../runtime/fs.ts";
 
 const fakeRun = new URL("./support/fake_run.ts", import.meta.url).pathname;
+
+/** Starts a build of the fake template in its own process, as `kiln build` would run it. */
+function spawnFakeRun(root: string, options: Record<string, boolean>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fakeRun, "run", root, RUN_ID, JSON.stringify(options)],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
 
 async function waitFor(path: string, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (await Deno.stat(path).then(() => true, () => false)) return;
+    if (await exists(path)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${path} never appeared`);
@@ -17,13 +29,7 @@ async function waitFor(path: string, ms = 20_000): Promise<void> {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`${signal} cancels the build, compensates and exits non-zero`, async () => {
     const root = await Deno.makeTempDir({ prefix: "kiln-cancel-" });
-    const proc = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", fakeRun, "run", root, RUN_ID, JSON.stringify({ sleep: true })],
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const proc = spawnFakeRun(root, { sleep: true });
     try {
       await waitFor(join(root, "started"));
       proc.kill(signal);
@@ -40,7 +46,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       assert.ok(b.compensated);
       assert.ok(b.resources.every((e) => e.deletedAt), "every resource deleted");
       assert.equal(
-        await Deno.stat(join(root, "alpha-disk.res")).then(() => true, () => false),
+        await exists(join(root, "alpha-disk.res")),
         false,
       );
       assert.equal(await Deno.readTextFile(join(root, "counter.txt")).catch(() => ""), "");
@@ -55,21 +61,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 Deno.test("a second SIGINT during cleanup does not stop it (no terminal to confirm on)", async () => {
   const root = await Deno.makeTempDir({ prefix: "kiln-cancel2-" });
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      fakeRun,
-      "run",
-      root,
-      RUN_ID,
-      JSON.stringify({ sleep: true, slowDelete: true }),
-    ],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const proc = spawnFakeRun(root, { sleep: true, slowDelete: true });
   try {
     await waitFor(join(root, "started"));
     proc.kill("SIGINT");
@@ -87,7 +79,7 @@ Deno.test("a second SIGINT during cleanup does not stop it (no terminal to confi
     const state = await foldOf(root);
     assert.ok(state.builds.alpha.resources.every((e) => e.deletedAt), "nothing leaked");
     assert.equal(
-      await Deno.stat(join(root, "alpha-disk.res")).then(() => true, () => false),
+      await exists(join(root, "alpha-disk.res")),
       false,
     );
   } finally {
@@ -100,13 +92,7 @@ Deno.test("a second SIGINT during cleanup does not stop it (no terminal to confi
 
 Deno.test("SIGINT during post-processing cancels the build", async () => {
   const root = await Deno.makeTempDir({ prefix: "kiln-cancel-pp-" });
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fakeRun, "run", root, RUN_ID, JSON.stringify({ slowPostProcessor: true })],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const proc = spawnFakeRun(root, { slowPostProcessor: true });
   try {
     await waitFor(join(root, "pp-started"));
     proc.kill("SIGINT");

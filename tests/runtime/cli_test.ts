@@ -7,19 +7,10 @@ import { join } from "node:path";
 import { runBuild } from "../../runtime/run_build.ts";
 import { eventsPath } from "../../runtime/paths.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
+import { runKiln } from "../support/kiln_cli.ts";
 
-const cli = new URL("../../cli.ts", import.meta.url).pathname;
-
-async function kiln(home: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    env: { KILN_HOME: home, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function kiln(home: string, ...args: string[]) {
+  return runKiln(args, { home });
 }
 
 Deno.test("runs, runs show, replay and cleanup on real run logs", async () => {

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readEventLog } from "../../runtime/log_reader.ts";
 import { foldRun } from "../../runtime/fold.ts";
+import { CLI_PATH, runKiln } from "../support/kiln_cli.ts";
+import { exists } from "../../runtime/fs.ts";
 
-const cli = new URL("../../cli.ts", import.meta.url).pathname;
 const fixtures = new URL("./fixtures/", import.meta.url).pathname;
 const ready = ["builders/null.ts", "builders/file.ts", "provisioners/shell_local.ts"].every((f) => {
   try {
@@ -20,29 +21,8 @@ const ready = ["builders/null.ts", "builders/file.ts", "provisioners/shell_local
   }
 });
 
-interface Out {
-  code: number;
-  signal: Deno.Signal | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function kiln(dir: string, args: string[], env: Record<string, string> = {}): Promise<Out> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    cwd: dir,
-    env: { KILN_HOME: join(dir, ".kiln"), NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    signal: out.signal,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+function kiln(dir: string, args: string[], env: Record<string, string> = {}) {
+  return runKiln(args, { cwd: dir, home: join(dir, ".kiln"), env });
 }
 
 async function workdir(template: string): Promise<string> {
@@ -217,7 +197,7 @@ Deno.test({
       }),
     );
     const proc = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", cli, "build", "t.json"],
+      args: ["run", "-A", CLI_PATH, "build", "t.json"],
       cwd: dir,
       env: { KILN_HOME: join(dir, ".kiln"), NO_COLOR: "1" },
       stdin: "null",
@@ -226,7 +206,7 @@ Deno.test({
     }).spawn();
     try {
       const until = Date.now() + 20_000;
-      while (!(await Deno.stat(join(dir, "started")).then(() => true, () => false))) {
+      while (!(await exists(join(dir, "started")))) {
         assert.ok(Date.now() < until, "provisioner never started");
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -239,7 +219,7 @@ Deno.test({
       );
       assert.equal(state.status, "cancelled");
       assert.equal(state.builds.null.status, "cancelled");
-      assert.equal(await Deno.stat(join(dir, "finished")).then(() => true, () => false), false);
+      assert.equal(await exists(join(dir, "finished")), false);
     } finally {
       try {
         proc.kill("SIGKILL");
@@ -281,7 +261,7 @@ Deno.test({
         if (b.status === "succeeded") continue; // its output file is the result, kept
         assert.deepEqual(live, [], `ledger not empty after a crash at ${k}`);
         assert.equal(
-          await Deno.stat(join(dir, "out", "a.txt")).then(() => true, () => false),
+          await exists(join(dir, "out", "a.txt")),
           false,
           `out/a.txt left after a crash at ${k}`,
         );

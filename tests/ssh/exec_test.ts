@@ -1,16 +1,14 @@
 /** Running commands over SSH: output, exit status, pty, cancellation, reconnection. */
 import assert from "node:assert/strict";
 import { DisconnectedError } from "../../communicators/communicator.ts";
-import { startLab } from "./helpers.ts";
+import { startLab, withConnectedLab } from "./helpers.ts";
 import { waitForPath, withAgentEnv } from "./agent.ts";
 
 const text = (chunks: Uint8Array[]) =>
   new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
 
-Deno.test("exec: stdout, stderr and the exit status come back separately", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("exec: stdout, stderr and the exit status come back separately", () =>
+  withConnectedLab(async (_lab, comm) => {
     const out: Uint8Array[] = [];
     const err: Uint8Array[] = [];
     const result = await comm.start({
@@ -21,11 +19,7 @@ Deno.test("exec: stdout, stderr and the exit status come back separately", async
     assert.equal(result.exitStatus, 7);
     assert.equal(text(out), "to-out\n");
     assert.equal(text(err), "to-err\n");
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
 Deno.test("exec: ssh_pty gives the command a terminal", async () => {
   const lab = await startLab();
@@ -46,26 +40,18 @@ Deno.test("exec: ssh_pty gives the command a terminal", async () => {
   }
 });
 
-Deno.test("exec: aborting kills a hanging command", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("exec: aborting kills a hanging command", () =>
+  withConnectedLab(async (_lab, comm) => {
     const ac = new AbortController();
     const started = comm.start({ command: "sleep 30", signal: ac.signal });
     setTimeout(() => ac.abort(new Error("provisioner timeout")), 300);
     await assert.rejects(started, /provisioner timeout/);
     const after = await comm.start({ command: "echo alive" });
     assert.equal(after.exitStatus, 0, "the connection stays usable");
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
-Deno.test("exec: a reboot mid-command yields -1, and the next call reconnects", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("exec: a reboot mid-command yields -1, and the next call reconnects", () =>
+  withConnectedLab(async (lab, comm) => {
     let up = false;
     const running = comm.start({ command: "echo up; sleep 20", stdout: () => up = true });
     while (!up) await new Promise((r) => setTimeout(r, 20));
@@ -77,11 +63,7 @@ Deno.test("exec: a reboot mid-command yields -1, and the next call reconnects", 
     const again = await comm.start({ command: "echo back", stdout: (c) => out.push(c) });
     assert.equal(again.exitStatus, 0);
     assert.equal(text(out), "back\n");
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
 Deno.test("exec: ssh_disable_agent_forwarding decides whether the agent reaches the machine", async () => {
   const lab = await startLab();

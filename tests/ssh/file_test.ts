@@ -1,7 +1,14 @@
 /** The file provisioner: content, uploads, downloads, events; and a differential run against Packer 1.6.6. */
 import assert from "node:assert/strict";
 import { fileProvisioner } from "../../provisioners/file.ts";
-import { listTree, provisionContext, startLab } from "./helpers.ts";
+import {
+  havePacker,
+  listTree,
+  packerBuild,
+  provisionContext,
+  startLab,
+  withConnectedLab,
+} from "./helpers.ts";
 
 Deno.test("file: content, a file into a directory, and transfer events without secrets", async () => {
   const lab = await startLab();
@@ -43,10 +50,8 @@ Deno.test("file: content, a file into a directory, and transfer events without s
   }
 });
 
-Deno.test("file: a failed transfer is reported and logged", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("file: a failed transfer is reported and logged", () =>
+  withConnectedLab(async (lab, comm) => {
     const { ctx, rec } = provisionContext(comm);
     await assert.rejects(
       fileProvisioner.provision(ctx, {
@@ -58,11 +63,7 @@ Deno.test("file: a failed transfer is reported and logged", async () => {
     );
     assert.match(rec.errors[0], /^Download failed: /);
     assert.equal(rec.events[0].type, "FileTransferFailed");
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
 Deno.test("file: the schema checks sources, content and direction", () => {
   const problems: string[] = [];
@@ -89,15 +90,6 @@ Deno.test("file: the schema checks sources, content and direction", () => {
   ]);
   assert.match(problems[1], /^source: Bad source '\/nonexistent'/);
 });
-
-async function havePacker(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("packer", { args: ["version"], stdout: "null", stderr: "null" })
-      .output()).success;
-  } catch {
-    return false;
-  }
-}
 
 for (const method of ["scp", "sftp"]) {
   Deno.test({
@@ -137,13 +129,9 @@ for (const method of ["scp", "sftp"]) {
           provisioners: cases(`${d}/packer`).map((c) => ({ type: "file", ...c })),
         };
         await Deno.writeTextFile(`${d}/template.json`, JSON.stringify(template));
-        const packer = await new Deno.Command("packer", {
-          args: ["build", "-color=false", `${d}/template.json`],
-          cwd: d,
-          env: { CHECKPOINT_DISABLE: "1", PACKER_LOG: "" },
-        }).output();
-        assert.ok(packer.success, new TextDecoder().decode(packer.stdout));
-        const packerSays = new TextDecoder().decode(packer.stdout).split("\n")
+        const packer = await packerBuild(`${d}/template.json`, d);
+        assert.ok(packer.success, packer.stdout);
+        const packerSays = packer.stdout.split("\n")
           .filter((l) =>
             l.startsWith("==> null: Uploading") || l.startsWith("==> null: Downloading")
           )

@@ -57,6 +57,23 @@ export async function startLab(options: SshdOptions = {}): Promise<Lab> {
   };
 }
 
+/** Runs `fn` with a fresh lab and an open communicator to it; both are torn down afterwards. */
+export async function withConnectedLab(
+  fn: (lab: Lab, comm: Communicator) => Promise<void>,
+): Promise<void> {
+  const lab = await startLab();
+  try {
+    const comm = await lab.connect();
+    try {
+      await fn(lab, comm);
+    } finally {
+      await comm.close();
+    }
+  } finally {
+    await lab.dispose();
+  }
+}
+
 /** What a provisioner showed and logged. */
 export interface Recorded {
   says: string[];
@@ -123,4 +140,27 @@ export async function sha256File(path: string): Promise<string> {
   const data = await Deno.readFile(path);
   const digest = await crypto.subtle.digest("SHA-256", data);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Whether Packer is installed, for the tests that compare kiln with it. */
+export async function havePacker(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("packer", { args: ["version"], stdout: "null", stderr: "null" })
+      .output()).success;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `packer build -color=false` on a template in `cwd`, without checkpoint calls or logs. */
+export async function packerBuild(
+  template: string,
+  cwd: string,
+): Promise<{ success: boolean; stdout: string }> {
+  const out = await new Deno.Command("packer", {
+    args: ["build", "-color=false", template],
+    cwd,
+    env: { CHECKPOINT_DISABLE: "1", PACKER_LOG: "" },
+  }).output();
+  return { success: out.success, stdout: new TextDecoder().decode(out.stdout) };
 }

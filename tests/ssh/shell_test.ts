@@ -1,7 +1,13 @@
 /** The shell provisioner against a real sshd. */
 import assert from "node:assert/strict";
 import { shellProvisioner } from "../../provisioners/shell.ts";
-import { provisionContext, startLab } from "./helpers.ts";
+import {
+  havePacker,
+  packerBuild,
+  provisionContext,
+  startLab,
+  withConnectedLab,
+} from "./helpers.ts";
 
 const defaults = {
   binary: false,
@@ -14,10 +20,8 @@ const defaults = {
   expect_disconnect: false,
 };
 
-Deno.test("shell: inline commands run as one script with Packer's default env and quoting", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("shell: inline commands run as one script with Packer's default env and quoting", () =>
+  withConnectedLab(async (_lab, comm) => {
     const { ctx, rec } = provisionContext(comm);
     await shellProvisioner.provision(ctx, {
       ...defaults,
@@ -35,21 +39,15 @@ Deno.test("shell: inline commands run as one script with Packer's default env an
     assert.match(rec.says[0], /^Provisioning with shell script: .*packer-shell/);
     const done = rec.events.find((e) => e.type === "ShellScriptFinished");
     assert.equal(done?.data.exitStatus, 0);
-    assert.equal((done?.data.output as { lines: number }).lines, 4);
+    assert.equal((done?.data.stdout as { lines: number }).lines, 4);
     const left = [...Deno.readDirSync("/tmp")].filter((e) =>
       e.name === String(done?.data.remotePath).slice(5)
     );
     assert.equal(left.length, 0, "the uploaded script is removed");
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
-Deno.test("shell: scripts run in order, CRLF is converted unless binary, exit codes are judged", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("shell: scripts run in order, CRLF is converted unless binary, exit codes are judged", () =>
+  withConnectedLab(async (lab, comm) => {
     const a = `${lab.dir}/a.sh`;
     const b = `${lab.dir}/b.sh`;
     await Deno.writeTextFile(a, "#!/bin/sh\r\necho one\r\n");
@@ -69,16 +67,10 @@ Deno.test("shell: scripts run in order, CRLF is converted unless binary, exit co
       /exit status: (126|127|2)/,
       "a CRLF shebang only breaks when the script is sent as binary",
     );
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
-Deno.test("shell: execute_command, env_var_format, use_env_var_file, remote_path and skip_clean", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("shell: execute_command, env_var_format, use_env_var_file, remote_path and skip_clean", () =>
+  withConnectedLab(async (lab, comm) => {
     const remote = `${lab.dir}/kept.sh`;
     const { ctx, rec } = provisionContext(comm);
     await shellProvisioner.provision(ctx, {
@@ -113,16 +105,10 @@ Deno.test("shell: execute_command, env_var_format, use_env_var_file, remote_path
       !left.includes("custom.sh") && !left.some((n) => n.startsWith("varfile_")),
       "both are cleaned up",
     );
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
-Deno.test("shell: a reboot mid-script fails unless expect_disconnect; start_retry_timeout waits for the machine", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("shell: a reboot mid-script fails unless expect_disconnect; start_retry_timeout waits for the machine", () =>
+  withConnectedLab(async (lab, comm) => {
     // Reboot once the script is surely running: when it has said so.
     const reboot = async (said: string[]) => {
       while (!said.includes("going down")) await new Promise((r) => setTimeout(r, 20));
@@ -179,16 +165,10 @@ Deno.test("shell: a reboot mid-script fails unless expect_disconnect; start_retr
       }),
       /Retryable error: Error uploading script/,
     );
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
-Deno.test("shell: pause_after waits, and cancellation interrupts the script", async () => {
-  const lab = await startLab();
-  const comm = await lab.connect();
-  try {
+Deno.test("shell: pause_after waits, and cancellation interrupts the script", () =>
+  withConnectedLab(async (_lab, comm) => {
     const ac = new AbortController();
     const { ctx } = provisionContext(comm, ac.signal);
     const running = shellProvisioner.provision(ctx, { ...defaults, inline: ["sleep 30"] });
@@ -202,11 +182,7 @@ Deno.test("shell: pause_after waits, and cancellation interrupts the script", as
       pause_after: 50,
     });
     assert.ok(paused.rec.says.some((s) => /^Pausing 0.05s after this provisioner/.test(s)));
-  } finally {
-    await comm.close();
-    await lab.dispose();
-  }
-});
+  }));
 
 Deno.test("shell: the schema refuses bad environment_vars and missing scripts", () => {
   const problems: string[] = [];
@@ -220,15 +196,6 @@ Deno.test("shell: the schema refuses bad environment_vars and missing scripts", 
   ]);
   assert.match(problems[2], /^script: Bad script '\/nonexistent\/script\.sh'/);
 });
-
-async function havePacker(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("packer", { args: ["version"], stdout: "null", stderr: "null" })
-      .output()).success;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name: "shell: the same template prints the same lines through Packer 1.6.6",
@@ -253,11 +220,8 @@ Deno.test({
         provisioners: [provisioner, second],
       };
       await Deno.writeTextFile(`${lab.dir}/t.json`, JSON.stringify(template));
-      const packer = await new Deno.Command("packer", {
-        args: ["build", "-color=false", `${lab.dir}/t.json`],
-        env: { CHECKPOINT_DISABLE: "1" },
-      }).output();
-      const lines = new TextDecoder().decode(packer.stdout).split("\n");
+      const packer = await packerBuild(`${lab.dir}/t.json`, lab.dir);
+      const lines = packer.stdout.split("\n");
       // Packer prints remote stdout as "    null: …" and stderr like a headline, "==> null: …".
       const packerOut = lines.filter((l) => l.startsWith("    null: ")).map((l) => l.slice(10));
       const packerErr = lines.filter((l) => l === "==> null: to-stderr").map((l) => l.slice(10));

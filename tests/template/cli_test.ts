@@ -4,8 +4,7 @@ import { run as validate } from "../../cli/validate.ts";
 import { run as inspect } from "../../cli/inspect.ts";
 import { escapeMachineField, machineLine, parseMachineLine } from "../../cli/machine_readable.ts";
 import { withTempDir, writeFile } from "./helpers.ts";
-
-const cliPath = new URL("../../cli.ts", import.meta.url).pathname;
+import { CLI_PATH, runKiln } from "../support/kiln_cli.ts";
 
 async function inProcess(
   command: typeof validate,
@@ -19,16 +18,8 @@ async function inProcess(
   return { code, stdout, stderr };
 }
 
-async function kiln(args: string[], cwd: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cliPath, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function kiln(args: string[], cwd: string) {
+  return runKiln(args, { cwd });
 }
 
 const good = { builders: [{ type: "null", communicator: "none" }] };
@@ -151,7 +142,7 @@ Deno.test("inspect: variables (sensitive masked), builds, provisioners, post-pro
 
 Deno.test("as a process: validate - reads the template from stdin, as Packer does", async () => {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cliPath, "validate", "-"],
+    args: ["run", "-A", CLI_PATH, "validate", "-"],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -1,13 +1,9 @@
 /** Temp-dir helpers for the template tests (every test cleans up what it writes). */
+import { withTempDir as inTempDir } from "../support/temp_dir.ts";
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "kiln-template-test-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+export function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  return inTempDir(fn, "kiln-template-test-");
 }
 
 /** Writes `value` as JSON (or the string as-is) to `dir/name` and returns the path. */

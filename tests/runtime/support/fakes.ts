@@ -11,6 +11,7 @@ import type { ResourceHandler, Step, StepContext } from "../../../runtime/types.
 import type { PreparedBuild, PreparedTemplate } from "../../../template/types.ts";
 import { provisionStep } from "../../../steps/common/provision.ts";
 import type { PluginOverrides } from "../../../runtime/plugins.ts";
+import { exists } from "../../../runtime/fs.ts";
 
 /** The secret every fake run registers; no byte of it may reach disk or output. */
 export const SENTINEL = "S3NTINEL-hunter2-Zq9";
@@ -22,15 +23,6 @@ const fileHandler: ResourceHandler = {
     });
   },
 };
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A step that creates one file as a ledger resource, write-ahead and reconcilable. */
 function fileStep(id: string, suffix: string, temporary: boolean): Step<{ path: string }> {

@@ -1,0 +1,52 @@
+/**
+ * Runs the kiln CLI the way a user does: its own process, colour off, stdin
+ * closed, output captured, so tests see exactly what a terminal would.
+ */
+
+/** The CLI entry point, for tests that must drive the process themselves (signals, stdin). */
+export const CLI_PATH = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** Where and how to run the CLI. */
+export interface KilnCliOptions {
+  /** Working directory; default the test's. */
+  cwd?: string;
+  /** KILN_HOME; default inherited. */
+  home?: string;
+  /** Extra environment variables (they win over the defaults). */
+  env?: Record<string, string>;
+}
+
+/** How the CLI ended and what it printed. */
+export interface KilnCliOutput {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `kiln ...args` to completion. */
+export async function runKiln(
+  args: string[],
+  options: KilnCliOptions = {},
+): Promise<KilnCliOutput> {
+  const env: Record<string, string> = {
+    ...(options.home === undefined ? {} : { KILN_HOME: options.home }),
+    NO_COLOR: "1",
+    ...options.env,
+  };
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI_PATH, ...args],
+    cwd: options.cwd,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    signal: out.signal,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
