@@ -202,8 +202,8 @@ const run: ConfigSchema = {
         "AMI names may only contain letters, numbers, spaces and ( ) [ ] . / - ' @ _",
       );
     }
-    if (config.spot_price && config.spot_price !== "" && config.spot_instance_types) {
-      report("spot_price", "spot_price and spot_instance_types are mutually exclusive");
+    if (config.spot_price || (config.spot_instance_types as string[] | undefined)?.length) {
+      report("spot_price", "spot instances are not supported by kiln yet; remove spot_price");
     }
   },
 };

@@ -148,9 +148,6 @@ export function runInstanceStep(): Step<InstanceOutput> {
   return {
     id: "aws.run_instance",
     async run(ctx) {
-      if (ctx.config.spot_price && ctx.config.spot_price !== "") {
-        throw new Error("spot instances (spot_price) are not supported by kiln yet");
-      }
       const { RunInstancesCommand } = await import("@aws-sdk/client-ec2");
       const source = ctx.state["aws.source_ami"] as SourceAmi;
       const network = ctx.state["aws.network"] as NetworkInfo | undefined;

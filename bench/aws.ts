@@ -1,0 +1,113 @@
+/**
+ * amazon-instance, kiln vs Packer 1.6.6, side by side against the same EC2 +
+ * S3 emulator: wall time of a whole build (launch, SSH, provision, bundle,
+ * upload, register, cleanup) and the EC2 API calls each makes, with polling
+ * at its minimum (1 s) for both. A fresh emulator per build keeps them equal.
+ *
+ *   deno run -A bench/aws.ts [--runs 3]
+ */
+import { parseArgs } from "node:util";
+import { startEc2Emulator } from "../tests/support/ec2/mod.ts";
+import { freePort } from "../tests/support/sshd.ts";
+
+const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string" } } });
+const runs = Number(values.runs ?? 3);
+const cli = new URL("../cli.ts", import.meta.url).pathname;
+const havePacker = await new Deno.Command("packer", { args: ["version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+
+interface Sample {
+  ms: number;
+  calls: number;
+}
+
+async function buildOnce(tool: "kiln" | "packer"): Promise<Sample> {
+  const sshPort = freePort();
+  const emulator = await startEc2Emulator({ sshPort, pendingMs: 200, shuttingDownMs: 100 });
+  const dir = await Deno.makeTempDir({ prefix: `kiln-bench-aws-${tool}-` });
+  try {
+    await Deno.writeTextFile(`${dir}/cert.pem`, "-----BEGIN CERTIFICATE-----\nbench\n");
+    await Deno.writeTextFile(`${dir}/key.pem`, "-----BEGIN PRIVATE KEY-----\nbench\n");
+    const template = {
+      builders: [{
+        type: "amazon-instance",
+        access_key: "AKIAKILNBENCH0000001",
+        secret_key: "bench-secret",
+        region: "us-east-1",
+        custom_endpoint_ec2: emulator.endpoint,
+        skip_credential_validation: true,
+        skip_metadata_api_check: true,
+        skip_region_validation: true,
+        source_ami_filter: {
+          filters: { name: "amzn-ami-hvm-*", "root-device-type": "instance-store" },
+          owners: ["amazon"],
+          most_recent: true,
+        },
+        instance_type: "m3.medium",
+        ssh_username: Deno.env.get("USER") || "root",
+        ssh_port: sshPort,
+        ssh_timeout: "1m",
+        account_id: "123456789012",
+        s3_bucket: "kiln-bench-bundles",
+        x509_cert_path: `${dir}/cert.pem`,
+        x509_key_path: `${dir}/key.pem`,
+        ami_name: `bench-${tool}-{{timestamp}}`,
+        ami_virtualization_type: "hvm",
+      }],
+      provisioners: [{ type: "shell", inline: ["echo provisioned"] }],
+    };
+    await Deno.writeTextFile(`${dir}/t.json`, JSON.stringify(template));
+    const args = tool === "kiln"
+      ? [Deno.execPath(), "run", "-A", cli, "build", `${dir}/t.json`]
+      : ["packer", "build", "-color=false", `${dir}/t.json`];
+    const started = performance.now();
+    const out = await new Deno.Command(args[0], {
+      args: args.slice(1),
+      cwd: dir,
+      env: {
+        AWS_POLL_DELAY_SECONDS: "1",
+        CHECKPOINT_DISABLE: "1",
+        KILN_HOME: `${dir}/.kiln`,
+        NO_COLOR: "1",
+        AWS_ENDPOINT_URL_S3: emulator.s3.endpoint,
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const ms = performance.now() - started;
+    if (!out.success) {
+      throw new Error(`${tool} build failed:\n${new TextDecoder().decode(out.stdout)}`);
+    }
+    const calls = Object.values(emulator.ledger().calls).reduce((a, b) => a + b, 0);
+    return { ms, calls };
+  } finally {
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const tools: ("kiln" | "packer")[] = havePacker ? ["kiln", "packer"] : ["kiln"];
+const results: Record<string, Sample[]> = { kiln: [], packer: [] };
+for (let i = 0; i < runs; i++) {
+  for (const tool of tools) results[tool].push(await buildOnce(tool));
+}
+console.log(`amazon-instance build against the EC2 emulator, median of ${runs}, polling 1 s`);
+console.log("| tool | wall time | EC2 calls |");
+console.log("|---|---:|---:|");
+for (const tool of tools) {
+  const ms = median(results[tool].map((s) => s.ms));
+  const calls = median(results[tool].map((s) => s.calls));
+  console.log(`| ${tool} | ${(ms / 1000).toFixed(2)} s | ${calls} |`);
+}
+if (havePacker) {
+  const ratio = median(results.kiln.map((s) => s.ms)) / median(results.packer.map((s) => s.ms));
+  console.log(`kiln / packer wall time: ${ratio.toFixed(2)}×`);
+} else {
+  console.log("packer is not installed: `apt-get install -y packer` to compare");
+}
