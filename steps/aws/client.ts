@@ -120,14 +120,118 @@ export function isNotFound(err: unknown): boolean {
   return notFoundCodes.has(errorCode(err));
 }
 
-const clients = new WeakMap<Record<string, unknown>, Map<string, Promise<EC2Client>>>();
+/** One retry the SDK is about to make: logged as an `AwsRetry` event. */
+export interface AwsRetry {
+  /** The EC2 action, e.g. "RunInstances". */
+  action: string;
+  /** The error code of the attempt that failed ("RequestLimitExceeded", "InternalError", ...). */
+  code: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  /** Attempts the SDK allows in all (max_retries + 1). */
+  maxAttempts: number;
+  /** How long the SDK's jittered backoff waited before this retry. */
+  delayMs: number;
+}
 
-/** One client per build config and region, reused by every step of the build. */
-export function ec2For(config: Record<string, unknown>, region?: string): Promise<EC2Client> {
+/**
+ * Who is calling: a step (its `emit` puts each retry in the run log as an
+ * `AwsRetry` event) or a resource handler during compensation / `kiln
+ * cleanup` (no emit: the retry becomes a logged UI line instead).
+ */
+export interface AwsCaller {
+  config: Record<string, unknown>;
+  emit?(type: string, data?: Record<string, unknown>): Promise<void>;
+  ui?: { message(message: string): void };
+}
+
+/** The event type a retry is logged as. */
+export const AWS_RETRY_EVENT = "AwsRetry";
+
+/** Logs one retry through the caller: an event from a step, a UI line from a handler. */
+export async function reportRetry(caller: AwsCaller | undefined, retry: AwsRetry): Promise<void> {
+  if (!caller) return;
+  if (caller.emit) {
+    await caller.emit(AWS_RETRY_EVENT, { ...retry });
+  } else {
+    caller.ui?.message(
+      `${retry.action} failed (${retry.code}); retry ${retry.attempt} of ${
+        retry.maxAttempts - 1
+      } after ${retry.delayMs} ms`,
+    );
+  }
+}
+
+/** Per-request state the retry observer keeps on the SDK's handler context. */
+interface RetryObserverState {
+  kilnLastFailure?: { code: string; at: number };
+}
+
+/**
+ * Makes every SDK retry visible. The SDK retries throttling and 5xx errors
+ * itself (standard mode: exponential backoff with full jitter, up to
+ * `maxAttempts`), invisibly. This middleware sits below the retry middleware
+ * in the stack, so it runs once per attempt: it remembers the failure of an
+ * attempt and, when the SDK comes back with the next attempt (its
+ * `amz-sdk-request: attempt=N` header), reports that retry before it is sent.
+ * Only retries the SDK really makes are reported, never a final failure.
+ */
+function observeRetries(client: EC2Client, caller: () => AwsCaller | undefined): void {
+  client.middlewareStack.add(
+    // deno-lint-ignore no-explicit-any
+    (next: any, context: any) => async (args: any) => {
+      const state = context as RetryObserverState;
+      const header = String(args?.request?.headers?.["amz-sdk-request"] ?? "");
+      const attempt = Number(/attempt=(\d+)/.exec(header)?.[1] ?? 1);
+      const max = Number(/max=(\d+)/.exec(header)?.[1] ?? attempt);
+      if (attempt > 1 && state.kilnLastFailure) {
+        await reportRetry(caller(), {
+          action: String(context?.commandName ?? "").replace(/Command$/, ""),
+          code: state.kilnLastFailure.code,
+          attempt: attempt - 1,
+          maxAttempts: max,
+          delayMs: Math.round(performance.now() - state.kilnLastFailure.at),
+        });
+      }
+      try {
+        return await next(args);
+      } catch (err) {
+        state.kilnLastFailure = { code: errorCode(err) || "NetworkError", at: performance.now() };
+        throw err;
+      }
+    },
+    { step: "finalizeRequest", priority: "low", name: "kilnRetryEvents" },
+  );
+}
+
+interface ClientSlot {
+  client: Promise<EC2Client>;
+  /** The caller the retries of the current call are reported to. */
+  caller?: AwsCaller;
+}
+
+const clients = new WeakMap<Record<string, unknown>, Map<string, ClientSlot>>();
+
+/**
+ * One client per build config and region, reused by every step of the build.
+ * The client reports its retries to the latest caller: the steps of one
+ * build run one after another, so that is the step making the call.
+ */
+export function ec2For(caller: AwsCaller, region?: string): Promise<EC2Client> {
+  const config = caller.config;
   let byRegion = clients.get(config);
   if (!byRegion) clients.set(config, byRegion = new Map());
   const key = region ?? String(config.region ?? "");
-  let client = byRegion.get(key);
-  if (!client) byRegion.set(key, client = createEc2Client(accessConfig(config, region)));
-  return client;
+  let slot = byRegion.get(key);
+  if (!slot) {
+    const fresh: ClientSlot = {
+      client: createEc2Client(accessConfig(config, region)).then((client) => {
+        observeRetries(client, () => fresh.caller);
+        return client;
+      }),
+    };
+    byRegion.set(key, slot = fresh);
+  }
+  slot.caller = caller;
+  return slot.client;
 }

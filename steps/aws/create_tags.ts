@@ -15,7 +15,7 @@ export function createTagsStep(): Step<Record<string, never>> {
       const { CreateTagsCommand } = await import("@aws-sdk/client-ec2");
       for (const [region, imageId] of Object.entries(amis)) {
         ctx.ui.say(`Adding tags to AMI (${imageId})...`);
-        const ec2 = await ec2For(ctx.config, region);
+        const ec2 = await ec2For(ctx, region);
         await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: tags }), {
           abortSignal: ctx.signal,
         });

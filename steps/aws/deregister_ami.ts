@@ -16,7 +16,7 @@ export function deregisterAmiStep(): Step<{ deregistered: string[] }> {
       const regions = [String(ctx.config.region), ...(ctx.config.ami_regions as string[] ?? [])];
       const deregistered: string[] = [];
       for (const region of new Set(regions)) {
-        const ec2 = await ec2For(ctx.config, region);
+        const ec2 = await ec2For(ctx, region);
         const out = await ec2.send(
           new sdk.DescribeImagesCommand({
             Owners: ["self"],

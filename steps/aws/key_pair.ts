@@ -51,7 +51,7 @@ export function keyPairStep(): Step<KeyPairOutput> {
       await ctx.intent({ kind: "aws.key_pair", token: keyName });
       ctx.ui.say(`Creating temporary keypair: ${keyName}`);
       const { ImportKeyPairCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(cfg);
+      const ec2 = await ec2For(ctx);
       await ec2.send(
         new ImportKeyPairCommand({
           KeyName: keyName,
@@ -73,7 +73,7 @@ export function keyPairStep(): Step<KeyPairOutput> {
       const privateKey = await ctx.secrets.get(PRIVATE_KEY_SECRET);
       if (!intent || !privateKey) return undefined;
       const { DescribeKeyPairsCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       try {
         const out = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [intent.token] }));
         if (!out.KeyPairs?.length) return undefined;
@@ -96,7 +96,7 @@ export function keyPairStep(): Step<KeyPairOutput> {
 export const keyPairHandler: ResourceHandler = {
   async delete(ctx, resource) {
     const { DeleteKeyPairCommand } = await import("@aws-sdk/client-ec2");
-    const ec2 = await ec2For(ctx.config, resource.region);
+    const ec2 = await ec2For(ctx, resource.region);
     ctx.ui.say(`Deleting temporary keypair ${resource.id}...`);
     try {
       await ec2.send(new DeleteKeyPairCommand({ KeyName: resource.id }));

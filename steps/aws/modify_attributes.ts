@@ -2,7 +2,7 @@
 import type { Step } from "../../runtime/types.ts";
 import { ec2For } from "./client.ts";
 import type { AmiOutput } from "./register_ami.ts";
-import { amiTemplateData } from "./template_data.ts";
+import { renderAmiText } from "./template_data.ts";
 
 /** The "modify AMI attributes" step. */
 export function modifyAttributesStep(): Step<Record<string, never>> {
@@ -16,15 +16,13 @@ export function modifyAttributesStep(): Step<Record<string, never>> {
       const orgs = list("ami_org_arns");
       const ous = list("ami_ou_arns");
       const productCodes = list("ami_product_codes");
-      const description = ctx.config.ami_description
-        ? ctx.render(String(ctx.config.ami_description), amiTemplateData(ctx))
-        : "";
+      const description = renderAmiText(ctx, ctx.config.ami_description) ?? "";
       if (!users.length && !groups.length && !orgs.length && !ous.length && !productCodes.length) {
         if (!description) return {};
       }
       const { ModifyImageAttributeCommand } = await import("@aws-sdk/client-ec2");
       for (const [region, imageId] of Object.entries(amis)) {
-        const ec2 = await ec2For(ctx.config, region);
+        const ec2 = await ec2For(ctx, region);
         ctx.ui.say(`Modifying attributes on AMI (${imageId})...`);
         const send = (
           input: Omit<ConstructorParameters<typeof ModifyImageAttributeCommand>[0], "ImageId">,

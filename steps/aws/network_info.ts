@@ -28,7 +28,7 @@ export function networkInfoStep(): Step<NetworkInfo> {
     id: "aws.network",
     async run(ctx) {
       const sdk = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const opts = { abortSignal: ctx.signal };
       let vpcId = String(ctx.config.vpc_id ?? "");
       let subnetId = String(ctx.config.subnet_id ?? "");

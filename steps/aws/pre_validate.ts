@@ -15,7 +15,7 @@ export function preValidateStep(): Step<Record<string, never>> {
         return {};
       }
       const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const name = String(ctx.config.ami_name);
       ctx.ui.say(`Prevalidating AMI Name: ${name}`);
       const out = await ec2.send(

@@ -4,6 +4,7 @@
  * so a resumed run never copies twice.
  */
 import type { Step } from "../../runtime/types.ts";
+import { renderAmiText } from "./template_data.ts";
 import { ec2For, isNotFound } from "./client.ts";
 import { clientToken } from "./identity.ts";
 import { type AmiOutput, waitAvailable } from "./register_ami.ts";
@@ -23,7 +24,7 @@ export function regionCopyStep(): Step<AmiOutput> {
       const kmsIds = (ctx.config.region_kms_key_ids as Record<string, string> | undefined) ?? {};
       const sourceImageId = registered.amis[buildRegion];
       for (const region of regions) {
-        const ec2 = await ec2For(ctx.config, region);
+        const ec2 = await ec2For(ctx, region);
         const token = await clientToken(ctx, `copy/${region}`);
         await ctx.intent({ kind: "aws.ami", token, data: { region } });
         ctx.ui.say(`Copying AMI (${sourceImageId}) to other regions... ${region}`);
@@ -34,7 +35,7 @@ export function regionCopyStep(): Step<AmiOutput> {
               SourceImageId: sourceImageId,
               SourceRegion: buildRegion,
               Name: String(ctx.config.ami_name),
-              Description: ctx.config.ami_description as string | undefined,
+              Description: renderAmiText(ctx, ctx.config.ami_description),
               Encrypted: ctx.config.encrypt_boot as boolean | undefined,
               KmsKeyId: kmsIds[region] || undefined,
               ClientToken: token,
@@ -51,7 +52,7 @@ export function regionCopyStep(): Step<AmiOutput> {
         amis[region] = imageId;
       }
       if (ctx.config.skip_save_build_region) {
-        const ec2 = await ec2For(ctx.config, buildRegion);
+        const ec2 = await ec2For(ctx, buildRegion);
         ctx.ui.say(
           `Deregistering the AMI in the build region ${buildRegion} (skip_save_build_region)`,
         );

@@ -6,6 +6,7 @@
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
 import { blockDeviceMappings } from "./block_devices.ts";
+import { renderAmiText } from "./template_data.ts";
 import { ec2For, isNotFound } from "./client.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import type { UploadOutput } from "./upload_bundle.ts";
@@ -23,7 +24,7 @@ export async function waitAvailable(
   imageId: string,
 ): Promise<void> {
   const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
-  const ec2 = await ec2For(ctx.config, region);
+  const ec2 = await ec2For(ctx, region);
   await waitFor(`AMI ${imageId} to become available`, polling(ctx.config), ctx.signal, async () => {
     try {
       const out = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
@@ -46,7 +47,7 @@ export function registerAmiStep(): Step<AmiOutput> {
     id: "aws.register_ami",
     async run(ctx) {
       const { RegisterImageCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const upload = ctx.state["aws.upload_bundle"] as UploadOutput;
       const source = ctx.state["aws.source_ami"] as SourceAmi;
       const region = String(ctx.config.region);
@@ -56,7 +57,7 @@ export function registerAmiStep(): Step<AmiOutput> {
       const out = await ec2.send(
         new RegisterImageCommand({
           Name: name,
-          Description: ctx.config.ami_description as string | undefined,
+          Description: renderAmiText(ctx, ctx.config.ami_description),
           ImageLocation: upload.imageLocation,
           Architecture: source.architecture as import("@aws-sdk/client-ec2").ArchitectureValues,
           VirtualizationType: String(
@@ -80,7 +81,7 @@ export function registerAmiStep(): Step<AmiOutput> {
     async reconcile(ctx, intents) {
       if (!intents.some((i) => i.kind === "aws.ami")) return undefined;
       const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const region = String(ctx.config.region);
       const out = await ec2.send(
         new DescribeImagesCommand({
@@ -101,7 +102,7 @@ export function registerAmiStep(): Step<AmiOutput> {
 export const amiHandler: ResourceHandler = {
   async delete(ctx, resource) {
     const { DeregisterImageCommand } = await import("@aws-sdk/client-ec2");
-    const ec2 = await ec2For(ctx.config, resource.region);
+    const ec2 = await ec2For(ctx, resource.region);
     ctx.ui.say(
       `Deregistering the AMI ${resource.id} (${resource.region}) because the build failed`,
     );

@@ -14,12 +14,14 @@ import {
   errorCode,
   isNotFound,
   isRetryable,
+  reportRetry,
 } from "./client.ts";
 import { clientToken, kilnTagFilters, kilnTags } from "./identity.ts";
 import type { KeyPairOutput } from "./key_pair.ts";
 import type { NetworkInfo } from "./network_info.ts";
 import type { SecurityGroupOutput } from "./security_group.ts";
 import type { SourceAmi } from "./source_ami.ts";
+import { renderTags } from "./template_data.ts";
 import { polling, sleep, waitFor } from "./wait.ts";
 
 /** The running instance. */
@@ -62,7 +64,7 @@ function userData(config: Record<string, unknown>): Promise<string | undefined> 
 
 async function waitRunning(ctx: StepContext, instanceId: string): Promise<InstanceOutput> {
   const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
-  const ec2 = await ec2For(ctx.config);
+  const ec2 = await ec2For(ctx);
   ctx.ui.say(`Waiting for instance (${instanceId}) to become ready...`);
   return await waitFor(
     `instance ${instanceId} to be running`,
@@ -94,7 +96,7 @@ async function waitRunning(ctx: StepContext, instanceId: string): Promise<Instan
 /** Finds this run's instance for this build by its tags (not terminated). */
 async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
   const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
-  const ec2 = await ec2For(ctx.config);
+  const ec2 = await ec2For(ctx);
   const out = await ec2.send(
     new DescribeInstancesCommand({
       Filters: [
@@ -113,7 +115,10 @@ async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
  * Calls RunInstances without the SDK's blind retries: after a throttle, 5xx
  * or lost response, the instance may exist although the call "failed", and an
  * endpoint that ignores ClientToken would launch a second one. So before each
- * retry, look for an instance carrying this run's tags and adopt it.
+ * retry, look for an instance carrying this run's tags and adopt it. Each
+ * retry is logged (`AwsRetry`) before its backoff, so a crash during the
+ * backoff — after the call, before `ResourceCreated` — is visible in the log
+ * and healed by reconcile.
  */
 async function launchOnce(
   ctx: StepContext,
@@ -130,7 +135,17 @@ async function launchOnce(
         return instanceId;
       } catch (err) {
         if (!isRetryable(err) || attempt >= retries) throw err;
-        await sleep(Math.min(200 * 2 ** attempt, 5_000), ctx.signal);
+        // Full jitter, as the SDK's standard retry mode: concurrent builds
+        // throttled together must not retry in lockstep.
+        const delayMs = Math.round(Math.random() * Math.min(200 * 2 ** attempt, 5_000));
+        await reportRetry(ctx, {
+          action: "RunInstances",
+          code: errorCode(err) || "NetworkError",
+          attempt: attempt + 1,
+          maxAttempts: retries + 1,
+          delayMs,
+        });
+        await sleep(delayMs, ctx.signal);
         const existing = await findTagged(ctx).catch(() => undefined);
         if (existing?.InstanceId) {
           ctx.ui.message(`RunInstances failed (${errorCode(err)}), but the instance exists`);
@@ -154,7 +169,10 @@ export function runInstanceStep(): Step<InstanceOutput> {
       const keyPair = ctx.state["aws.key_pair"] as KeyPairOutput | undefined;
       const groups = ctx.state["aws.security_group"] as SecurityGroupOutput | undefined;
       const token = await clientToken(ctx, "run_instance");
-      const runTags = (ctx.config.run_tags as Record<string, string> | undefined) ?? {};
+      // run_tags is late: it may use the build template data ({{.SourceAMI}}, ...).
+      const runTags = Object.fromEntries(
+        renderTags(ctx, ctx.config.run_tags).map((t) => [t.Key, t.Value]),
+      );
       const associate = ctx.config.associate_public_ip_address as boolean | undefined;
 
       await ctx.intent({ kind: "aws.instance", token });
@@ -227,7 +245,7 @@ export const instanceHandler: ResourceHandler = {
     const { DescribeInstancesCommand, TerminateInstancesCommand } = await import(
       "@aws-sdk/client-ec2"
     );
-    const ec2 = await ec2For(ctx.config, resource.region);
+    const ec2 = await ec2For(ctx, resource.region);
     ctx.ui.say(`Terminating the source AWS instance ${resource.id}...`);
     try {
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: [resource.id] }));

@@ -4,7 +4,7 @@
  * temporary_security_group_source_cidrs. Deleting retries while the group is
  * still attached to a terminating instance.
  */
-import type { ResourceHandler, Step } from "../../runtime/types.ts";
+import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
 import { ec2For, errorCode, isNotFound } from "./client.ts";
 import { kilnTags, resourceName } from "./identity.ts";
 import type { NetworkInfo } from "./network_info.ts";
@@ -27,7 +27,7 @@ export function securityGroupStep(): Step<SecurityGroupOutput> {
     id: "aws.security_group",
     async run(ctx) {
       const sdk = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const given = (ctx.config.security_group_ids as string[] | undefined) ?? [];
       if (given.length > 0) return { groupIds: given, temporary: false };
       const filter = ctx.config.security_group_filter as
@@ -65,14 +65,14 @@ export function securityGroupStep(): Step<SecurityGroupOutput> {
         region: String(ctx.config.region),
         temporary: true,
       });
-      await authorize(ctx.config, groupId, ctx.signal);
+      await authorize(ctx, groupId);
       return { groupIds: [groupId], temporary: true };
     },
     async reconcile(ctx, intents) {
       const intent = intents.find((i) => i.kind === "aws.security_group");
       if (!intent) return undefined;
       const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const out = await ec2.send(
         new DescribeSecurityGroupsCommand({
           Filters: [{ Name: "group-name", Values: [intent.token] }],
@@ -87,16 +87,18 @@ export function securityGroupStep(): Step<SecurityGroupOutput> {
         temporary: true,
       });
       if ((group.IpPermissions ?? []).length === 0) {
-        await authorize(ctx.config, group.GroupId, ctx.signal);
+        await authorize(ctx, group.GroupId);
       }
       return { groupIds: [group.GroupId], temporary: true };
     },
   };
 }
 
-async function authorize(config: Record<string, unknown>, groupId: string, signal: AbortSignal) {
+async function authorize(ctx: StepContext, groupId: string) {
   const { AuthorizeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
-  const ec2 = await ec2For(config);
+  const config = ctx.config;
+  const signal = ctx.signal;
+  const ec2 = await ec2For(ctx);
   const cidrs = (config.temporary_security_group_source_cidrs as string[] | undefined) ??
     ["0.0.0.0/0"];
   const port = commPort(config);
@@ -118,7 +120,7 @@ async function authorize(config: Record<string, unknown>, groupId: string, signa
 export const securityGroupHandler: ResourceHandler = {
   async delete(ctx, resource) {
     const { DeleteSecurityGroupCommand } = await import("@aws-sdk/client-ec2");
-    const ec2 = await ec2For(ctx.config, resource.region);
+    const ec2 = await ec2For(ctx, resource.region);
     const { delayMs, maxAttempts } = polling(ctx.config, { delayMs: 5_000, maxAttempts: 60 });
     ctx.ui.say(`Deleting temporary security group ${resource.id}...`);
     for (let attempt = 1;; attempt++) {

@@ -14,7 +14,11 @@ export interface SourceAmi {
   virtualizationType: string;
   rootDeviceType: string;
   ownerId: string;
+  /** The owner's alias (ImageOwnerAlias, e.g. "amazon"); absent when the owner has none. */
+  ownerAlias?: string;
   creationDate: string;
+  /** The image's tags (SourceAMITags); absent in logs written before kiln recorded them. */
+  tags?: Record<string, string>;
 }
 
 interface AmiFilter {
@@ -29,7 +33,7 @@ export function sourceAmiStep(): Step<SourceAmi> {
     id: "aws.source_ami",
     async run(ctx) {
       const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx.config);
+      const ec2 = await ec2For(ctx);
       const sourceAmi = ctx.config.source_ami as string | undefined;
       const filter = ctx.config.source_ami_filter as AmiFilter | undefined;
       ctx.ui.say("Inspecting the source AMI...");
@@ -77,7 +81,13 @@ export function sourceAmiStep(): Step<SourceAmi> {
         virtualizationType: image.VirtualizationType ?? "paravirtual",
         rootDeviceType: image.RootDeviceType ?? "",
         ownerId: image.OwnerId ?? "",
+        ownerAlias: image.ImageOwnerAlias ?? "",
         creationDate: image.CreationDate ?? "",
+        tags: Object.fromEntries(
+          (image.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]).sort(([a], [b]) =>
+            a.localeCompare(b)
+          ),
+        ),
       };
     },
   };

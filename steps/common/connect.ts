@@ -30,6 +30,12 @@ export interface ConnectStepOptions {
   privateKey?(ctx: StepContext): Promise<string | undefined>;
   /** Public half of that key pair, for build data `SSHPublicKey`. */
   publicKey?(ctx: StepContext): string | undefined;
+  /**
+   * The builder's own `build` data (e.g. amazon's `SourceAMI`), from the
+   * outputs of earlier steps. Asked every time the connection is (re)opened,
+   * so a resumed process gives provisioners the same data.
+   */
+  buildData?(ctx: StepContext): Record<string, string>;
 }
 
 const LIVE_KEY = "communicator";
@@ -154,6 +160,7 @@ async function open(
       PackerRunUUID: out.runUuid,
       SSHPublicKey: options.publicKey?.(ctx) ?? "",
       SSHPrivateKey: privateKey ?? "",
+      ...options.buildData?.(ctx),
     });
   }
   return comm;

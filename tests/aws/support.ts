@@ -90,13 +90,8 @@ export interface KilnResult {
   runId?: string;
 }
 
-/** Runs `kiln <args>` in the workspace. */
-export async function kiln(
-  ws: AwsWorkspace,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<KilnResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
+function kilnCommand(ws: AwsWorkspace, args: string[], env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", CLI, ...args],
     cwd: ws.dir,
     env: {
@@ -109,7 +104,49 @@ export async function kiln(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
+}
+
+/**
+ * Starts `kiln <args>` and returns the child, for tests that signal it
+ * mid-build; `lines` yields its stdout line by line as it is printed.
+ */
+export function spawnKiln(
+  ws: AwsWorkspace,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: Deno.ChildProcess; lines: AsyncIterableIterator<string>; stderr: Promise<string> } {
+  const child = kilnCommand(ws, args, env).spawn();
+  const stderr = new Response(child.stderr).text();
+  async function* lines() {
+    let buffered = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      const parts = buffered.split("\n");
+      buffered = parts.pop()!;
+      yield* parts;
+    }
+    if (buffered) yield buffered;
+  }
+  return { child, lines: lines(), stderr };
+}
+
+/** The run's log records (parsed), for assertions on events. */
+export async function runEvents(
+  ws: AwsWorkspace,
+  runId: string,
+): Promise<{ seq: number; type: string; step?: string; data: Record<string, unknown> }[]> {
+  return (await Deno.readTextFile(`${ws.home}/runs/${runId}/events.jsonl`)).trim().split("\n")
+    .map((line) => JSON.parse(line));
+}
+
+/** Runs `kiln <args>` in the workspace. */
+export async function kiln(
+  ws: AwsWorkspace,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<KilnResult> {
+  const out = await kilnCommand(ws, args, env).output();
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
   const runId = (stdout + stderr).match(/\b(\d{8}T\d{6}Z-[0-9a-f]+)\b/)?.[1];
