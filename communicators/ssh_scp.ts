@@ -10,6 +10,7 @@ import { openExec } from "./ssh_exec.ts";
 import type { SshLink } from "./ssh_connect.ts";
 import { ChannelReader, writeChannel } from "./ssh_stream.ts";
 import { shellQuote } from "./ssh_quote.ts";
+import { TransferMemory } from "./ssh_memory.ts";
 import { listLocalTree, type LocalEntry } from "./ssh_tree.ts";
 
 /** An scp session: the remote scp process and a reader over its stdout. */
@@ -77,7 +78,9 @@ async function sendStream(
   what: string,
 ): Promise<number> {
   let sent = 0;
+  const memory = new TransferMemory();
   for await (const chunk of src) {
+    memory.moved(chunk.length);
     if (!s.alive()) {
       throw new DisconnectedError(`scp ${what}: the connection was lost after ${sent} bytes`);
     }
@@ -168,9 +171,11 @@ async function receiveFile(
   what: string,
 ) {
   let left = size;
+  const memory = new TransferMemory();
   while (left > 0) {
     const chunk = await s.reader.take(Math.min(left, 1 << 20));
     left -= chunk.length;
+    memory.moved(chunk.length);
     await write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
   }
   await expectOk(s, what);

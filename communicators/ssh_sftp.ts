@@ -8,6 +8,7 @@ import type { SFTPWrapper } from "ssh2";
 import { DisconnectedError } from "./communicator.ts";
 import type { SshLink } from "./ssh_connect.ts";
 import { flattenTree, listLocalTree } from "./ssh_tree.ts";
+import { TransferMemory } from "./ssh_memory.ts";
 
 const IN_FLIGHT = 32;
 const PARALLEL_FILES = 8;
@@ -70,15 +71,19 @@ export async function sftpUpload(
       settle();
     });
   };
+  const memory = new TransferMemory();
   try {
     for await (const chunk of src) {
+      memory.moved(chunk.length);
       if (failure) throw failure;
       const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (let i = 0; i < data.length; i += piece) {
         while (inFlight >= IN_FLIGHT && !failure) await new Promise<void>((r) => wake = r);
         if (failure) throw failure;
-        // Copy: the stream may reuse its buffer once we move on.
-        const part = Buffer.from(data.subarray(i, i + piece));
+        // No copy: sftp.write copies the bytes into its request packet before it
+        // returns, and a piece never exceeds the server's write limit, so ssh2
+        // keeps no reference to `data` (which a stream may reuse).
+        const part = data.subarray(i, i + piece);
         send(part, offset);
         offset += part.length;
       }
@@ -115,8 +120,10 @@ export async function sftpDownload(
     const queue: Promise<Buffer>[] = [];
     let next = 0;
     while (next < size && queue.length < IN_FLIGHT) queue.push(read(next)), next += piece;
+    const memory = new TransferMemory();
     while (queue.length > 0) {
       const buf = await queue.shift()!;
+      memory.moved(buf.length);
       if (buf.length > 0) {
         await writer.write(new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
       }
