@@ -9,6 +9,7 @@
  *
  *   deno run -A bench/ssh.ts [--runs 3] [--size-mib 64] [--files 1000] [--memory-gib 1]
  */
+import { writeRandomFile } from "../tests/support/random_file.ts";
 import { parseArgs } from "node:util";
 import { generateKey, startSshd } from "../tests/support/sshd.ts";
 import { openSsh } from "../communicators/ssh.ts";
@@ -32,14 +33,7 @@ const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
 
 async function makeInputs(): Promise<{ big: string; tree: string; treeBytes: number }> {
   const big = `${dir}/big.bin`;
-  const file = await Deno.open(big, { write: true, create: true });
-  const block = new Uint8Array(1 << 20);
-  for (let i = 0; i < sizeMib; i++) {
-    crypto.getRandomValues(block.subarray(0, 65536));
-    block.fill(i & 0xff, 65536);
-    await file.write(block);
-  }
-  file.close();
+  await writeRandomFile(big, sizeMib);
   const tree = `${dir}/tree`;
   let treeBytes = 0;
   for (let i = 0; i < fileCount; i++) {

@@ -13,6 +13,7 @@
  *
  *   deno run -A bench/ssh_build.ts [--runs 5] [--size-mib 64] [--memory-gib 1]
  */
+import { writeRandomFile } from "../tests/support/random_file.ts";
 import { parseArgs } from "node:util";
 import { generateKey, startSshd } from "../tests/support/sshd.ts";
 
@@ -58,18 +59,6 @@ const key = await generateKey(dir, "client");
 const sshd = await startSshd({ authorizedKeys: [key.publicKey] });
 // Packer only: kiln ignores it, and Packer must not phone home during the timing.
 const env = { KILN_HOME: home, CHECKPOINT_DISABLE: "1", NO_COLOR: "1" };
-
-/** Writes a file of `mib` MiB that neither compresses nor dedupes trivially. */
-async function makeFile(path: string, mib: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const block = new Uint8Array(1 << 20);
-  for (let i = 0; i < mib; i++) {
-    crypto.getRandomValues(block.subarray(0, 65536));
-    block.fill(i & 0xff, 65536);
-    for (let done = 0; done < block.length;) done += await file.write(block.subarray(done));
-  }
-  file.close();
-}
 
 /** A null-builder template: connect, one shell provisioner, one file upload. */
 async function writeTemplate(
@@ -121,7 +110,7 @@ const q = (argv: string[]) => argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`)
 
 try {
   const big = `${dir}/big.bin`;
-  await makeFile(big, sizeMib);
+  await writeRandomFile(big, sizeMib);
   const template = await writeTemplate("build", big, "scp");
 
   // hyperfine times both commands in one run; a warm-up fills the page cache and
@@ -164,7 +153,7 @@ try {
   const memory: { method: string; mib: number; seconds: number }[] = [];
   if (memoryGib > 0) {
     const huge = `${dir}/huge.bin`;
-    await makeFile(huge, memoryGib * 1024);
+    await writeRandomFile(huge, memoryGib * 1024);
     for (const method of ["scp", "sftp"] as const) {
       const t = await writeTemplate(`memory-${method}`, huge, method);
       const started = performance.now();

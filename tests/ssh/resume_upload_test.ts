@@ -5,23 +5,13 @@
  * the machine is back redoes only the upload — the shell provisioner before it
  * does not run again — and the file arrives whole.
  */
+import { writeRandomFile } from "../support/random_file.ts";
 import assert from "node:assert/strict";
 import { CLI_PATH, runKiln } from "../support/kiln_cli.ts";
 import { sha256File, startLab } from "./helpers.ts";
 
 /** Large enough that a loopback upload takes a few hundred ms, so sshd can be stopped during it. */
 const SIZE_MIB = 128;
-
-async function makeFile(path: string, mib: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const block = new Uint8Array(1 << 20);
-  for (let i = 0; i < mib; i++) {
-    crypto.getRandomValues(block.subarray(0, 65536));
-    block.fill(i & 0xff, 65536);
-    for (let done = 0; done < block.length;) done += await file.write(block.subarray(done));
-  }
-  file.close();
-}
 
 /** Size of `path`, or -1 while it does not exist. */
 async function sizeOf(path: string): Promise<number> {
@@ -41,7 +31,7 @@ for (const method of ["scp", "sftp"] as const) {
       const source = `${d}/payload.bin`;
       const target = `${d}/remote/payload.bin`;
       await Deno.mkdir(`${d}/remote`);
-      await makeFile(source, SIZE_MIB);
+      await writeRandomFile(source, SIZE_MIB);
       const template = {
         builders: [{
           type: "null",

@@ -1,4 +1,5 @@
 /** File transfer over scp and sftp: large files, trees, downloads, errors. */
+import { writeRandomFile } from "../support/random_file.ts";
 import assert from "node:assert/strict";
 import { listTree, sha256File, startLab } from "./helpers.ts";
 
@@ -8,14 +9,7 @@ for (const method of ["scp", "sftp"] as const) {
     const comm = await lab.connect({ ssh_file_transfer_method: method });
     try {
       const src = `${lab.dir}/big.bin`;
-      const file = await Deno.open(src, { write: true, create: true });
-      const block = new Uint8Array(1 << 20);
-      for (let i = 0; i < 64; i++) {
-        crypto.getRandomValues(block.subarray(0, 65536));
-        block[65536 + i] = i;
-        await file.write(block);
-      }
-      file.close();
+      await writeRandomFile(src, 64);
       const input = await Deno.open(src, { read: true });
       // Stream of unknown length: scp has to spool it to learn the size.
       await comm.upload(`${lab.dir}/remote.bin`, input.readable);
