@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { startEc2Emulator } from "../tests/support/ec2/mod.ts";
 import { freePort } from "../tests/support/sshd.ts";
+import { emulatorBuilder, writeX509Placeholders } from "../tests/emulator/helpers.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string" } } });
 const runs = Number(values.runs ?? 3);
@@ -26,34 +27,12 @@ async function buildOnce(tool: "kiln" | "packer"): Promise<Sample> {
   const emulator = await startEc2Emulator({ sshPort, pendingMs: 200, shuttingDownMs: 100 });
   const dir = await Deno.makeTempDir({ prefix: `kiln-bench-aws-${tool}-` });
   try {
-    await Deno.writeTextFile(`${dir}/cert.pem`, "-----BEGIN CERTIFICATE-----\nbench\n");
-    await Deno.writeTextFile(`${dir}/key.pem`, "-----BEGIN PRIVATE KEY-----\nbench\n");
+    await writeX509Placeholders(dir);
     const template = {
-      builders: [{
-        type: "amazon-instance",
-        access_key: "AKIAKILNBENCH0000001",
-        secret_key: "bench-secret",
-        region: "us-east-1",
-        custom_endpoint_ec2: emulator.endpoint,
-        skip_credential_validation: true,
-        skip_metadata_api_check: true,
-        skip_region_validation: true,
-        source_ami_filter: {
-          filters: { name: "amzn-ami-hvm-*", "root-device-type": "instance-store" },
-          owners: ["amazon"],
-          most_recent: true,
-        },
-        instance_type: "m3.medium",
-        ssh_username: Deno.env.get("USER") || "root",
-        ssh_port: sshPort,
-        ssh_timeout: "1m",
-        account_id: "123456789012",
+      builders: [emulatorBuilder(emulator.endpoint, dir, sshPort, {
         s3_bucket: "kiln-bench-bundles",
-        x509_cert_path: `${dir}/cert.pem`,
-        x509_key_path: `${dir}/key.pem`,
         ami_name: `bench-${tool}-{{timestamp}}`,
-        ami_virtualization_type: "hvm",
-      }],
+      })],
       provisioners: [{ type: "shell", inline: ["echo provisioned"] }],
     };
     await Deno.writeTextFile(`${dir}/t.json`, JSON.stringify(template));

@@ -103,3 +103,41 @@ export async function writeX509Placeholders(dir: string): Promise<void> {
     "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
   );
 }
+
+/**
+ * An amazon-instance builder block that Packer 1.6.6 and kiln both run
+ * against the emulator unchanged (credential and metadata checks skipped:
+ * they would reach past loopback). The x509 files are `writeX509Placeholders`'.
+ */
+export function emulatorBuilder(
+  endpoint: string,
+  dir: string,
+  sshPort: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    type: "amazon-instance",
+    access_key: "AKIAKILNTEST00000001",
+    secret_key: "kiln-test-secret",
+    region: "us-east-1",
+    custom_endpoint_ec2: endpoint,
+    skip_credential_validation: true,
+    skip_metadata_api_check: true,
+    skip_region_validation: true,
+    source_ami_filter: {
+      filters: { name: "amzn-ami-hvm-*", "root-device-type": "instance-store" },
+      owners: ["amazon"],
+      most_recent: true,
+    },
+    instance_type: "m3.medium",
+    ssh_username: Deno.env.get("USER") || "root",
+    ssh_port: sshPort,
+    ssh_timeout: "1m",
+    account_id: "123456789012",
+    s3_bucket: "kiln-packer-bundles",
+    x509_cert_path: `${dir}/cert.pem`,
+    x509_key_path: `${dir}/pk.pem`,
+    ami_virtualization_type: "hvm",
+    ...extra,
+  };
+}

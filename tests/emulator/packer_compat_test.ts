@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { startEc2Emulator } from "../support/ec2/mod.ts";
 import { freePort } from "../support/sshd.ts";
-import { writeX509Placeholders } from "./helpers.ts";
+import { emulatorBuilder, writeX509Placeholders } from "./helpers.ts";
 
 const packerInstalled = await new Deno.Command("packer", { args: ["version"], stdout: "null" })
   .output().then((o) => o.success, () => false);
@@ -24,37 +24,14 @@ async function packerBuild(extra: Record<string, unknown>) {
     await Deno.mkdir(`${dir}/bundle`);
     await writeX509Placeholders(dir);
     const template = {
-      builders: [{
-        type: "amazon-instance",
-        access_key: "AKIAKILNTEST00000001",
-        secret_key: "kiln-test-secret",
-        region: "us-east-1",
-        custom_endpoint_ec2: emulator.endpoint,
-        // Packer would otherwise call STS and the metadata service, which are not on loopback.
-        skip_credential_validation: true,
-        skip_metadata_api_check: true,
-        skip_region_validation: true,
-        source_ami_filter: {
-          filters: { name: "amzn-ami-hvm-*", "root-device-type": "instance-store" },
-          owners: ["amazon"],
-          most_recent: true,
-        },
-        instance_type: "m3.medium",
-        ssh_username: Deno.env.get("USER") ?? "root",
+      builders: [emulatorBuilder(emulator.endpoint, dir, sshPort, {
         ssh_interface: "public_ip",
-        ssh_port: sshPort,
-        ssh_timeout: "1m",
-        account_id: "123456789012",
-        s3_bucket: "kiln-packer-bundles",
-        x509_cert_path: `${dir}/cert.pem`,
-        x509_key_path: `${dir}/pk.pem`,
         x509_upload_path: `${dir}/x509`,
         bundle_destination: `${dir}/bundle`,
         ami_name: "packer-on-kiln-emulator-{{timestamp}}",
-        ami_virtualization_type: "hvm",
         tags: { "built-by": "packer" },
         ...extra,
-      }],
+      })],
       provisioners: [{
         type: "shell",
         inline: ["echo provisioned > $KILN_INSTANCE_ROOT/etc/provisioned"],
