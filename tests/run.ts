@@ -11,6 +11,7 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "openssh-client", probe: "/usr/bin/ssh-keygen" },
   { pkg: "unzip", probe: "/usr/bin/unzip" },
   { pkg: "lz4", probe: "/usr/bin/lz4" },
+  { pkg: "python3-winrm", probe: "/usr/lib/python3/dist-packages/winrm/__init__.py" },
 ];
 
 const missing: string[] = [];
