@@ -9,6 +9,7 @@ import { DisconnectedError } from "./communicator.ts";
 import type { SshLink } from "./ssh_connect.ts";
 import { flattenTree, listLocalTree } from "./ssh_tree.ts";
 import { TransferMemory } from "./ssh_memory.ts";
+import { reusingChunks } from "./ssh_stream.ts";
 
 const IN_FLIGHT = 32;
 const PARALLEL_FILES = 8;
@@ -73,7 +74,7 @@ export async function sftpUpload(
   };
   const memory = new TransferMemory();
   try {
-    for await (const chunk of src) {
+    for await (const chunk of reusingChunks(src)) {
       memory.moved(chunk.length);
       if (failure) throw failure;
       const data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -82,7 +83,7 @@ export async function sftpUpload(
         if (failure) throw failure;
         // No copy: sftp.write copies the bytes into its request packet before it
         // returns, and a piece never exceeds the server's write limit, so ssh2
-        // keeps no reference to `data` (which a stream may reuse).
+        // keeps no reference to `data` (which reusingChunks reuses).
         const part = data.subarray(i, i + piece);
         send(part, offset);
         offset += part.length;

@@ -122,3 +122,34 @@ export async function spoolToTempFile(
   const { size } = await Deno.stat(path);
   return { path, size };
 }
+
+/**
+ * Reads `src` into one reused buffer when it is a byte stream (a file's
+ * `readable` is), so a long upload allocates nothing per chunk and leaves V8
+ * no garbage to collect; other streams yield their own chunks. A yielded view
+ * is valid only until the next one is requested: consumers must copy what
+ * they keep (sftp's write copies into its request packet before returning).
+ */
+export async function* reusingChunks(
+  src: ReadableStream<Uint8Array>,
+  bufferSize = 256 << 10,
+): AsyncGenerator<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = src.getReader({ mode: "byob" });
+  } catch {
+    yield* src;
+    return;
+  }
+  let buffer = new ArrayBuffer(bufferSize);
+  try {
+    while (true) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done || !value) return;
+      yield value;
+      buffer = value.buffer as ArrayBuffer;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
