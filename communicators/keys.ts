@@ -5,7 +5,7 @@
  * OpenSSH and ssh2 read (PEM for rsa, OpenSSH format for ecdsa and ed25519).
  */
 import { Buffer } from "node:buffer";
-import { generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import { generateKeyPair, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 
 /** A generated key pair. */
 export interface TemporaryKeyPair {
@@ -81,63 +81,142 @@ function opensshPrivateKey(pubBlob: Buffer, privateFields: Buffer[], comment: st
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
-/**
- * Generates a key pair like Packer's temporary key pair: rsa (default 4096
- * bits), ecdsa (256/384/521) or ed25519. DSA is refused as insecure.
- */
-export function generateTemporaryKeyPair(
-  type = "rsa",
-  bits?: number,
-  comment = "kiln-temporary-key",
-): TemporaryKeyPair {
+type KeyObjects = { publicKey: KeyObject; privateKey: KeyObject };
+
+/** A validated key request: what to ask node:crypto for. */
+interface KeySpec {
+  type: TemporaryKeyPair["type"];
+  bits: number;
+  algorithm: "rsa" | "ec" | "ed25519";
+  options: Record<string, unknown>;
+}
+
+function keySpec(type: string, bits?: number): KeySpec {
   if (type === "dsa") throw new Error("dsa keys are insecure and refused; use ed25519 or rsa");
   if (type === "rsa") {
     const size = bits ?? 4096;
     if (!Number.isInteger(size) || size < 1024) {
       throw new Error(`rsa keys must be at least 1024 bits, got ${size}`);
     }
-    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: size });
-    const blob = publicBlob("rsa", publicKey, size);
-    return {
-      type,
-      bits: size,
-      publicKey: `ssh-rsa ${blob.toString("base64")} ${comment}`,
-      privateKey: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    };
+    return { type, bits: size, algorithm: "rsa", options: { modulusLength: size } };
   }
   if (type === "ecdsa") {
     const size = bits ?? 521;
     if (!CURVES[size]) throw new Error(`ecdsa keys must be 256, 384 or 521 bits, got ${size}`);
-    const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: CURVES[size].node });
-    const blob = publicBlob("ecdsa", publicKey, size);
-    const jwk = privateKey.export({ format: "jwk" });
+    return { type, bits: size, algorithm: "ec", options: { namedCurve: CURVES[size].node } };
+  }
+  if (type === "ed25519") return { type, bits: 256, algorithm: "ed25519", options: {} };
+  throw new Error(`temporary_key_pair_type must be rsa, ecdsa or ed25519, got "${type}"`);
+}
+
+function formatKeyPair(spec: KeySpec, keys: KeyObjects, comment: string): TemporaryKeyPair {
+  const { type, bits } = spec;
+  const blob = publicBlob(type, keys.publicKey, bits);
+  if (type === "rsa") {
     return {
       type,
-      bits: size,
-      publicKey: `ecdsa-sha2-${CURVES[size].ssh} ${blob.toString("base64")} ${comment}`,
+      bits,
+      publicKey: `ssh-rsa ${blob.toString("base64")} ${comment}`,
+      privateKey: keys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    };
+  }
+  const jwk = keys.privateKey.export({ format: "jwk" });
+  if (type === "ecdsa") {
+    const curve = CURVES[bits].ssh;
+    return {
+      type,
+      bits,
+      publicKey: `ecdsa-sha2-${curve} ${blob.toString("base64")} ${comment}`,
       privateKey: opensshPrivateKey(blob, [
-        sshString(`ecdsa-sha2-${CURVES[size].ssh}`),
-        sshString(CURVES[size].ssh),
+        sshString(`ecdsa-sha2-${curve}`),
+        sshString(curve),
         sshString(Buffer.concat([Buffer.from([4]), b64url(jwk.x!), b64url(jwk.y!)])),
         sshMpint(b64url(jwk.d!)),
       ], comment),
     };
   }
-  if (type === "ed25519") {
-    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-    const blob = publicBlob("ed25519", publicKey, 256);
-    const jwk = privateKey.export({ format: "jwk" });
-    const pub = b64url(jwk.x!);
-    return {
-      type,
-      bits: 256,
-      publicKey: `ssh-ed25519 ${blob.toString("base64")} ${comment}`,
-      privateKey: opensshPrivateKey(blob, [
-        sshString("ssh-ed25519"),
-        sshString(pub),
-        sshString(Buffer.concat([b64url(jwk.d!), pub])),
-      ], comment),
-    };
+  const pub = b64url(jwk.x!);
+  return {
+    type,
+    bits,
+    publicKey: `ssh-ed25519 ${blob.toString("base64")} ${comment}`,
+    privateKey: opensshPrivateKey(blob, [
+      sshString("ssh-ed25519"),
+      sshString(pub),
+      sshString(Buffer.concat([b64url(jwk.d!), pub])),
+    ], comment),
+  };
+}
+
+/**
+ * Generates a key pair like Packer's temporary key pair: rsa (default 4096
+ * bits), ecdsa (256/384/521) or ed25519. DSA is refused as insecure.
+ *
+ * @example
+ * ```ts
+ * const pair = generateTemporaryKeyPair("ed25519", undefined, "kiln");
+ * pair.publicKey.startsWith("ssh-ed25519 "); // true
+ * ```
+ */
+export function generateTemporaryKeyPair(
+  type = "rsa",
+  bits?: number,
+  comment = "kiln-temporary-key",
+): TemporaryKeyPair {
+  const spec = keySpec(type, bits);
+  // deno-lint-ignore no-explicit-any
+  const keys = generateKeyPairSync(spec.algorithm as any, spec.options) as unknown as KeyObjects;
+  return formatKeyPair(spec, keys, comment);
+}
+
+/** Key generations started ahead of need, by "type/bits". */
+const started = new Map<string, Promise<KeyObjects>>();
+
+function generateAsync(spec: KeySpec): Promise<KeyObjects> {
+  return new Promise((resolve, reject) =>
+    // deno-lint-ignore no-explicit-any
+    (generateKeyPair as any)(
+      spec.algorithm,
+      spec.options,
+      (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) =>
+        err ? reject(err) : resolve({ publicKey, privateKey }),
+    )
+  );
+}
+
+/**
+ * Starts generating a temporary key pair on a worker thread, so a 4096-bit
+ * RSA key (half a second or more) is ready by the time the build reaches the
+ * step that imports it; that step's `temporaryKeyPair` call picks it up.
+ * Invalid requests are ignored here: the step reports them.
+ */
+export function prefetchTemporaryKeyPair(type = "rsa", bits?: number): void {
+  let spec: KeySpec;
+  try {
+    spec = keySpec(type, bits);
+  } catch {
+    return;
   }
-  throw new Error(`temporary_key_pair_type must be rsa, ecdsa or ed25519, got "${type}"`);
+  const key = `${spec.type}/${spec.bits}`;
+  if (started.has(key)) return;
+  const pending = generateAsync(spec);
+  pending.catch(() => started.delete(key));
+  started.set(key, pending);
+}
+
+/**
+ * Like `generateTemporaryKeyPair`, but off the main thread, using a
+ * generation `prefetchTemporaryKeyPair` already started when there is one.
+ * Each prefetched pair is handed out once.
+ */
+export async function temporaryKeyPair(
+  type = "rsa",
+  bits?: number,
+  comment = "kiln-temporary-key",
+): Promise<TemporaryKeyPair> {
+  const spec = keySpec(type, bits);
+  const key = `${spec.type}/${spec.bits}`;
+  const pending = started.get(key) ?? generateAsync(spec);
+  started.delete(key);
+  return formatKeyPair(spec, await pending, comment);
 }

@@ -191,3 +191,15 @@ Deno.test("auth: ssh_clear_authorized_keys removes the temporary key on close", 
     await Deno.remove(sshd.dir, { recursive: true });
   }
 });
+
+Deno.test("a prefetched temporary key is handed out once, and a second request gets a fresh key", async () => {
+  const { prefetchTemporaryKeyPair, temporaryKeyPair } = await import(
+    "../../communicators/keys.ts"
+  );
+  prefetchTemporaryKeyPair("ecdsa", 256);
+  const first = await temporaryKeyPair("ecdsa", 256, "kiln-a");
+  const second = await temporaryKeyPair("ecdsa", 256, "kiln-b");
+  assert.match(first.publicKey, /^ecdsa-sha2-nistp256 \S+ kiln-a$/);
+  assert.notEqual(first.privateKey, second.privateKey);
+  await assert.rejects(() => temporaryKeyPair("dsa"), /dsa keys are insecure/);
+});
