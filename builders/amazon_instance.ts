@@ -5,7 +5,7 @@
  * Steps in Packer's order; every cloud resource goes through the ledger.
  */
 import type { BuilderPlugin } from "./builder.ts";
-import { amazonInstanceSchema } from "./amazon_instance_config.ts";
+import { amazonInstanceSchema, isSpotInstance } from "./amazon_instance_config.ts";
 import { connectStep } from "../steps/common/connect.ts";
 import { provisionStep } from "../steps/common/provision.ts";
 import { preValidateStep } from "../steps/aws/pre_validate.ts";
@@ -14,6 +14,23 @@ import { networkInfoStep } from "../steps/aws/network_info.ts";
 import { keyPairHandler, keyPairStep } from "../steps/aws/key_pair.ts";
 import { securityGroupHandler, securityGroupStep } from "../steps/aws/security_group.ts";
 import { instanceHandler, runInstanceStep } from "../steps/aws/run_instance.ts";
+import {
+  IAM_KINDS,
+  iamInstanceProfileStep,
+  iamProfileHandler,
+  iamProfileRoleHandler,
+  iamRoleHandler,
+  iamRolePolicyHandler,
+  needsIamStep,
+} from "../steps/aws/iam_instance_profile.ts";
+import {
+  LAUNCH_TEMPLATE_KIND,
+  launchTemplateHandler,
+  runSpotInstanceStep,
+  SPOT_REQUEST_KIND,
+  spotRequestHandler,
+} from "../steps/aws/run_spot_instance.ts";
+import { ssmTunnelStep } from "../steps/aws/ssm_tunnel.ts";
 import { awsConnectOptions } from "../steps/aws/connect_options.ts";
 import { cleanupTempKeysStep } from "../steps/aws/cleanup_temp_keys.ts";
 import { uploadX509Step } from "../steps/aws/upload_x509.ts";
@@ -33,13 +50,16 @@ export const AMAZON_INSTANCE_BUILDER_ID = "mitchellh.amazon.instance";
 export const amazonInstanceBuilder: BuilderPlugin = {
   type: "amazon-instance",
   schema: amazonInstanceSchema,
-  steps: () => [
+  steps: (config) => [
     preValidateStep(),
     sourceAmiStep(),
     networkInfoStep(),
     keyPairStep(),
     securityGroupStep(),
-    runInstanceStep(),
+    // Steps Packer runs as no-ops are left out, so plain builds log only what they do.
+    ...(needsIamStep(config) ? [iamInstanceProfileStep()] : []),
+    isSpotInstance(config) ? runSpotInstanceStep() : runInstanceStep(),
+    ...(config.ssh_interface === "session_manager" ? [ssmTunnelStep()] : []),
     connectStep(awsConnectOptions),
     provisionStep(),
     cleanupTempKeysStep(),
@@ -69,6 +89,12 @@ export const amazonInstanceBuilder: BuilderPlugin = {
     "aws.key_pair": keyPairHandler,
     "aws.security_group": securityGroupHandler,
     "aws.instance": instanceHandler,
+    [LAUNCH_TEMPLATE_KIND]: launchTemplateHandler,
+    [SPOT_REQUEST_KIND]: spotRequestHandler,
+    [IAM_KINDS.role]: iamRoleHandler,
+    [IAM_KINDS.policy]: iamRolePolicyHandler,
+    [IAM_KINDS.profile]: iamProfileHandler,
+    [IAM_KINDS.attachment]: iamProfileRoleHandler,
     "aws.ami": amiHandler,
     [S3_BUNDLE_KIND]: s3BundleHandler,
   },

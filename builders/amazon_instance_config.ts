@@ -24,6 +24,27 @@ const tagList: FieldSpec = {
   item: { fields: { key: { ...str, required: true }, value: { ...str, required: true } } },
 };
 
+/**
+ * An IAM policy document as Packer 1.6.6 decodes it: Version and a list of
+ * statements of Effect, Action and Resource (a string or a list each).
+ */
+const policyDocument: ConfigSchema = {
+  fields: {
+    Version: { type: "string", default: "2012-10-17" },
+    Statement: {
+      type: "list_of_objects",
+      required: true,
+      item: {
+        fields: {
+          Effect: { type: "string", required: true, enum: ["Allow", "Deny"] },
+          Action: { type: "string_list", required: true },
+          Resource: { type: "string_list", required: true },
+        },
+      },
+    },
+  },
+};
+
 const blockDevice: ConfigSchema = {
   fields: {
     delete_on_termination: bool,
@@ -41,6 +62,14 @@ const blockDevice: ConfigSchema = {
 };
 
 const access: ConfigSchema = {
+  check(config, report) {
+    if (config.vault_aws_engine && (config.access_key || config.secret_key)) {
+      report(
+        "vault_aws_engine",
+        "If you have set vault_aws_engine, you must not set the access_key or secret_key.",
+      );
+    }
+  },
   fields: {
     access_key: { type: "string", sensitive: true },
     secret_key: { type: "string", sensitive: true },
@@ -71,10 +100,10 @@ const access: ConfigSchema = {
     skip_metadata_api_check: bool,
     skip_credential_validation: bool,
     skip_region_validation: bool,
+    // Valid, but kiln has no Vault client: the build fails when it first needs credentials.
     vault_aws_engine: {
       type: "object",
       item: { fields: { name: str, engine_name: str, role_arn: str, ttl: str } },
-      unsupported: "vault_aws_engine needs a Vault server, which kiln does not support yet",
     },
     aws_polling: {
       type: "object",
@@ -110,7 +139,7 @@ const ami: ConfigSchema = {
 
 const run: ConfigSchema = {
   fields: {
-    instance_type: { type: "string", required: true },
+    instance_type: str,
     source_ami: str,
     source_ami_filter: filterBlock({ owners: list, most_recent: bool }),
     associate_public_ip_address: bool,
@@ -128,11 +157,7 @@ const run: ConfigSchema = {
     fleet_tags: map,
     fleet_tag: tagList,
     skip_profile_validation: bool,
-    temporary_iam_instance_profile_policy_document: {
-      type: "any",
-      unsupported: "temporary_iam_instance_profile_policy_document needs IAM, " +
-        "which kiln does not support yet",
-    },
+    temporary_iam_instance_profile_policy_document: { type: "object", item: policyDocument },
     shutdown_behavior: { type: "string", enum: ["stop", "terminate"], default: "stop" },
     security_group_filter: filterBlock(),
     run_tags: { type: "string_map", late: true },
@@ -141,7 +166,7 @@ const run: ConfigSchema = {
     security_group_ids: list,
     spot_instance_types: list,
     spot_price: str,
-    spot_tags: map,
+    spot_tags: { type: "string_map", late: true },
     spot_tag: tagList,
     subnet_filter: filterBlock({ most_free: bool, random: bool }),
     subnet_id: str,
@@ -184,12 +209,19 @@ const run: ConfigSchema = {
   exclusive: [["source_ami", "source_ami_filter"], ["security_group_id", "security_group_ids"]],
   anyOf: [["source_ami", "source_ami_filter"]],
   check(config, report) {
-    if (config.ssh_interface === "session_manager") {
+    checkSpot(config, report);
+    if (
+      config.ssh_interface === "session_manager" && !config.iam_instance_profile &&
+      !config.temporary_iam_instance_profile_policy_document
+    ) {
       report(
         "ssh_interface",
-        "session_manager needs the AWS Session Manager service, which kiln does not support yet",
+        "no iam_instance_profile defined; session_manager connectivity requires a valid " +
+          "instance profile with AmazonSSMManagedInstanceCore permissions. Alternatively a " +
+          "temporary_iam_instance_profile_policy_document can be used.",
       );
     }
+
     if (config.user_data && config.user_data_file) {
       report("user_data", "only one of user_data or user_data_file can be specified");
     }
@@ -202,11 +234,64 @@ const run: ConfigSchema = {
         "AMI names may only contain letters, numbers, spaces and ( ) [ ] . / - ' @ _",
       );
     }
-    if (config.spot_price || (config.spot_instance_types as string[] | undefined)?.length) {
-      report("spot_price", "spot instances are not supported by kiln yet; remove spot_price");
-    }
   },
 };
+
+/** Packer's spot checks, plus a price that EC2 would refuse named before anything is created. */
+function checkSpot(
+  config: Record<string, unknown>,
+  report: (key: string, message: string) => void,
+) {
+  const types = (config.spot_instance_types as string[] | undefined) ?? [];
+  if (config.instance_type && types.length > 0) {
+    report(
+      "spot_instance_types",
+      "either instance_type or spot_instance_types must be specified, not both",
+    );
+  } else if (!config.instance_type && types.length === 0) {
+    report("instance_type", "either instance_type or spot_instance_types must be specified");
+  }
+  const price = String(config.spot_price ?? "");
+  const spot = isSpotInstance(config);
+  if (spot && price !== "auto" && !/^(\d+\.?\d*|\.\d+)$/.test(price)) {
+    report(
+      "spot_price",
+      `expected "auto" or a maximum price in USD per hour such as "0.05", got ${
+        JSON.stringify(price)
+      }`,
+    );
+  }
+  if (types.length > 0 && !spot) {
+    report("spot_instance_types", 'spot_instance_types needs spot_price (a price or "auto")');
+  }
+  const spotTags = Object.keys((config.spot_tags as object | undefined) ?? {}).length +
+    ((config.spot_tag as unknown[] | undefined)?.length ?? 0);
+  if (spotTags > 0 && !spot) {
+    report("spot_tags", "spot_tags should not be set when not requesting a spot instance");
+  }
+  const duration = Number(config.block_duration_minutes ?? 0);
+  if (duration % 60 !== 0) {
+    report("block_duration_minutes", "block_duration_minutes must be multiple of 60");
+  }
+  if (spot && config.enable_t2_unlimited) {
+    report(
+      "enable_t2_unlimited",
+      "Error: T2 Unlimited cannot be used in conjunction with Spot Instances",
+    );
+  }
+  if (spot && config.enable_unlimited_credits && String(config.instance_type).startsWith("t2.")) {
+    report(
+      "enable_unlimited_credits",
+      "Error: Unlimited credits cannot be used in conjunction with Spot Instances for T2 instances",
+    );
+  }
+}
+
+/** A spot build: spot_price set and not "0" (Packer's IsSpotInstance). */
+export function isSpotInstance(config: Record<string, unknown>): boolean {
+  const price = String(config.spot_price ?? "");
+  return price !== "" && price !== "0";
+}
 
 const instanceStore: ConfigSchema = {
   fields: {

@@ -15,6 +15,8 @@ export interface AccessConfig {
   custom_endpoint_ec2?: string;
   insecure_skip_tls_verify?: boolean;
   max_retries?: number;
+  /** Set when credentials are to come from Vault's AWS engine (not supported). */
+  vault_aws_engine?: unknown;
 }
 
 /** The SDK module, loaded once. */
@@ -39,7 +41,46 @@ export function accessConfig(config: Record<string, unknown>, region?: string): 
     custom_endpoint_ec2: config.custom_endpoint_ec2 as string | undefined,
     insecure_skip_tls_verify: config.insecure_skip_tls_verify as boolean | undefined,
     max_retries: config.max_retries as number | undefined,
+    vault_aws_engine: config.vault_aws_engine,
   };
+}
+
+/**
+ * Static credentials when `access_key`/`secret_key` are given; undefined
+ * lets the SDK's default chain (env, profile) decide. Throws when the build
+ * asks for Vault's AWS engine: the first AWS call of the build fails there,
+ * before anything is created.
+ */
+export function staticCredentials(
+  access: AccessConfig,
+): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+  if (access.vault_aws_engine) {
+    throw new Error(
+      "vault_aws_engine is not supported by kiln: it cannot fetch AWS credentials from " +
+        "Vault's AWS secrets engine (no Vault client). Remove vault_aws_engine and give " +
+        "access_key/secret_key, a profile, or credentials in the environment.",
+    );
+  }
+  if (!access.access_key || !access.secret_key) return undefined;
+  return {
+    accessKeyId: access.access_key,
+    secretAccessKey: access.secret_key,
+    sessionToken: access.token || undefined,
+  };
+}
+
+/** The TLS agent for `insecure_skip_tls_verify`, shared by the EC2, IAM and S3 clients. */
+export async function requestHandlerFor(
+  access: AccessConfig,
+): Promise<Record<string, unknown> | undefined> {
+  if (!access.insecure_skip_tls_verify) return undefined;
+  const https = await import("node:https");
+  return { httpsAgent: new https.Agent({ rejectUnauthorized: false }) };
+}
+
+/** Packer's max_retries counts retries; the SDK counts attempts. */
+export function maxAttemptsFor(access: AccessConfig): number | undefined {
+  return access.max_retries && access.max_retries > 0 ? access.max_retries + 1 : undefined;
 }
 
 /**
@@ -51,28 +92,15 @@ export async function createEc2Client(
   access: AccessConfig,
   options: { maxAttempts?: number } = {},
 ): Promise<EC2Client> {
+  const credentials = staticCredentials(access);
   const { EC2Client } = await loadEc2Sdk();
   if (access.profile && !Deno.env.get("AWS_PROFILE")) Deno.env.set("AWS_PROFILE", access.profile);
-  const credentials = access.access_key && access.secret_key
-    ? {
-      accessKeyId: access.access_key,
-      secretAccessKey: access.secret_key,
-      sessionToken: access.token || undefined,
-    }
-    : undefined;
-  let requestHandler: Record<string, unknown> | undefined;
-  if (access.insecure_skip_tls_verify) {
-    const https = await import("node:https");
-    requestHandler = { httpsAgent: new https.Agent({ rejectUnauthorized: false }) };
-  }
   return new EC2Client({
     region: access.region,
     endpoint: access.custom_endpoint_ec2 || undefined,
     credentials,
-    // Packer's max_retries counts retries; the SDK counts attempts.
-    maxAttempts: options.maxAttempts ??
-      (access.max_retries && access.max_retries > 0 ? access.max_retries + 1 : undefined),
-    requestHandler,
+    maxAttempts: options.maxAttempts ?? maxAttemptsFor(access),
+    requestHandler: await requestHandlerFor(access),
   });
 }
 
@@ -85,6 +113,8 @@ const notFoundCodes = new Set([
   "InvalidAMIID.Unavailable",
   "InvalidSnapshot.NotFound",
   "InvalidSpotInstanceRequestID.NotFound",
+  "InvalidLaunchTemplateId.NotFound",
+  "InvalidLaunchTemplateName.NotFoundException",
   "NoSuchEntity",
 ]);
 
@@ -176,7 +206,11 @@ interface RetryObserverState {
  * `amz-sdk-request: attempt=N` header), reports that retry before it is sent.
  * Only retries the SDK really makes are reported, never a final failure.
  */
-function observeRetries(client: EC2Client, caller: () => AwsCaller | undefined): void {
+export function observeRetries(
+  // Any SDK v3 client: the middleware below only reads headers and errors.
+  client: { middlewareStack: Pick<EC2Client["middlewareStack"], "add"> },
+  caller: () => AwsCaller | undefined,
+): void {
   client.middlewareStack.add(
     // deno-lint-ignore no-explicit-any
     (next: any, context: any) => async (args: any) => {

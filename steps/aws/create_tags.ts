@@ -10,7 +10,7 @@ export function createTagsStep(): Step<Record<string, never>> {
     id: "aws.create_tags",
     async run(ctx) {
       const { amis } = ctx.state["aws.region_copy"] as AmiOutput;
-      const tags = renderTags(ctx, ctx.config.tags);
+      const tags = renderTags(ctx, ctx.config.tags, ctx.config.tag);
       if (tags.length === 0) return {};
       const { CreateTagsCommand } = await import("@aws-sdk/client-ec2");
       for (const [region, imageId] of Object.entries(amis)) {

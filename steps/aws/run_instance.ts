@@ -7,15 +7,9 @@
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
 import { blockDeviceMappings } from "./block_devices.ts";
-import {
-  accessConfig,
-  createEc2Client,
-  ec2For,
-  errorCode,
-  isNotFound,
-  isRetryable,
-  reportRetry,
-} from "./client.ts";
+import { ec2For, isNotFound } from "./client.ts";
+import type { IamProfileOutput } from "./iam_instance_profile.ts";
+import { launchAdopting } from "./launch_retry.ts";
 import { clientToken, kilnTagFilters, kilnTags } from "./identity.ts";
 import type { KeyPairOutput } from "./key_pair.ts";
 import type { NetworkInfo } from "./network_info.ts";
@@ -34,6 +28,14 @@ export interface InstanceOutput {
   availabilityZone: string;
   /** Set when the instance is in a VPC: decides the default SSH address. */
   vpcId: string;
+  /** The spot request behind a spot instance. */
+  spotInstanceRequestId?: string;
+}
+
+/** The instance profile to launch with: the temporary one, or `iam_instance_profile`. */
+export function profileName(ctx: StepContext): string {
+  const step = ctx.state["aws.iam_instance_profile"] as IamProfileOutput | undefined;
+  return step?.profileName || String(ctx.config.iam_instance_profile ?? "");
 }
 
 type Instance = import("@aws-sdk/client-ec2").Instance;
@@ -47,10 +49,14 @@ function toOutput(instance: Instance): InstanceOutput {
     privateDns: instance.PrivateDnsName ?? "",
     availabilityZone: instance.Placement?.AvailabilityZone ?? "",
     vpcId: instance.VpcId ?? "",
+    ...(instance.SpotInstanceRequestId
+      ? { spotInstanceRequestId: instance.SpotInstanceRequestId }
+      : {}),
   };
 }
 
-function userData(config: Record<string, unknown>): Promise<string | undefined> | undefined {
+/** user_data / user_data_file, base64-encoded, as a launch takes it. */
+export function userData(config: Record<string, unknown>): Promise<string | undefined> | undefined {
   if (config.user_data) return Promise.resolve(btoa(String(config.user_data)));
   if (config.user_data_file) {
     return Deno.readFile(String(config.user_data_file)).then((bytes) => {
@@ -62,7 +68,11 @@ function userData(config: Record<string, unknown>): Promise<string | undefined> 
   return undefined;
 }
 
-async function waitRunning(ctx: StepContext, instanceId: string): Promise<InstanceOutput> {
+/** Waits until the instance runs and returns its addresses. */
+export async function waitRunning(
+  ctx: StepContext,
+  instanceId: string,
+): Promise<InstanceOutput> {
   const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
   const ec2 = await ec2For(ctx);
   ctx.ui.say(`Waiting for instance (${instanceId}) to become ready...`);
@@ -94,7 +104,7 @@ async function waitRunning(ctx: StepContext, instanceId: string): Promise<Instan
 }
 
 /** Finds this run's instance for this build by its tags (not terminated). */
-async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
+export async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
   const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
   const ec2 = await ec2For(ctx);
   const out = await ec2.send(
@@ -111,53 +121,6 @@ async function findTagged(ctx: StepContext): Promise<Instance | undefined> {
   return out.Reservations?.flatMap((r) => r.Instances ?? [])[0];
 }
 
-/**
- * Calls RunInstances without the SDK's blind retries: after a throttle, 5xx
- * or lost response, the instance may exist although the call "failed", and an
- * endpoint that ignores ClientToken would launch a second one. So before each
- * retry, look for an instance carrying this run's tags and adopt it. Each
- * retry is logged (`AwsRetry`) before its backoff, so a crash during the
- * backoff — after the call, before `ResourceCreated` — is visible in the log
- * and healed by reconcile.
- */
-async function launchOnce(
-  ctx: StepContext,
-  command: import("@aws-sdk/client-ec2").RunInstancesCommand,
-): Promise<string> {
-  const ec2 = await createEc2Client(accessConfig(ctx.config), { maxAttempts: 1 });
-  const retries = Number(ctx.config.max_retries ?? 0) > 0 ? Number(ctx.config.max_retries) : 5;
-  try {
-    for (let attempt = 0;; attempt++) {
-      try {
-        const out = await ec2.send(command, { abortSignal: ctx.signal });
-        const instanceId = out.Instances?.[0]?.InstanceId;
-        if (!instanceId) throw new Error("RunInstances returned no instance");
-        return instanceId;
-      } catch (err) {
-        if (!isRetryable(err) || attempt >= retries) throw err;
-        // Full jitter, as the SDK's standard retry mode: concurrent builds
-        // throttled together must not retry in lockstep.
-        const delayMs = Math.round(Math.random() * Math.min(200 * 2 ** attempt, 5_000));
-        await reportRetry(ctx, {
-          action: "RunInstances",
-          code: errorCode(err) || "NetworkError",
-          attempt: attempt + 1,
-          maxAttempts: retries + 1,
-          delayMs,
-        });
-        await sleep(delayMs, ctx.signal);
-        const existing = await findTagged(ctx).catch(() => undefined);
-        if (existing?.InstanceId) {
-          ctx.ui.message(`RunInstances failed (${errorCode(err)}), but the instance exists`);
-          return existing.InstanceId;
-        }
-      }
-    }
-  } finally {
-    ec2.destroy();
-  }
-}
-
 /** The "run instance" step. */
 export function runInstanceStep(): Step<InstanceOutput> {
   return {
@@ -171,7 +134,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
       const token = await clientToken(ctx, "run_instance");
       // run_tags is late: it may use the build template data ({{.SourceAMI}}, ...).
       const runTags = Object.fromEntries(
-        renderTags(ctx, ctx.config.run_tags).map((t) => [t.Key, t.Value]),
+        renderTags(ctx, ctx.config.run_tags, ctx.config.run_tag).map((t) => [t.Key, t.Value]),
       );
       const associate = ctx.config.associate_public_ip_address as boolean | undefined;
 
@@ -185,9 +148,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
         ClientToken: token,
         KeyName: keyPair?.keyName || undefined,
         UserData: await userData(ctx.config),
-        IamInstanceProfile: ctx.config.iam_instance_profile
-          ? { Name: String(ctx.config.iam_instance_profile) }
-          : undefined,
+        IamInstanceProfile: profileName(ctx) ? { Name: profileName(ctx) } : undefined,
         InstanceInitiatedShutdownBehavior: ctx.config.shutdown_behavior as
           | import("@aws-sdk/client-ec2").ShutdownBehavior
           | undefined,
@@ -213,7 +174,17 @@ export function runInstanceStep(): Step<InstanceOutput> {
           }),
         TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
       });
-      const instanceId = await launchOnce(ctx, command);
+      const instanceId = await launchAdopting(
+        ctx,
+        "RunInstances",
+        async (ec2) => {
+          const out = await ec2.send(command, { abortSignal: ctx.signal });
+          const id = out.Instances?.[0]?.InstanceId;
+          if (!id) throw new Error("RunInstances returned no instance");
+          return id;
+        },
+        async () => (await findTagged(ctx))?.InstanceId,
+      );
       await ctx.created({
         kind: "aws.instance",
         id: instanceId,

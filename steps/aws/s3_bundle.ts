@@ -5,7 +5,7 @@
  * The S3 endpoint follows the SDK's standard override, AWS_ENDPOINT_URL_S3.
  */
 import type { ResourceHandler } from "../../runtime/types.ts";
-import { accessConfig } from "./client.ts";
+import { accessConfig, requestHandlerFor, staticCredentials } from "./client.ts";
 
 /** Ledger kind of an uploaded bundle. */
 export const S3_BUNDLE_KIND = "aws.s3_bundle";
@@ -32,13 +32,8 @@ export const s3BundleHandler: ResourceHandler = {
       region: access.region,
       endpoint: endpoint || undefined,
       forcePathStyle: Boolean(endpoint),
-      credentials: access.access_key && access.secret_key
-        ? {
-          accessKeyId: access.access_key,
-          secretAccessKey: access.secret_key,
-          sessionToken: access.token || undefined,
-        }
-        : undefined,
+      credentials: staticCredentials(access),
+      requestHandler: await requestHandlerFor(access),
     });
     const bucket = String(resource.data?.bucket ?? "");
     const keyPrefix = String(resource.data?.keyPrefix ?? "");

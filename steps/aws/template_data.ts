@@ -57,13 +57,23 @@ export function renderAmiText(ctx: StepContext, text: unknown): string | undefin
   return ctx.render(String(text), { ...amiTemplateData(ctx) });
 }
 
-/** Renders a map option (tags, run_tags) with the build template data. */
+/**
+ * Renders a tag option with the build template data: the map spelling
+ * (`run_tags`) merged with the repeatable-block spelling (`run_tag`:
+ * `[{key, value}]`), the block winning for a key set in both.
+ */
 export function renderTags(
   ctx: StepContext,
   tags: unknown,
+  blocks?: unknown,
 ): { Key: string; Value: string }[] {
   const data = { ...amiTemplateData(ctx) };
-  return Object.entries((tags as Record<string, string> | undefined) ?? {}).map((
-    [key, value],
-  ) => ({ Key: ctx.render(key, data), Value: ctx.render(String(value), data) }));
+  const merged = new Map(Object.entries((tags as Record<string, string> | undefined) ?? {}));
+  for (const { key, value } of (blocks as { key: string; value: string }[] | undefined) ?? []) {
+    merged.set(key, value);
+  }
+  return [...merged].map(([key, value]) => ({
+    Key: ctx.render(key, data),
+    Value: ctx.render(String(value), data),
+  }));
 }

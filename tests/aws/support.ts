@@ -170,3 +170,29 @@ export async function allText(dir: string): Promise<string> {
   }
   return text;
 }
+
+/**
+ * Runs `kiln <args>` and sends it SIGINT (Ctrl-C) as soon as a stdout line
+ * contains `marker`; returns once the process has exited.
+ */
+export async function interruptWhen(
+  ws: AwsWorkspace,
+  args: string[],
+  marker: string,
+  env: Record<string, string> = {},
+): Promise<KilnResult> {
+  const { child, lines, stderr } = spawnKiln(ws, args, env);
+  let stdout = "";
+  for await (const line of lines) {
+    stdout += line + "\n";
+    if (line.includes(marker)) {
+      child.kill("SIGINT");
+      break;
+    }
+  }
+  for await (const line of lines) stdout += line + "\n";
+  const status = await child.status;
+  const err = await stderr;
+  const runId = (stdout + err).match(/\b(\d{8}T\d{6}Z-[0-9a-f]+)\b/)?.[1];
+  return { code: status.code, stdout, stderr: err, runId };
+}

@@ -4,6 +4,7 @@
  * per-request context (region from the SigV4 credential scope).
  */
 import type { S3Store } from "../s3/store.ts";
+import { IamStore } from "../iam/store.ts";
 import { Ec2Error } from "./errors.ts";
 import { FaultInjector, type FaultOptions } from "./faults.ts";
 import type {
@@ -33,6 +34,11 @@ export interface Ec2Timing {
   spotFulfilMs?: number;
   /** How long after `running` the instance's sshd starts (default 0: it already listens). */
   sshReadyMs?: number;
+  /**
+   * How long a new IAM instance profile (or one whose role changed) is
+   * refused by launches, as IAM changes reach EC2 late (default 300).
+   */
+  iamPropagationMs?: number;
 }
 
 /** Options of an emulator instance. */
@@ -131,6 +137,8 @@ export class Ec2Emulator {
   readonly spotRequests = new Map<string, SpotRequest>();
   readonly launchTemplates = new Map<string, LaunchTemplate>();
   readonly fleets = new Map<string, Fleet>();
+  /** IAM roles and instance profiles (served on the same port, see tests/support/iam). */
+  readonly iam: IamStore;
   readonly tags = new Map<string, Map<string, string>>();
   /** EC2 calls received, by action (faulted ones included). */
   readonly calls = new Map<string, number>();
@@ -166,7 +174,9 @@ export class Ec2Emulator {
       imagePendingMs: options.imagePendingMs ?? 200,
       spotFulfilMs: options.spotFulfilMs ?? 100,
       sshReadyMs: options.sshReadyMs ?? 0,
+      iamPropagationMs: options.iamPropagationMs ?? 300,
     };
+    this.iam = new IamStore(this.accountId, this.timing);
     this.faults = new FaultInjector(options.faults ?? {});
     this.#ids = new SeededRandom(options.seed ?? 1);
     this.sshPort = options.sshPort;

@@ -30,6 +30,15 @@ export interface Ledger {
   spotRequests: { spotInstanceRequestId: string; state: string; region: string }[];
   /** Launch templates (Packer's spot path creates one per build). */
   launchTemplates: { launchTemplateId: string; launchTemplateName: string; region: string }[];
+  /** IAM roles (kiln's temporary instance profile makes one per build). */
+  iamRoles: { roleName: string; arn: string; policies: string[]; tags: Record<string, string> }[];
+  /** IAM instance profiles with the roles in them. */
+  instanceProfiles: {
+    instanceProfileName: string;
+    arn: string;
+    roles: string[];
+    tags: Record<string, string>;
+  }[];
   /** S3 objects as `bucket/key`. */
   s3Objects: string[];
   /** EC2 calls received, by action. */
@@ -95,6 +104,18 @@ export function ledgerOf(emu: Ec2Emulator, s3: S3Store | undefined): Ledger {
       launchTemplateId: t.launchTemplateId,
       launchTemplateName: t.launchTemplateName,
       region: t.region,
+    })),
+    iamRoles: [...emu.iam.roles.values()].map((r) => ({
+      roleName: r.roleName,
+      arn: r.arn,
+      policies: [...r.policies.keys()],
+      tags: Object.fromEntries(r.tags.map((t) => [t.key, t.value])),
+    })),
+    instanceProfiles: [...emu.iam.instanceProfiles.values()].map((p) => ({
+      instanceProfileName: p.instanceProfileName,
+      arn: p.arn,
+      roles: [...p.roles],
+      tags: Object.fromEntries(p.tags.map((t) => [t.key, t.value])),
     })),
     s3Objects: s3?.listAll() ?? [],
     calls: Object.fromEntries(emu.calls),

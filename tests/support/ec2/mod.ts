@@ -105,6 +105,8 @@ export async function startEc2Emulator(options: StartEc2Options = {}): Promise<E
         ...l.images.map((i) => i.imageId),
         ...l.spotRequests.map((r) => r.spotInstanceRequestId),
         ...l.launchTemplates.map((t) => t.launchTemplateId),
+        ...l.iamRoles.map((r) => r.arn),
+        ...l.instanceProfiles.map((p) => p.arn),
         ...l.s3Objects.map((o) => `s3://${o}`),
       ];
     },

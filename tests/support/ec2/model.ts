@@ -216,6 +216,15 @@ export interface LaunchTemplate {
   createTime: Date;
   /** The raw `LaunchTemplateData.*` parameters, read again at launch time. */
   data: [string, string][];
+  /** ClientToken of the CreateLaunchTemplate call (a retry returns this template). */
+  clientToken?: string;
+}
+
+/** What an instant fleet could not launch, as `errorSet` lists it. */
+export interface FleetError {
+  errorCode: string;
+  errorMessage: string;
+  instanceType: string;
 }
 
 /** An EC2 Fleet (instant fleets are the only kind launched). */
@@ -225,4 +234,14 @@ export interface Fleet {
   type: string;
   instanceIds: string[];
   state: "active" | "deleted";
+  createTime: Date;
+  launchTemplateId: string;
+  targetCapacity: number;
+  lifecycle: "spot" | "on-demand";
+  /** The instance type the fleet launched (the cheapest override that fitted). */
+  instanceType?: string;
+  errors: FleetError[];
+  clientToken?: string;
+  /** Digest of the request parameters except ClientToken, for IdempotentParameterMismatch. */
+  requestDigest?: string;
 }

@@ -10,6 +10,7 @@ import { Ec2Error } from "./errors.ts";
 import { hostFor, instanceViews, ledgerOf } from "./ledger.ts";
 import { QueryParams } from "./query.ts";
 import { getCallerIdentityResponse, stsErrorResponse } from "./sts.ts";
+import { handleIam } from "../iam/server.ts";
 import { renderEc2Error, renderEc2Response } from "./xml.ts";
 
 const XML_HEADERS = { "content-type": "text/xml;charset=UTF-8" };
@@ -57,6 +58,7 @@ export async function handle(emu: Ec2Emulator, request: Request): Promise<Respon
   const params = await readParams(request);
   const action = params.get("Action");
   const scope = credentialScope(request);
+  if (scope.service === "iam") return handleIam(emu, params, requestId, scope.region);
   if (action === "GetCallerIdentity") {
     emu.calls.set(action, (emu.calls.get(action) ?? 0) + 1);
     const status = emu.regions.includes(scope.region) ? 200 : 403;

@@ -36,19 +36,25 @@ export function escapeXml(text: string): string {
   );
 }
 
-function renderValue(value: XmlValue): string {
+function renderValue(value: XmlValue, listTag: string): string {
   if (value === undefined || value === null) return "";
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => `<item>${renderValue(v)}</item>`).join("");
-  if (typeof value === "object") return renderMembers(value);
+  if (Array.isArray(value)) {
+    return value.map((v) => `<${listTag}>${renderValue(v, listTag)}</${listTag}>`).join("");
+  }
+  if (typeof value === "object") return renderMembers(value, listTag);
   return escapeXml(String(value));
 }
 
-function renderMembers(members: { [name: string]: XmlValue }): string {
+/**
+ * Renders members as elements, unset ones left out; list members are wrapped
+ * in `listTag` (`item` for EC2, `member` for the awsQuery services like IAM).
+ */
+export function renderMembers(members: { [name: string]: XmlValue }, listTag = "item"): string {
   let out = "";
   for (const [name, value] of Object.entries(members)) {
     if (value === undefined || value === null) continue;
-    out += `<${name}>${renderValue(value)}</${name}>`;
+    out += `<${name}>${renderValue(value, listTag)}</${name}>`;
   }
   return out;
 }

@@ -1,126 +1,29 @@
 /**
- * Launch templates and instant EC2 Fleets: how Packer 1.6.6 launches spot
- * instances (CreateLaunchTemplate → CreateFleet type=instant →
- * DeleteLaunchTemplate).
+ * Instant EC2 Fleets: how Packer 1.6.6 launches spot instances
+ * (CreateLaunchTemplate → CreateFleet type=instant → DeleteLaunchTemplate),
+ * and kiln after it. CreateFleet honours ClientToken, picks the cheapest
+ * override on the emulated spot market (spot_prices.ts), and reports what it
+ * could not launch in `errorSet` (e.g. `SpotMaxPriceTooLow`), as EC2 does.
  */
 import type { Ec2Emulator, RequestContext } from "../emulator.ts";
 import { Ec2Error } from "../errors.ts";
-import type { Fleet, LaunchTemplate, SpotRequest } from "../model.ts";
+import { applyFilters } from "../filters.ts";
+import type { Fleet, FleetError, SpotRequest } from "../model.ts";
 import { terminateInstance } from "../lifecycle.ts";
 import { QueryParams } from "../query.ts";
-import { launch, type LaunchSpec, launchSpecFrom } from "./instances.ts";
+import { onDemandPriceOf, spotPriceOf } from "../spot_prices.ts";
+import { launch, type LaunchSpec, launchSpecFrom, requestDigest } from "./instances.ts";
+import { templateFrom } from "./launch_templates.ts";
 import { KINDS, select } from "./lookup.ts";
 import type { ActionHandler, Members } from "./types.ts";
 
-function renderTemplate(emu: Ec2Emulator, t: LaunchTemplate): Members {
-  return {
-    launchTemplateId: t.launchTemplateId,
-    launchTemplateName: t.launchTemplateName,
-    createTime: t.createTime,
-    createdBy: `arn:aws:iam::${emu.accountId}:user/kiln-test`,
-    defaultVersionNumber: 1,
-    latestVersionNumber: 1,
-    tagSet: emu.tagSet(t.launchTemplateId),
-  };
-}
-
-/** A template by `LaunchTemplateId` or `LaunchTemplateName` below `p`. */
-function templateFrom(emu: Ec2Emulator, p: QueryParams, region: string): LaunchTemplate {
-  const id = p.optional("LaunchTemplateId");
-  if (id) return select(emu, KINDS.launchTemplate, emu.launchTemplates, [id], region)[0];
-  const name = p.optional("LaunchTemplateName");
-  if (!name) {
-    throw new Ec2Error(
-      "MissingParameter",
-      "The request must contain the parameter LaunchTemplateName or LaunchTemplateId",
-    );
-  }
-  const found = [...emu.launchTemplates.values()].find((t) =>
-    t.region === region && t.launchTemplateName === name
-  );
-  if (!found) {
-    throw new Ec2Error(
-      "InvalidLaunchTemplateName.NotFoundException",
-      `The specified launch template, with template name ${name}, does not exist.`,
-    );
-  }
-  return found;
-}
-
-/** CreateLaunchTemplate: stores `LaunchTemplateData.*` as one version. */
-export const createLaunchTemplate: ActionHandler = (emu, p, ctx) => {
-  const name = p.required("LaunchTemplateName");
-  if (!/^[a-zA-Z0-9().\-/_]{3,128}$/.test(name)) {
-    throw new Ec2Error(
-      "InvalidLaunchTemplateName.MalformedException",
-      `Launch template name '${name}' is not valid`,
-    );
-  }
-  for (const t of emu.launchTemplates.values()) {
-    if (t.region === ctx.region && t.launchTemplateName === name) {
-      throw new Ec2Error(
-        "InvalidLaunchTemplateName.AlreadyExistsException",
-        `Launch template name already in use.`,
-      );
-    }
-  }
-  if (!p.has("LaunchTemplateData")) {
-    throw new Ec2Error(
-      "MissingParameter",
-      "The request must contain the parameter LaunchTemplateData",
-    );
-  }
-  const template: LaunchTemplate = {
-    launchTemplateId: emu.newId("lt"),
-    launchTemplateName: name,
-    region: ctx.region,
-    createTime: new Date(),
-    data: p.entries().filter(([k]) => k.startsWith("LaunchTemplateData.")),
-  };
-  emu.launchTemplates.set(template.launchTemplateId, template);
-  emu.applyTags(
-    template.launchTemplateId,
-    p.tagSpecifications().filter((s) => s.resourceType === "launch-template").flatMap((s) =>
-      s.tags
-    ),
-  );
-  emu.created(template.launchTemplateId);
-  return { launchTemplate: renderTemplate(emu, template) };
-};
-
-/** DeleteLaunchTemplate by id or name. */
-export const deleteLaunchTemplate: ActionHandler = (emu, p, ctx) => {
-  const template = templateFrom(emu, p, ctx.region);
-  emu.launchTemplates.delete(template.launchTemplateId);
-  emu.tags.delete(template.launchTemplateId);
-  return { launchTemplate: renderTemplate(emu, template) };
-};
-
-/** DescribeLaunchTemplates by ids, names or all. */
-export const describeLaunchTemplates: ActionHandler = (emu, p, ctx) => {
-  let templates = select(
-    emu,
-    KINDS.launchTemplate,
-    emu.launchTemplates,
-    p.list("LaunchTemplateId"),
-    ctx.region,
-  );
-  const names = p.list("LaunchTemplateName");
-  if (names.length > 0) {
-    const missing = names.filter((n) => !templates.some((t) => t.launchTemplateName === n));
-    if (missing.length > 0) {
-      throw new Ec2Error(
-        "InvalidLaunchTemplateName.NotFoundException",
-        `At least one of the launch templates specified in the request does not exist.`,
-      );
-    }
-    templates = templates.filter((t) => names.includes(t.launchTemplateName));
-  }
-  return { launchTemplates: templates.map((t) => renderTemplate(emu, t)) };
-};
-
 /** An already-fulfilled one-time spot request for a fleet's spot instance. */
-function fleetSpotRequest(emu: Ec2Emulator, ctx: RequestContext, spec: LaunchSpec, price: string) {
+function fleetSpotRequest(
+  emu: Ec2Emulator,
+  ctx: RequestContext,
+  spec: LaunchSpec,
+  price: string,
+): SpotRequest {
   const request: SpotRequest = {
     spotInstanceRequestId: emu.newId("sir"),
     region: ctx.region,
@@ -144,6 +47,88 @@ function fleetSpotRequest(emu: Ec2Emulator, ctx: RequestContext, spec: LaunchSpe
   return request;
 }
 
+/** Which template and override an instance or an error of the fleet is about. */
+function templateAndOverrides(fleet: Fleet, instanceType: string | undefined): Members {
+  return {
+    launchTemplateSpecification: { launchTemplateId: fleet.launchTemplateId, version: "1" },
+    overrides: { instanceType },
+  };
+}
+
+function renderFleetInstances(fleet: Fleet): Members[] {
+  if (fleet.instanceIds.length === 0) return [];
+  return [{
+    launchTemplateAndOverrides: templateAndOverrides(fleet, fleet.instanceType),
+    lifecycle: fleet.lifecycle,
+    instanceIds: fleet.instanceIds,
+    instanceType: fleet.instanceType,
+  }];
+}
+
+function renderFleetErrors(fleet: Fleet): Members[] {
+  return fleet.errors.map((e) => ({
+    launchTemplateAndOverrides: templateAndOverrides(fleet, e.instanceType),
+    lifecycle: fleet.lifecycle,
+    errorCode: e.errorCode,
+    errorMessage: e.errorMessage,
+  }));
+}
+
+/** The overrides a fleet may launch, cheapest first, each with the price cap that applies. */
+function candidates(
+  spec: LaunchSpec,
+  overrides: QueryParams[],
+  maxPrice: string | undefined,
+): { instanceType: string; subnetId?: string; availabilityZone?: string; cap: number }[] {
+  const list = overrides.length > 0
+    ? overrides.map((o) => ({
+      instanceType: o.optional("InstanceType") ?? spec.instanceType,
+      subnetId: o.optional("SubnetId") ?? spec.subnetId,
+      availabilityZone: o.optional("AvailabilityZone") ?? spec.availabilityZone,
+      max: o.optional("MaxPrice") ?? maxPrice,
+    }))
+    : [{ ...spec, max: maxPrice }];
+  return list.map(({ max, ...c }) => ({
+    ...c,
+    cap: max !== undefined ? Number(max) : onDemandPriceOf(c.instanceType),
+  })).sort((a, b) => spotPriceOf(a.instanceType) - spotPriceOf(b.instanceType));
+}
+
+/** Launches one instance of the fleet from the cheapest override the price allows. */
+function fulfil(
+  emu: Ec2Emulator,
+  ctx: RequestContext,
+  fleet: Fleet,
+  spec: LaunchSpec,
+  options: ReturnType<typeof candidates>,
+  tags: [string, string][],
+): void {
+  const affordable = options.find((o) =>
+    !fleet.lifecycle.startsWith("spot") ||
+    spotPriceOf(o.instanceType) <= o.cap
+  );
+  if (!affordable) {
+    fleet.errors.push(...options.map((o): FleetError => ({
+      instanceType: o.instanceType,
+      errorCode: "SpotMaxPriceTooLow",
+      errorMessage: `Your Spot request price of ${o.cap} is lower than the minimum required ` +
+        `Spot request fulfillment price of ${spotPriceOf(o.instanceType)}.`,
+    })));
+    return;
+  }
+  const launchSpec = { ...spec, ...affordable };
+  const request = fleet.lifecycle === "spot"
+    ? fleetSpotRequest(emu, ctx, launchSpec, String(affordable.cap))
+    : undefined;
+  const reservation = launch(emu, ctx, launchSpec, 1, {
+    spotRequestId: request?.spotInstanceRequestId,
+    tags,
+  });
+  if (request) request.instanceId = reservation.instanceIds[0];
+  fleet.instanceType = affordable.instanceType;
+  fleet.instanceIds.push(...reservation.instanceIds);
+}
+
 /** CreateFleet (type instant): launches the target capacity from the first launch template config. */
 export const createFleet: ActionHandler = (emu, p, ctx) => {
   const type = p.optional("Type") ?? "maintain";
@@ -152,6 +137,20 @@ export const createFleet: ActionHandler = (emu, p, ctx) => {
       "UnsupportedOperation",
       `The emulator launches only instant fleets (Type=instant), not '${type}'`,
     );
+  }
+  const clientToken = p.optional("ClientToken");
+  const digest = requestDigest(p);
+  if (clientToken && !emu.faults.options.ignoreClientToken) {
+    const existing = [...emu.fleets.values()].find((f) =>
+      f.region === ctx.region && f.clientToken === clientToken
+    );
+    if (existing && existing.requestDigest !== digest) {
+      throw new Ec2Error(
+        "IdempotentParameterMismatch",
+        "The client token you have provided is associated with a request with different parameters.",
+      );
+    }
+    if (existing) return renderCreated(existing);
   }
   const config = p.structs("LaunchTemplateConfigs")[0];
   if (!config) {
@@ -163,12 +162,6 @@ export const createFleet: ActionHandler = (emu, p, ctx) => {
   const template = templateFrom(emu, config.child("LaunchTemplateSpecification"), ctx.region);
   const data = new QueryParams(new Map(template.data)).child("LaunchTemplateData");
   const spec = launchSpecFrom(data);
-  const override = config.structs("Overrides")[0];
-  if (override) {
-    spec.instanceType = override.optional("InstanceType") ?? spec.instanceType;
-    spec.subnetId = override.optional("SubnetId") ?? spec.subnetId;
-    spec.availabilityZone = override.optional("AvailabilityZone") ?? spec.availabilityZone;
-  }
   const capacity = p.int("TargetCapacitySpecification.TotalTargetCapacity");
   if (!capacity || capacity < 1) {
     throw new Ec2Error(
@@ -190,44 +183,70 @@ export const createFleet: ActionHandler = (emu, p, ctx) => {
     type,
     instanceIds: [],
     state: "active",
+    createTime: new Date(),
+    launchTemplateId: template.launchTemplateId,
+    targetCapacity: capacity,
+    lifecycle: spot ? "spot" : "on-demand",
+    errors: [],
+    clientToken,
+    requestDigest: digest,
   };
-  const price = override?.optional("MaxPrice") ??
-    data.optional("InstanceMarketOptions.SpotOptions.MaxPrice") ?? "0.050000";
-  for (let n = 0; n < capacity; n++) {
-    const request = spot ? fleetSpotRequest(emu, ctx, spec, price) : undefined;
-    const reservation = launch(emu, ctx, spec, 1, {
-      spotRequestId: request?.spotInstanceRequestId,
-      tags,
-    });
-    if (request) request.instanceId = reservation.instanceIds[0];
-    fleet.instanceIds.push(...reservation.instanceIds);
+  const options = candidates(
+    spec,
+    config.structs("Overrides"),
+    data.optional("InstanceMarketOptions.SpotOptions.MaxPrice"),
+  );
+  for (let n = 0; n < capacity && fleet.errors.length === 0; n++) {
+    fulfil(emu, ctx, fleet, spec, options, tags);
   }
   emu.fleets.set(fleet.fleetId, fleet);
   emu.applyTags(
     fleet.fleetId,
     p.tagSpecifications().filter((s) => s.resourceType === "fleet").flatMap((s) => s.tags),
   );
+  emu.created(fleet.fleetId);
+  return renderCreated(fleet);
+};
+
+function renderCreated(fleet: Fleet): Members {
   return {
     fleetId: fleet.fleetId,
-    errorSet: [],
-    fleetInstanceSet: [{
-      launchTemplateAndOverrides: {
-        launchTemplateSpecification: {
-          launchTemplateId: template.launchTemplateId,
-          version: "1",
-        },
-        overrides: override
-          ? {
-            instanceType: override.optional("InstanceType"),
-            subnetId: override.optional("SubnetId"),
-            availabilityZone: override.optional("AvailabilityZone"),
-          }
-          : undefined,
+    errorSet: renderFleetErrors(fleet),
+    fleetInstanceSet: renderFleetInstances(fleet),
+  };
+}
+
+/** DescribeFleets by id, `fleet-state` / `type` / tag filters, or all. */
+export const describeFleets: ActionHandler = (emu, p, ctx) => {
+  const fleets = applyFilters(
+    select(emu, KINDS.fleet, emu.fleets, p.list("FleetId"), ctx.region),
+    p.filters(),
+    (f, name) => {
+      switch (name) {
+        case "fleet-state":
+          return [f.state];
+        case "type":
+          return [f.type];
+      }
+    },
+    (f) => emu.tagsOf(f.fleetId),
+  );
+  return {
+    fleetSet: fleets.map((f) => ({
+      fleetId: f.fleetId,
+      fleetState: f.state,
+      type: f.type,
+      createTime: f.createTime,
+      clientToken: f.clientToken,
+      targetCapacitySpecification: {
+        totalTargetCapacity: f.targetCapacity,
+        defaultTargetCapacityType: f.lifecycle,
       },
-      lifecycle: spot ? "spot" : "on-demand",
-      instanceIds: fleet.instanceIds,
-      instanceType: spec.instanceType,
-    }],
+      fulfilledCapacity: f.instanceIds.length,
+      fleetInstanceSet: renderFleetInstances(f),
+      errorSet: renderFleetErrors(f),
+      tagSet: emu.tagSet(f.fleetId),
+    })),
   };
 };
 

@@ -20,7 +20,7 @@ export function launchable(emu: Ec2Emulator, image: Image): boolean {
 }
 
 /** A digest of the request without ClientToken: a retry must repeat it exactly. */
-function requestDigest(p: QueryParams): string {
+export function requestDigest(p: QueryParams): string {
   return p.entries().filter(([k]) => k !== "ClientToken").sort(([a], [b]) => a < b ? -1 : 1)
     .map(([k, v]) => `${k}=${v}`).join("&");
 }
@@ -118,6 +118,19 @@ export function launch(
       );
     }
   }
+  // IAM changes reach EC2 late: a profile created moments ago is still "invalid" here.
+  const profile = spec.iamInstanceProfile
+    ? emu.iam.profileForLaunch(spec.iamInstanceProfile)
+    : undefined;
+  if (spec.iamInstanceProfile && !profile) {
+    throw invalidParameter(
+      spec.iamInstanceProfile.startsWith("arn:")
+        ? "iamInstanceProfile.arn"
+        : "iamInstanceProfile.name",
+      spec.iamInstanceProfile,
+      "Invalid IAM Instance Profile name",
+    );
+  }
   const subnet = pickSubnet(emu, spec, ctx.region);
   const groups = spec.groupIds.map((id) =>
     one(emu, KINDS.securityGroup, emu.securityGroups, id, ctx.region)
@@ -205,14 +218,7 @@ export function launch(
       virtualizationType: image.virtualizationType,
       shutdownBehavior: spec.shutdownBehavior ?? "stop",
       ebsOptimized: spec.ebsOptimized ?? false,
-      iamInstanceProfile: spec.iamInstanceProfile
-        ? {
-          arn: spec.iamInstanceProfile.startsWith("arn:")
-            ? spec.iamInstanceProfile
-            : `arn:aws:iam::${emu.accountId}:instance-profile/${spec.iamInstanceProfile}`,
-          id: `AIPA${instanceId.slice(2, 19).toUpperCase()}`,
-        }
-        : undefined,
+      iamInstanceProfile: profile ? { arn: profile.arn, id: profile.instanceProfileId } : undefined,
       metadataOptions: {
         httpTokens: spec.metadata?.httpTokens ?? "optional",
         httpEndpoint: spec.metadata?.httpEndpoint ?? "enabled",

@@ -1,11 +1,10 @@
 /** The EC2 actions the emulator implements, by `Action` name. */
+import { createFleet, deleteFleets, describeFleets } from "./fleets.ts";
 import {
-  createFleet,
   createLaunchTemplate,
-  deleteFleets,
   deleteLaunchTemplate,
   describeLaunchTemplates,
-} from "./fleets.ts";
+} from "./launch_templates.ts";
 import {
   copyImage,
   deregisterImage,
@@ -60,6 +59,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
   DeleteTags: deleteTags,
   DeregisterImage: deregisterImage,
   DescribeAvailabilityZones: describeAvailabilityZones,
+  DescribeFleets: describeFleets,
   DescribeImageAttribute: describeImageAttribute,
   DescribeImages: describeImages,
   DescribeInstanceAttribute: describeInstanceAttribute,
