@@ -23,6 +23,19 @@ export interface KeyPairOutput {
   publicKey?: string;
 }
 
+/** Whether the reference's chart calls for a temporary key pair (none of the alternatives is set). */
+export function needsTemporaryKey(cfg: Record<string, unknown>): boolean {
+  if (cfg.communicator === "none" || cfg.ssh_keypair_name) return false;
+  if (cfg.ssh_private_key_file || cfg.ssh_agent_auth) return false;
+  return !(cfg.ssh_password && !cfg.temporary_key_pair_name);
+}
+
+/** `temporary_key_pair_type` and `_bits` as the key generator takes them. */
+export function keySpec(cfg: Record<string, unknown>): [string, number | undefined] {
+  const bits = cfg.temporary_key_pair_bits ? Number(cfg.temporary_key_pair_bits) : undefined;
+  return [String(cfg.temporary_key_pair_type ?? "rsa"), bits];
+}
+
 /** The "key pair" step. */
 export function keyPairStep(): Step<KeyPairOutput> {
   return {
@@ -30,23 +43,15 @@ export function keyPairStep(): Step<KeyPairOutput> {
     async run(ctx) {
       const cfg = ctx.config;
       const existing = String(cfg.ssh_keypair_name ?? "");
-      if (cfg.communicator === "none") return { keyName: "", temporary: false };
-      if (existing) {
+      if (existing && cfg.communicator !== "none") {
         ctx.ui.say(`Using existing SSH key pair ${existing}`);
         return { keyName: existing, temporary: false };
       }
-      if (cfg.ssh_private_key_file || cfg.ssh_agent_auth) return { keyName: "", temporary: false };
-      if (cfg.ssh_password && !cfg.temporary_key_pair_name) {
-        return { keyName: "", temporary: false };
-      }
+      if (!needsTemporaryKey(cfg)) return { keyName: "", temporary: false };
 
-      const { generateTemporaryKeyPair } = await import("../../communicators/keys.ts");
+      const { temporaryKeyPair } = await import("../../communicators/keys.ts");
       const keyName = String(cfg.temporary_key_pair_name || resourceName(ctx));
-      const pair = generateTemporaryKeyPair(
-        String(cfg.temporary_key_pair_type ?? "rsa"),
-        cfg.temporary_key_pair_bits ? Number(cfg.temporary_key_pair_bits) : undefined,
-        keyName,
-      );
+      const pair = await temporaryKeyPair(...keySpec(cfg), keyName);
       await ctx.secrets.put(PRIVATE_KEY_SECRET, pair.privateKey);
       await ctx.intent({ kind: "aws.key_pair", token: keyName });
       ctx.ui.say(`Creating temporary keypair: ${keyName}`);

@@ -4,12 +4,19 @@
  */
 import type { Step } from "../../runtime/types.ts";
 import { ec2For } from "./client.ts";
+import { keySpec, needsTemporaryKey } from "./key_pair.ts";
 
 /** The "pre-validate" step. */
 export function preValidateStep(): Step<Record<string, never>> {
   return {
     id: "aws.pre_validate",
     async run(ctx) {
+      // The temporary key (4096-bit RSA by default: half a second or more) is
+      // generated on a worker thread while this and the next steps wait on EC2.
+      if (needsTemporaryKey(ctx.config)) {
+        const { prefetchTemporaryKeyPair } = await import("../../communicators/keys.ts");
+        prefetchTemporaryKeyPair(...keySpec(ctx.config));
+      }
       if (ctx.config.force_deregister) {
         ctx.ui.say("Force Deregister flag found, skipping prevalidating AMI Name");
         return {};
