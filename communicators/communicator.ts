@@ -27,6 +27,8 @@ export interface UploadInfo {
   mode?: number;
   /** Size in bytes when known (scp needs it up front). */
   size?: number;
+  /** Called as the transfer advances (winrm: once per chunk) with bytes sent and the total. */
+  progress?: (sent: number, total?: number) => void;
 }
 
 /** A connection to a machine being provisioned. */
@@ -42,7 +44,7 @@ export interface Communicator {
     info?: UploadInfo,
   ): Promise<void>;
   /** Copies a local directory to `dst` (Packer semantics: caller applies the trailing-slash rule). */
-  uploadDir(dst: string, src: string, exclude?: string[]): Promise<void>;
+  uploadDir(dst: string, src: string, exclude?: string[], info?: UploadInfo): Promise<void>;
   /** Streams a remote file into `dst`. */
   download(src: string, dst: WritableStream<Uint8Array>): Promise<void>;
   /** Copies a remote directory to a local directory. */

@@ -24,6 +24,7 @@ export interface ConnectOptions {
 const openers: Record<string, () => Promise<(o: ConnectOptions) => Promise<Communicator>>> = {
   "none": () => import("./none.ts").then((m) => m.openNone),
   "ssh": () => import("./ssh.ts").then((m) => m.openSsh),
+  "winrm": () => import("./winrm.ts").then((m) => m.openWinrm),
 };
 
 /** Opens the communicator named by `config.communicator`. */

@@ -82,14 +82,28 @@ async function timed(
   }
 }
 
+/** A destination naming a directory: a trailing slash, or a backslash on Windows (winrm). */
+function namesDirectory(ctx: ProvisionContext, dst: string): boolean {
+  return dst.endsWith("/") || (ctx.comm.type === "winrm" && dst.endsWith("\\"));
+}
+
+/** One run-log event per transferred chunk (communicators that chunk call it; scp does not). */
+function progressEvents(ctx: ProvisionContext): (sent: number, total?: number) => void {
+  return (bytes, total) => void ctx.emit("FileTransferProgress", { bytes, total });
+}
+
 async function upload(ctx: ProvisionContext, config: Record<string, unknown>): Promise<void> {
   const dst = String(config.destination);
   if (typeof config.content === "string" && config.content !== "") {
-    const target = dst.endsWith("/") ? `${dst}pkr-file-content` : dst;
+    const target = namesDirectory(ctx, dst) ? `${dst}pkr-file-content` : dst;
     const bytes = new TextEncoder().encode(config.content);
     ctx.ui.say(`Uploading content => ${target}`);
     await timed(ctx, { direction: "upload", source: "content", destination: target }, async () => {
-      await ctx.comm.upload(target, bytes, { size: bytes.length, mode: 0o644 });
+      await ctx.comm.upload(target, bytes, {
+        size: bytes.length,
+        mode: 0o644,
+        progress: progressEvents(ctx),
+      });
       return bytes.length;
     });
     return;
@@ -105,17 +119,18 @@ async function upload(ctx: ProvisionContext, config: Record<string, unknown>): P
     const event = { direction: "upload", source: src, destination: dst };
     if (info.isDirectory) {
       await timed(ctx, { ...event, directory: true }, async () => {
-        await ctx.comm.uploadDir(dst, src);
+        await ctx.comm.uploadDir(dst, src, undefined, { progress: progressEvents(ctx) });
         return await treeBytes(src);
       });
       continue;
     }
-    const target = dst.endsWith("/") ? dst + baseName(src) : dst;
+    const target = namesDirectory(ctx, dst) ? dst + baseName(src) : dst;
     await timed(ctx, { ...event, destination: target }, async () => {
       const file = await Deno.open(src, { read: true });
       await ctx.comm.upload(target, file.readable, {
         size: info.size,
         mode: (info.mode ?? 0o644) & 0o7777,
+        progress: progressEvents(ctx),
       });
       return info.size;
     });

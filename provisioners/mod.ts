@@ -6,6 +6,9 @@ const loaders: Record<string, () => Promise<ProvisionerPlugin>> = {
   "breakpoint": () => import("./breakpoint.ts").then((m) => m.breakpointProvisioner),
   "shell": () => import("./shell.ts").then((m) => m.shellProvisioner),
   "file": () => import("./file.ts").then((m) => m.fileProvisioner),
+  "powershell": () => import("./powershell.ts").then((m) => m.powershellProvisioner),
+  "windows-shell": () => import("./windows_shell.ts").then((m) => m.windowsShellProvisioner),
+  "windows-restart": () => import("./windows_restart.ts").then((m) => m.windowsRestartProvisioner),
 };
 
 /** Provisioner types kiln knows. */

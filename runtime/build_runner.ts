@@ -140,6 +140,7 @@ async function drive(
       Port: "",
       User: "",
       Password: "",
+      WinRMPassword: "",
       ConnType: "none",
       PackerRunUUID: runId,
       SSHPublicKey: "",

@@ -57,6 +57,8 @@ export const EventType = {
   CompensationFailed: "CompensationFailed",
   CleanupStarted: "CleanupStarted",
   CleanupFinished: "CleanupFinished",
+  /** A communicator moved one chunk of a file transfer: `{bytes, total}` so far. */
+  FileTransferProgress: "FileTransferProgress",
   Ui: "Ui",
 } as const;
 

@@ -103,6 +103,11 @@ export interface EnvVarsInput {
   env?: Record<string, string>;
   /** `env_var_format`, e.g. `%s='%s' ` or `export %s='%s'\n`. */
   format: string;
+  /**
+   * How a user's value is made safe for the target language; default
+   * `escapeSingleQuotes` (POSIX shells). PowerShell and cmd.exe need their own.
+   */
+  escape?: (value: string) => string;
 }
 
 /** The merged variables, by name (values unescaped). */
@@ -123,8 +128,9 @@ export function mergeEnvVars(input: EnvVarsInput): Record<string, string> {
  */
 export function flattenEnvVars(input: EnvVarsInput): string {
   const vars: Record<string, string> = { ...input.builtins };
+  const escape = input.escape ?? escapeSingleQuotes;
   for (const [key, value] of Object.entries(mergeEnvVars({ ...input, builtins: {} }))) {
-    vars[key] = escapeSingleQuotes(value);
+    vars[key] = escape(value);
   }
   return Object.keys(vars)
     .sort(compareBytes)

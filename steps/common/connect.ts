@@ -101,18 +101,24 @@ function resolveTarget(
 ): ConnectOutput {
   const type = String(ctx.config.communicator ?? "none");
   const fromSteps = options.target?.(ctx);
-  const host = String(ctx.config.ssh_host ?? fromSteps?.host ?? "");
-  const port = Number(ctx.config.ssh_port ?? fromSteps?.port ?? 22);
-  if (type === "ssh" && host === "") {
+  const winrm = type === "winrm";
+  const c = ctx.config;
+  const host = String((winrm ? c.winrm_host : c.ssh_host) ?? fromSteps?.host ?? "");
+  // A builder's port is its SSH port; WinRM's comes from winrm_port or the scheme's default.
+  const port = winrm
+    ? Number(c.winrm_port ?? (c.winrm_use_ssl === true ? 5986 : 5985))
+    : Number(c.ssh_port ?? fromSteps?.port ?? 22);
+  if ((type === "ssh" || winrm) && host === "") {
+    const option = winrm ? "winrm_host" : "ssh_host";
     throw new Error(
-      `${ctx.buildName}: no host to connect to: set "ssh_host" (the builder provides none)`,
+      `${ctx.buildName}: no host to connect to: set "${option}" (the builder provides none)`,
     );
   }
   return {
     type,
     host: type === "none" ? "" : host,
     port: type === "none" ? 0 : port,
-    user: String(ctx.config.ssh_username ?? ""),
+    user: String((winrm ? c.winrm_username : c.ssh_username) ?? ""),
     id: fromSteps?.id ?? "",
     runUuid,
   };
@@ -125,7 +131,8 @@ async function open(
 ): Promise<Communicator> {
   const privateKey = await options.privateKey?.(ctx) ?? await readKeyFile(ctx);
   if (privateKey) ctx.secrets.mask(privateKey);
-  const password = ctx.config.ssh_password ? String(ctx.config.ssh_password) : "";
+  const passwordKey = out.type === "winrm" ? "winrm_password" : "ssh_password";
+  const password = ctx.config[passwordKey] ? String(ctx.config[passwordKey]) : "";
   if (password) ctx.secrets.mask(password);
   if (out.type !== "none") ctx.ui.say(`Using ${out.type} communicator to connect: ${out.host}`);
   const started = performance.now();
@@ -156,6 +163,7 @@ async function open(
       Port: out.port ? String(out.port) : "",
       User: out.user,
       Password: password,
+      WinRMPassword: out.type === "winrm" ? password : "",
       ConnType: out.type,
       PackerRunUUID: out.runUuid,
       SSHPublicKey: options.publicKey?.(ctx) ?? "",
