@@ -112,7 +112,11 @@ async function runProvisioner(
         buildData: rt.buildData,
         render: (text, data) => templateApi().renderString(text, { ...renderCtx(), data }),
         emit: (type, data = {}) => {
-          pending.push({ type, data: { index: p.index, ...data } });
+          const tagged = { index: p.index, ...data };
+          // Progress says nothing about the outcome, so it need not wait for it;
+          // written at once, it lets a watcher follow a long transfer.
+          if (type === E.FileTransferProgress) return ctx.emit(type, tagged);
+          pending.push({ type, data: tagged });
           return Promise.resolve();
         },
       };
