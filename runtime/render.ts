@@ -64,8 +64,12 @@ export class Renderer {
       return [...this.#artifactLines(of, this.#artifacts.get(of) ?? [], record), ui];
     }
     const style = d.level === "error" ? "1" : d.level === "message" ? "0" : "1";
-    return lines.map((line) => {
-      const text = this.#stamp(record.ts) + this.#plain(d, line);
+    return lines.map((line, i) => {
+      let plain = this.#plain(d, line);
+      // Packer trims the end of a prefixed message, so an empty output line
+      // prints as "    null:" with no trailing space.
+      if (i === lines.length - 1 && plain !== line) plain = plain.trimEnd();
+      const text = this.#stamp(record.ts) + plain;
       if (d.level === "error") return this.#opts.color ? `\x1b[1;31m${text}\x1b[0m` : text;
       return record.build ? this.#paint(record.build, style, text) : text;
     });
