@@ -19,6 +19,8 @@ export interface ConnectOptions {
   privateKey?: string;
   /** Progress lines ("Waiting for SSH to become available..."). */
   say?: (message: string) => void;
+  /** Output of commands the communicator itself runs while connecting (WinRM's connect check). */
+  message?: (line: string) => void;
 }
 
 const openers: Record<string, () => Promise<(o: ConnectOptions) => Promise<Communicator>>> = {

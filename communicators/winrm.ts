@@ -11,6 +11,7 @@ import { WinrmCommunicator } from "./winrm_communicator.ts";
 import { CertificateError } from "./winrm_http.ts";
 import { type WinrmSettings, winrmSettings } from "./winrm_settings.ts";
 import { WinrmShell } from "./winrm_shell.ts";
+import { encodePowerShell } from "./winrm_scripts.ts";
 import { AuthError, WinrmTransport } from "./winrm_transport.ts";
 
 function abortError(signal: AbortSignal): Error {
@@ -57,6 +58,53 @@ async function connectWithRetry(
   }
 }
 
+/** Packer's connect check: the listener can answer before PowerShell works. */
+const CONNECT_CHECK = `powershell.exe -EncodedCommand ${
+  encodePowerShell(
+    `if (Test-Path variable:global:ProgressPreference){$ProgressPreference='SilentlyContinue'}; ` +
+      `echo "WinRM connected."`,
+  )
+}`;
+const CHECK_RETRY_MS = 5_000;
+
+/**
+ * Runs the check until PowerShell echoes back (every 5 s, as Packer does, up
+ * to winrm_timeout), printing its output as Packer does.
+ */
+async function waitForPowerShell(
+  comm: Communicator,
+  settings: WinrmSettings,
+  options: ConnectOptions,
+): Promise<void> {
+  const deadline = Date.now() + settings.timeoutMs;
+  const decoder = new TextDecoder();
+  while (true) {
+    let stdout = "";
+    let problem = "";
+    try {
+      const { exitStatus } = await comm.start({
+        command: CONNECT_CHECK,
+        stdout: (chunk) => stdout += decoder.decode(chunk, { stream: true }),
+        signal: options.signal,
+      });
+      if (exitStatus !== 0) problem = `the check exited ${exitStatus}`;
+    } catch (err) {
+      if (options.signal.aborted) throw abortError(options.signal);
+      problem = (err as Error).message;
+    }
+    for (const line of stdout.split(/\r?\n/)) if (line.trim()) options.message?.(line.trimEnd());
+    if (!problem && stdout.includes("WinRM connected.")) return;
+    problem ||= "PowerShell did not echo back";
+    if (Date.now() + CHECK_RETRY_MS > deadline) {
+      throw new Error(
+        `timeout waiting for PowerShell over WinRM on ${settings.host}:${settings.port} ` +
+          `(winrm_timeout ${settings.timeoutMs} ms): ${problem}`,
+      );
+    }
+    await sleep(CHECK_RETRY_MS, options.signal);
+  }
+}
+
 /** Connects over WinRM as the build's winrm_* options say. */
 export async function openWinrm(options: ConnectOptions): Promise<Communicator> {
   const settings = winrmSettings(options);
@@ -70,8 +118,15 @@ export async function openWinrm(options: ConnectOptions): Promise<Communicator> 
     await sleep(settings.pauseBeforeConnectingMs, options.signal);
     link = await connectWithRetry(settings, options.signal, () => {});
   }
+  const comm = new WinrmCommunicator(link.transport, settings, link.shell);
+  try {
+    await waitForPowerShell(comm, settings, options);
+  } catch (err) {
+    await comm.close();
+    throw err;
+  }
   say("Connected to WinRM!");
-  return new WinrmCommunicator(link.transport, settings, link.shell);
+  return comm;
 }
 
 export { WinrmCommunicator };

@@ -142,6 +142,7 @@ async function open(
     signal: ctx.signal,
     privateKey,
     say: (m) => ctx.ui.say(m),
+    message: (m) => ctx.ui.message(m),
   });
   if (out.type !== "none") {
     // Where and as whom, never with what: the audit trail of every connection.

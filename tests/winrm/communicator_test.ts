@@ -9,9 +9,9 @@ import { openWinrm } from "../../communicators/winrm.ts";
 import { DisconnectedError } from "../../communicators/communicator.ts";
 import { startWinrmServer, type WinrmServer } from "../support/winrm/server.ts";
 import { freePort } from "../support/sshd.ts";
+import { powershellThenSh } from "../support/winrm/sh_fallback.ts";
 
-/** Everything unrecognised goes to /bin/sh, so tests can use echo, exit, head, sleep. */
-const shOnly = () => Promise.resolve(undefined);
+const shOnly = powershellThenSh;
 
 function config(s: WinrmServer, extra: Record<string, unknown> = {}) {
   return {
@@ -291,4 +291,49 @@ Deno.test("winrm: a shell lost to a quick service restart is replaced transparen
       await comm.close();
     }
   });
+});
+
+Deno.test("winrm: waits for PowerShell to answer, as Packer's connect check does, and prints its echo", async () => {
+  let attempts = 0;
+  const s = await startWinrmServer({
+    emulator: (line, io) => {
+      if (!/^powershell\.exe -EncodedCommand /.test(line)) return Promise.resolve(undefined);
+      // PowerShell is not up on the first try (a machine still booting).
+      if (++attempts === 1) return Promise.resolve(1);
+      return powershellThenSh(line, io);
+    },
+  });
+  try {
+    const said: string[] = [];
+    const printed: string[] = [];
+    const comm = await openWinrm({
+      config: config(s),
+      target: { host: s.host, port: s.port },
+      signal: new AbortController().signal,
+      say: (m) => said.push(m),
+      message: (m) => printed.push(m),
+    });
+    await comm.close();
+    assert.equal(attempts, 2);
+    assert.deepEqual(printed, ["WinRM connected."]);
+    assert.deepEqual(said, ["Waiting for WinRM to become available...", "Connected to WinRM!"]);
+  } finally {
+    await s.stop();
+  }
+});
+
+Deno.test("winrm: a machine whose PowerShell never answers fails at winrm_timeout", async () => {
+  const s = await startWinrmServer({ emulator: () => Promise.resolve(1) });
+  try {
+    await assert.rejects(
+      openWinrm({
+        config: config(s, { winrm_timeout: "3s" }),
+        target: { host: s.host, port: s.port },
+        signal: new AbortController().signal,
+      }),
+      /timeout waiting for PowerShell over WinRM .*the check exited 1/,
+    );
+  } finally {
+    await s.stop();
+  }
 });

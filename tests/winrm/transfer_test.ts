@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { openWinrm } from "../../communicators/winrm.ts";
+import { powershellThenSh } from "../support/winrm/sh_fallback.ts";
 import { startWinrmServer, type WinrmServer } from "../support/winrm/server.ts";
 import { writeRandomFile } from "../support/random_file.ts";
 import { withTempDir } from "../support/temp_dir.ts";
@@ -20,7 +21,7 @@ async function withComm(
   fn: (comm: Awaited<ReturnType<typeof openWinrm>>, s: WinrmServer, dir: string) => Promise<void>,
 ) {
   await withTempDir(async (dir) => {
-    const s = await startWinrmServer({ emulator: () => Promise.resolve(undefined), ...options });
+    const s = await startWinrmServer({ emulator: powershellThenSh, ...options });
     try {
       const comm = await openWinrm({
         config: { winrm_username: s.username, winrm_password: s.password, winrm_use_ntlm: true },

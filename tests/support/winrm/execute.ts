@@ -1,6 +1,6 @@
 /**
- * How the test listener runs a command line: kiln's transfer snippets in
- * TypeScript, then the Windows command emulation (W2's
+ * How the test listener runs a command line: kiln's transfer snippets and
+ * Packer's (winrmcp) restore script in TypeScript, then the Windows command emulation (W2's
  * `emulateWindowsCommand`, contract in emulation.ts), and anything neither
  * recognises with `/bin/sh -c` in the server's root, so tests can run
  * `echo`, `exit 3`, `head -c` or `sleep` as if cmd.exe ran them.
@@ -10,6 +10,7 @@ import type { RunningCommand } from "./commands.ts";
 import type { CommandEmulator, EmulatedIo } from "./emulation.ts";
 import { localPath } from "./paths.ts";
 import { runSnippet } from "./transfer_emulation.ts";
+import { runWinrmcpSnippet } from "./winrmcp_emulation.ts";
 
 /** What the shell a command runs in provides. */
 export interface ShellContext {
@@ -65,13 +66,14 @@ export async function execute(cmd: RunningCommand, shell: ShellContext): Promise
   const toLocal = (p: string) => localPath(shell.root, p, shell.env);
   try {
     const script = decodePowerShell(cmd.commandLine);
+    const stderr = (t: string) => cmd.write("stderr", encoder.encode(t));
     const snippet = script === undefined ? undefined : runSnippet(script, {
       localPath: toLocal,
       stdin: cmd.stdin,
       stdout: (b) => cmd.write("stdout", b),
-      stderr: (t) => cmd.write("stderr", encoder.encode(t)),
+      stderr,
       signal: cmd.abort.signal,
-    });
+    }) ?? runWinrmcpSnippet(script, { localPath: toLocal, stderr });
     if (snippet) return cmd.finish(await snippet);
     const io: EmulatedIo = {
       localPath: toLocal,

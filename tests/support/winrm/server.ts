@@ -18,6 +18,7 @@ import { challengeMessage, messageType, verifyAuthenticate } from "./ntlm_server
 import { windowsEnvironment } from "./paths.ts";
 import { fault, FAULTS, type FaultSpec, received, reply, shellCreated } from "./replies.ts";
 import { emulateWindowsCommand } from "./windows_commands.ts";
+import { commandLogFromEnv, describeCommand } from "./command_log.ts";
 
 /** How to set the listener up. */
 export interface WinrmServerOptions {
@@ -34,6 +35,11 @@ export interface WinrmServerOptions {
   port?: number;
   /** Command emulation before /bin/sh (default: the Windows command emulation). */
   emulator?: CommandEmulator;
+  /**
+   * Called with each command line as it starts, `-EncodedCommand` scripts
+   * decoded (default: `KILN_WINRM_LOG` — a file path, or `-` for stderr).
+   */
+  log?: (text: string) => void;
 }
 
 /** Counters tests assert on. */
@@ -97,6 +103,7 @@ export async function startWinrmServer(options: WinrmServerOptions = {}): Promis
   await Deno.mkdir(`${root}/C/Users/${username}`, { recursive: true });
   const tls = options.https ? await selfSignedCertificate() : undefined;
   const emulator = options.emulator ?? emulateWindowsCommand;
+  const log = options.log ?? commandLogFromEnv();
   const stats: WinrmServerStats = { actions: {}, largestRequest: 0, oversized: 0, commands: [] };
   const shells = new Map<string, Shell>();
   /** NTLM state per TCP connection ("host:port" of the client). */
@@ -203,6 +210,7 @@ export async function startWinrmServer(options: WinrmServerOptions = {}): Promis
         const cmd = new RunningCommand(line);
         shell.commands.set(cmd.id, cmd);
         stats.commands.push(line);
+        log?.(describeCommand(shell.id, line));
         void execute(cmd, { ...shellContext(shell), env: { ...shell.env } });
         return [
           `${ACTION.command}Response`,

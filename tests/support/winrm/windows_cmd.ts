@@ -4,12 +4,17 @@
  * outside double quotes (`^` escapes one character), and each simple
  * command is one of: `set "K=V"` / `set K=V`, `echo`, `exit [/b] N`,
  * `rem`/`::`, `@echo off|on`, `cmd /c ...`, `shutdown /r|/a ...`,
- * `powershell[.exe] ...`, or the path of a batch file. Redirection, pipes,
- * `goto`, `if`, `for`, `call` and every other program are reported as
- * unsupported, with cmd.exe's "not recognized" exit code 9009.
+ * `powershell[.exe] ...`, or the path of a batch file. A simple command may
+ * redirect its output to a file: `> f`, `>> f`, `1>`/`2>` (`nul` discards),
+ * as winrmcp's `echo <base64> >> "%TEMP%\winrmcp-<id>.tmp"` uploads need;
+ * like cmd.exe, the text before the `>` keeps its trailing space. Pipes,
+ * input redirection, `2>&1`, `goto`, `if`, `for`, `call` and every other
+ * program are reported as unsupported, with cmd.exe's "not recognized" exit
+ * code 9009.
  */
 import type { EmulatedIo } from "./emulation.ts";
 import { runPowerShell } from "./windows_powershell.ts";
+import { type Redirection, withRedirections } from "./windows_redirect.ts";
 import {
   ExitSignal,
   getEnv,
@@ -36,7 +41,7 @@ export class Cmd {
   #echo = true;
 
   constructor(
-    readonly io: EmulatedIo,
+    public io: EmulatedIo,
     readonly machine: Machine,
     readonly env: Record<string, string>,
   ) {}
@@ -73,8 +78,25 @@ export class Cmd {
     for (const part of splitCommands(line)) {
       const run = joiner === undefined || joiner === "&" ||
         (joiner === "&&" ? this.errorlevel === 0 : this.errorlevel !== 0);
-      if (run) await this.#simple(part.command.trim());
+      if (run) await this.#redirected(part.command, part.redirections);
       joiner = part.joiner;
+    }
+  }
+
+  /** Runs a simple command with its output going where its redirections say. */
+  async #redirected(command: string, redirections: Redirection[]): Promise<void> {
+    if (redirections.length === 0) return await this.#simple(command.trim());
+    const io = this.io;
+    try {
+      const code = await withRedirections(io, redirections, async (redirectedIo) => {
+        this.io = redirectedIo;
+        // Only leading blanks go: cmd.exe echoes the space before `>` too.
+        await this.#simple(command.trimStart());
+        return this.errorlevel;
+      });
+      this.errorlevel = code;
+    } finally {
+      this.io = io;
     }
   }
 
@@ -212,10 +234,22 @@ export class Cmd {
   }
 }
 
-/** Splits at `&&`, `||` and `&` outside quotes; `^x` stands for a literal x outside quotes. */
-export function splitCommands(line: string): { command: string; joiner?: Joiner }[] {
-  const out: { command: string; joiner?: Joiner }[] = [];
+/** One simple command of a line, its output redirections, and what joins it to the next. */
+export interface SimpleCommand {
+  command: string;
+  redirections: Redirection[];
+  joiner?: Joiner;
+}
+
+/**
+ * Splits at `&&`, `||` and `&` outside quotes and takes each command's
+ * `[1|2]>[>] target` redirections out of it; `^x` stands for a literal x
+ * outside quotes.
+ */
+export function splitCommands(line: string): SimpleCommand[] {
+  const out: SimpleCommand[] = [];
   let current = "";
+  let redirections: Redirection[] = [];
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
     const ch = line[i];
@@ -227,15 +261,33 @@ export function splitCommands(line: string): { command: string; joiner?: Joiner 
     if (!quoted && (ch === "&" || (ch === "|" && line[i + 1] === "|"))) {
       const joiner: Joiner = line[i + 1] === ch ? (ch === "&" ? "&&" : "||") : "&";
       if (joiner !== "&") i++;
-      out.push({ command: current, joiner });
+      out.push({ command: current, redirections, joiner });
       current = "";
+      redirections = [];
       continue;
     }
-    if (!quoted && (ch === "|" || ch === ">" || ch === "<")) {
-      throw new UnsupportedError(`redirection and pipes (${ch})`);
+    if (!quoted && ch === ">") {
+      // A handle digit right before `>` belongs to the redirection, not the command.
+      let stream: "stdout" | "stderr" = "stdout";
+      const handle = /(^|\s)([12])$/.exec(current);
+      if (handle) {
+        current = current.slice(0, current.length - 1);
+        if (handle[2] === "2") stream = "stderr";
+      }
+      const append = line[i + 1] === ">";
+      const target = /^\s*("[^"]*"|[^\s&|<>]+)/.exec(line.slice(i + (append ? 2 : 1)));
+      if (!target || target[1].startsWith("&")) {
+        throw new UnsupportedError(`redirection without a file (${line.slice(i).trim()})`);
+      }
+      redirections.push({ stream, append, path: target[1].replace(/^"|"$/g, "") });
+      i += (append ? 1 : 0) + target[0].length;
+      continue;
+    }
+    if (!quoted && (ch === "|" || ch === "<")) {
+      throw new UnsupportedError(`pipes and input redirection (${ch})`);
     }
     current += ch;
   }
-  out.push({ command: current });
+  out.push({ command: current, redirections });
   return out;
 }

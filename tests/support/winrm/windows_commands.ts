@@ -1,12 +1,15 @@
 /**
  * Emulation of the cmd.exe and PowerShell command lines kiln's Windows
- * provisioners (windows-shell, powershell, windows-restart) send, for the
- * WinRM test server: there is no Windows and no pwsh here.
+ * provisioners (windows-shell, powershell, windows-restart) send — and
+ * Packer 1.6.6's, whose command lines for the same provisioners and whose
+ * winrmcp upload chunks fall in the same subset — for the WinRM test
+ * server: there is no Windows and no pwsh here.
  *
  * The documented subset —
  *
  * cmd.exe (windows_cmd.ts): %VAR% expansion (before the line runs, as
- * cmd.exe does), `&&` / `||` / `&`, `^` escapes, `set "K=V"` and
+ * cmd.exe does), `&&` / `||` / `&`, `^` escapes, output redirection
+ * (`>`, `>>`, `2>`, `nul`; windows_redirect.ts), `set "K=V"` and
  * `set K=V`, `echo` (and `echo.`, `@echo off|on`; echo-on batch lines are
  * shown after the prompt), `exit N` / `exit /b N`, `rem` and `::`,
  * `cmd /c ...`, a `.bat`/`.cmd` file by path (run line by line),
