@@ -5,9 +5,34 @@
  * each side effect (every ResourceIntent / ResourceCreated: where a second
  * launch or a lost resource would come from); `bench/aws_crash_table.ts`
  * runs both at every boundary and prints the table.
+ *
+ * The spot build and the build with a temporary IAM instance profile are
+ * sampled where they differ from the on-demand one: the boundaries around
+ * their own resources (launch template, fleet instance, spot request; role,
+ * policy, profile, attachment) and the middle of their create calls.
  */
 import assert from "node:assert/strict";
-import { type CrashMode, type KillPoint, referenceBuild, runTrials } from "./crash_table.ts";
+import {
+  type BuildShape,
+  type CrashMode,
+  type CrashRow,
+  type CrashTrialSpec,
+  type KillPoint,
+  MID_CALLS,
+  referenceBuild,
+  type ReferenceEvent,
+  runTrials,
+  SHAPE_KINDS,
+  SHAPES,
+} from "./crash_table.ts";
+
+function assertAllPassed(rows: CrashRow[]) {
+  assert.deepEqual(
+    rows.filter((r) => !r.ok).map((r) => `${r.shape} ${r.point} → ${r.mode}: ${r.outcome}`),
+    [],
+    "every kill point resumes to one launch and one AMI, and cleans up to nothing",
+  );
+}
 
 Deno.test("amazon-instance: kill -9 at every event boundary, then resume or cleanup", async () => {
   const ref = await referenceBuild();
@@ -23,11 +48,38 @@ Deno.test("amazon-instance: kill -9 at every event boundary, then resume or clea
       trials.push({ point: { seq }, mode: "resume" });
     }
   }
-  const rows = await runTrials(trials, 2);
-  const failed = rows.filter((r) => !r.ok);
-  assert.deepEqual(
-    failed.map((r) => `${r.point} → ${r.mode}: ${r.outcome}`),
-    [],
-    "every kill point resumes to one launch and one AMI, and cleans up to nothing",
-  );
+  assertAllPassed(await runTrials(trials, 2));
 });
+
+/**
+ * The CI sample of a spot or IAM build, at the shape's own resource kinds:
+ * resume after each ResourceIntent (reconcile finds nothing yet), both modes
+ * after each ResourceCreated (a resume there is where a second launch or a
+ * second role would come from), cleanup after each ResourceDeleted (a kill
+ * while the finished build deletes its scaffolding), and both modes in the
+ * middle of each create call of those kinds.
+ */
+function shapeSample(shape: BuildShape, records: ReferenceEvent[]): CrashTrialSpec[] {
+  const own = (kind?: string) => kind !== undefined && SHAPE_KINDS[shape].test(kind);
+  const modesAfter: Record<string, CrashMode[]> = {
+    ResourceIntent: ["resume"],
+    ResourceCreated: ["resume", "cleanup"],
+    ResourceDeleted: ["cleanup"],
+  };
+  const trials: CrashTrialSpec[] = records.filter((r) => own(r.kind)).flatMap((r) =>
+    (modesAfter[r.type] ?? []).map((mode) => ({ point: { seq: r.seq }, mode, shape }))
+  );
+  for (const mid of SHAPES[shape].midCalls.filter((m) => own(MID_CALLS[m].kind))) {
+    for (const mode of ["resume", "cleanup"] as const) trials.push({ point: { mid }, mode, shape });
+  }
+  return trials;
+}
+
+for (const shape of ["spot", "iam-profile"] as const) {
+  Deno.test(`amazon-instance ${shape}: kill -9 around its own resources and mid-call, then resume or cleanup`, async () => {
+    const ref = await referenceBuild(shape);
+    const trials = shapeSample(shape, ref.records);
+    assert.ok(trials.length >= 12, `${shape}: ${trials.length} trials sampled`);
+    assertAllPassed(await runTrials(trials, 2));
+  });
+}

@@ -218,6 +218,8 @@ export interface LaunchTemplate {
   data: [string, string][];
   /** ClientToken of the CreateLaunchTemplate call (a retry returns this template). */
   clientToken?: string;
+  /** The call's parameters but the token: a retry must repeat them exactly. */
+  requestDigest?: string;
 }
 
 /** What an instant fleet could not launch, as `errorSet` lists it. */

@@ -1,12 +1,14 @@
 /**
  * Launch templates (one version each): what Packer's and kiln's spot path
- * launches an instant fleet from. CreateLaunchTemplate honours ClientToken.
+ * launches an instant fleet from. CreateLaunchTemplate honours ClientToken
+ * (the same token with other parameters → IdempotentParameterMismatch).
  */
 import type { Ec2Emulator } from "../emulator.ts";
 import { Ec2Error } from "../errors.ts";
 import { applyFilters } from "../filters.ts";
 import type { LaunchTemplate } from "../model.ts";
 import type { QueryParams } from "../query.ts";
+import { requestDigest } from "./instances.ts";
 import { KINDS, select } from "./lookup.ts";
 import type { ActionHandler, Members } from "./types.ts";
 
@@ -55,9 +57,16 @@ export const createLaunchTemplate: ActionHandler = (emu, p, ctx) => {
     );
   }
   const clientToken = p.optional("ClientToken");
+  const digest = requestDigest(p);
   for (const t of emu.launchTemplates.values()) {
     if (t.region !== ctx.region) continue;
     if (clientToken && t.clientToken === clientToken && !emu.faults.options.ignoreClientToken) {
+      if (t.requestDigest !== digest) {
+        throw new Ec2Error(
+          "IdempotentParameterMismatch",
+          "The client token you have provided is associated with a request with different parameters.",
+        );
+      }
       return { launchTemplate: renderTemplate(emu, t) };
     }
     if (t.launchTemplateName === name) {
@@ -80,6 +89,7 @@ export const createLaunchTemplate: ActionHandler = (emu, p, ctx) => {
     createTime: new Date(),
     data: p.entries().filter(([k]) => k.startsWith("LaunchTemplateData.")),
     clientToken,
+    requestDigest: digest,
   };
   emu.launchTemplates.set(template.launchTemplateId, template);
   emu.applyTags(
