@@ -119,6 +119,7 @@ export async function run(args: string[]): Promise<number> {
       args: ["build", ...args],
       inputs,
       handleSignals: true,
+      runTempDir: true,
     };
     const runId = resume ?? newRunId();
     if (!resume && !common.machineReadable) {

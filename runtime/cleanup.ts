@@ -21,6 +21,7 @@ import { deleteResource } from "./compensate.ts";
 import { errorMessage } from "./errors.ts";
 import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
+import { removeRunTempDir } from "./run_temp.ts";
 
 /** Options of cleanupRun. */
 export interface CleanupOptions {
@@ -150,6 +151,8 @@ export async function cleanupRun(
     if (result.failed.length === 0) await secrets.destroy();
     return result;
   } finally {
+    // Temp files a killed process left in the run go with the rest of it.
+    await removeRunTempDir(dir).catch(() => {});
     terminal?.close();
     log.close();
     await lock.release();

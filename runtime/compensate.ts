@@ -30,6 +30,7 @@ export async function compensateBuild(parts: CompensationParts, reason: string):
   if (!parts.state().compensating) {
     log.append({ build, type: E.CompensationStarted, data: { kind: "build", reason } });
   }
+  await reconcileUnsettled(parts);
   const b = parts.state();
   type Unit = { seq: number; run: () => Promise<void> };
   const units: Unit[] = [];
@@ -85,6 +86,32 @@ export async function compensateBuild(parts: CompensationParts, reason: string):
     });
   }
   return problems;
+}
+
+/**
+ * A step that failed or was cancelled after logging an intent may still have
+ * created the resource: the call took effect but its answer was lost, or a
+ * cancel aborted the request after the cloud had acted on it. Its reconcile
+ * looks for it (by token/tag), so it joins the ledger and is undone with the
+ * rest instead of leaking. An intent counts as settled once the step has a
+ * live resource of that kind.
+ */
+async function reconcileUnsettled(parts: CompensationParts): Promise<void> {
+  const b = parts.state();
+  for (const st of Object.values(b.steps)) {
+    if (st.status === "succeeded" || st.intents.length === 0) continue;
+    const step = parts.steps.find((s) => s.id === st.id);
+    if (!step?.reconcile) continue;
+    const unsettled = st.intents.filter((i) =>
+      !b.resources.some((e) => e.step === st.id && e.resource.kind === i.kind && !e.deletedAt)
+    );
+    if (unsettled.length === 0) continue;
+    try {
+      await step.reconcile(parts.stepContext(st.id), unsettled);
+    } catch (err) {
+      parts.ui.error(`could not look for what step ${st.id} created: ${errorMessage(err)}`);
+    }
+  }
 }
 
 /** Deletes one ledger resource through its handler and logs the deletion. */

@@ -27,6 +27,8 @@ export class EventLog {
   #crashAt: number;
   #crashAfter?: { type: string; kind?: string };
   #closed = false;
+  /** Bytes of complete records in the file: where a failed write is cut back to. */
+  #size: number;
 
   private constructor(
     runId: string,
@@ -34,8 +36,10 @@ export class EventLog {
     fd: Deno.FsFile,
     masker: Masker,
     last?: EventRecord,
+    size = 0,
   ) {
     this.runId = runId;
+    this.#size = size;
     this.file = file;
     this.#fd = fd;
     this.masker = masker;
@@ -81,7 +85,14 @@ export class EventLog {
       await fd.syncData();
     }
     await fd.seek(0, Deno.SeekMode.End);
-    const log = new EventLog(runId, file, fd, masker, contents.records.at(-1));
+    const log = new EventLog(
+      runId,
+      file,
+      fd,
+      masker,
+      contents.records.at(-1),
+      contents.validBytes,
+    );
     return { log, contents };
   }
 
@@ -137,8 +148,13 @@ export class EventLog {
     }
     const bytes = encoder.encode(text);
     let written = 0;
-    while (written < bytes.length) written += this.#fd.writeSync(bytes.subarray(written));
-    if (durable) this.#fd.syncDataSync();
+    try {
+      while (written < bytes.length) written += this.#fd.writeSync(bytes.subarray(written));
+      if (durable) this.#fd.syncDataSync();
+    } catch (err) {
+      this.#stop(err);
+    }
+    this.#size += bytes.length;
     if (this.#crashAt > this.#seq && this.#crashAt <= seq) Deno.kill(Deno.pid, "SIGKILL");
     const after = this.#crashAfter;
     if (
@@ -153,6 +169,34 @@ export class EventLog {
     this.#prev = prev;
     for (const record of records) for (const listener of this.#listeners) listener(record);
     return records;
+  }
+
+  /**
+   * The log cannot be written (disk full, I/O error): nothing more can be
+   * recorded, so nothing more may be done — a step would act without its
+   * write-ahead record, a compensation would delete without a trace. The
+   * partial record is cut away (the log stays whole up to its last complete
+   * record) and the process stops with a clear message, leaving the run
+   * exactly as a crash would: `--resume` or `cleanup` continues it.
+   */
+  #stop(err: unknown): never {
+    try {
+      this.#fd.truncateSync(this.#size);
+      this.#fd.syncDataSync();
+    } catch {
+      // The reader drops a torn last line anyway.
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    const id = this.runId;
+    try {
+      Deno.stderr.writeSync(encoder.encode(
+        `kiln: cannot write the run log ${this.file}: ${why}. The run stopped after its last ` +
+          `recorded event; once that is fixed, continue it with \`kiln build --resume ${id}\` ` +
+          `or undo it with \`kiln cleanup ${id}\`.\n`,
+      ));
+    } finally {
+      Deno.exit(1);
+    }
   }
 
   /** Flushes and closes the file (idempotent). */

@@ -36,11 +36,27 @@ async function processStart(pid: number): Promise<string | undefined> {
 export async function acquireRunLock(dir: string, runId: string): Promise<RunLock> {
   const path = join(dir, "lock");
   const me = { pid: Deno.pid, start: await processStart(Deno.pid) };
+  // The owner is written to a private file first and linked into place, so
+  // the lock is never seen empty: an empty lock read as "owner died" let a
+  // second process started at the same moment take over a live lock.
+  const mine = `${path}.${Deno.pid}.${crypto.randomUUID()}`;
+  await Deno.writeTextFile(mine, JSON.stringify(me), { mode: 0o600 });
+  try {
+    return await linkLock(mine, path, runId, me);
+  } finally {
+    await Deno.remove(mine).catch(() => {});
+  }
+}
+
+async function linkLock(
+  mine: string,
+  path: string,
+  runId: string,
+  me: { pid: number; start?: string },
+): Promise<RunLock> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = await Deno.open(path, { createNew: true, write: true, mode: 0o600 });
-      await fd.write(new TextEncoder().encode(JSON.stringify(me)));
-      fd.close();
+      await Deno.link(mine, path);
       return {
         release: async () => {
           await Deno.remove(path).catch(() => {});
@@ -49,21 +65,51 @@ export async function acquireRunLock(dir: string, runId: string): Promise<RunLoc
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     }
+    let text = "";
     let owner: { pid?: number; start?: string } = {};
     try {
-      owner = JSON.parse(await Deno.readTextFile(path));
+      text = await Deno.readTextFile(path);
+      owner = JSON.parse(text);
     } catch {
-      // Owner died between create and write: the file is stale.
+      // Unreadable: a lock written by an older kiln that died mid-write; stale.
     }
-    if (typeof owner.pid === "number" && owner.pid !== Deno.pid) {
+    if (typeof owner.pid === "number" && owner.pid !== me.pid) {
       const start = await processStart(owner.pid);
       if (start !== undefined && start === owner.start) throw new RunLockedError(runId, owner.pid);
-    } else if (owner.pid === Deno.pid) {
+    } else if (owner.pid === me.pid) {
       throw new RunLockedError(runId, owner.pid);
     }
-    await Deno.remove(path).catch(() => {});
+    await removeStale(path, text, runId);
   }
   throw new Error(`could not take the lock ${path}`);
+}
+
+/**
+ * Takes a dead owner's lock away. Two processes may judge the same lock
+ * stale at once: the rename moves whatever lies there *now*, and if that is
+ * no longer the stale lock (the other one already replaced it with its own
+ * live lock), it is put back and this process stands down.
+ */
+async function removeStale(path: string, staleText: string, runId: string): Promise<void> {
+  const grabbed = `${path}.stale.${crypto.randomUUID()}`;
+  try {
+    await Deno.rename(path, grabbed);
+  } catch {
+    return; // Already gone: try to link again.
+  }
+  const now = await Deno.readTextFile(grabbed).catch(() => "");
+  if (now !== staleText) {
+    await Deno.link(grabbed, path).catch(() => {});
+    await Deno.remove(grabbed).catch(() => {});
+    let pid = 0;
+    try {
+      pid = JSON.parse(now).pid;
+    } catch {
+      // Unknown owner.
+    }
+    throw new RunLockedError(runId, pid);
+  }
+  await Deno.remove(grabbed).catch(() => {});
 }
 
 /**

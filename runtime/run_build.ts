@@ -29,6 +29,7 @@ import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedTemplate, TemplateInputs } from "../template/types.ts";
 import { KILN_VERSION } from "../version.ts";
 import { INIT_TIME } from "../template/funcs.ts";
+import { removeRunTempDir, useRunTempDir } from "./run_temp.ts";
 
 /** Options of `runBuild` / `resumeRun` (the CLI flags, as a library). */
 export interface BuildOptions {
@@ -56,6 +57,8 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Install SIGINT/SIGTERM handlers (the CLI does). */
   handleSignals?: boolean;
+  /** Point TMPDIR at the run's own temp dir while it runs (see run_temp.ts; the CLI does). */
+  runTempDir?: boolean;
   /** Receives every event as it is appended. */
   onEvent?: EventListener;
   /** Answers on-error=ask prompts (default: the terminal, when stdin is one). */
@@ -110,6 +113,7 @@ export async function runBuild(
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await Deno.chmod(dir, 0o700);
   const lock = await acquireRunLock(dir, runId);
+  const dropTemp = options.runTempDir ? await useRunTempDir(dir) : undefined;
   try {
     const masker = new Masker(prepared.secrets);
     const log = await EventLog.create(runId, home, masker);
@@ -134,6 +138,7 @@ export async function runBuild(
       });
     });
   } finally {
+    await dropTemp?.();
     await lock.release();
   }
 }
@@ -146,6 +151,8 @@ export async function resumeRun(
 ): Promise<RunResult> {
   const home = options.home ?? kilnHome();
   const { dir, lock } = await lockExistingRun(runId, home);
+  // Temp files a killed process left behind are swept either way.
+  const dropTemp = options.runTempDir ? await useRunTempDir(dir) : await removeRunTempDir(dir);
   try {
     const masker = new Masker(prepared.secrets);
     const { log, contents } = await EventLog.open(runId, home, masker);
@@ -189,6 +196,7 @@ export async function resumeRun(
       });
     });
   } finally {
+    await dropTemp?.();
     await lock.release();
   }
 }
@@ -297,6 +305,10 @@ async function drive(
     summary(runUi, outcomes, performance.now() - started);
     log.append({ type: E.RunFinished, data: { status } });
     if (status === "succeeded") await secrets.destroy();
+    else if (Object.values(state.builds).every((b) => liveResources(b).length === 0)) {
+      // Nothing left to reconnect to: key material goes; the inputs stay for a redrive.
+      await secrets.destroyAllBut([INPUTS_SECRET]);
+    }
     if (terminal && !options.machineReadable) {
       const id = log.runId;
       const left = Object.values(state.builds).reduce(

@@ -63,6 +63,17 @@ export class FileSecretStore implements SecretStore {
     }
   }
 
+  /** Removes every secret but those named in `keep` (and the directory when nothing is kept). */
+  async destroyAllBut(keep: string[]): Promise<void> {
+    try {
+      for await (const entry of Deno.readDir(this.dir)) {
+        if (!keep.includes(entry.name)) await Deno.remove(join(this.dir, entry.name));
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+
   /** Removes the directory (run finished successfully or was cleaned up). */
   async destroy(): Promise<void> {
     await Deno.remove(this.dir, { recursive: true }).catch((err) => {

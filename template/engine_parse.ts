@@ -371,9 +371,10 @@ export function parseTemplateText(src: string): Node[] {
       start += 2;
     }
     if (text) current().push({ kind: "text", text });
-    const [line] = lineCol(src, open);
+    // The line is counted only on failure: counting it for every action is
+    // quadratic in a string with many actions.
     const fail = (m: string): never => {
-      throw new EngineError(`template: root:${line}: ${m}`);
+      throw new EngineError(`template: root:${lineCol(src, open)[0]}: ${m}`);
     };
     // Comments end at the first "*/}}" and may not contain actions.
     const afterSpace = src.slice(start).match(/^\s*/)![0].length;

@@ -76,6 +76,15 @@ function describeChar(text: string, i: number): string {
   return c === "\n" ? "newline" : `character ${JSON.stringify(c)}`;
 }
 
+/**
+ * How deep objects and arrays may nest. Real templates nest a handful of
+ * levels; the limit turns a hostile file into a clear error instead of a
+ * stack overflow in the parser or in anything that walks the document.
+ */
+export const MAX_NESTING = 1000;
+
+const TOO_DEEP = `objects and arrays nest deeper than ${MAX_NESTING} levels`;
+
 /** Parses JSON text, recording the position of every value. */
 export function parseJsonSource(text: string): SourceDoc {
   const positions = new Map<string, Position>();
@@ -124,10 +133,11 @@ export function parseJsonSource(text: string): SourceDoc {
     i++;
     return JSON.parse(text.slice(start, i));
   };
-  const parseValue = (path: string): unknown => {
+  const parseValue = (path: string, depth = 0): unknown => {
     ws();
     positions.set(path, { line, column: i - lineStart + 1 });
     const c = text[i];
+    if ((c === "{" || c === "[") && depth >= MAX_NESTING) fail(TOO_DEEP);
     if (c === "{") {
       i++;
       const obj: Record<string, unknown> = {};
@@ -143,7 +153,7 @@ export function parseJsonSource(text: string): SourceDoc {
         ws();
         if (text[i] !== ":") fail(`expected ':' after object key, found ${describeChar(text, i)}`);
         i++;
-        const value = parseValue(childPath(path, key));
+        const value = parseValue(childPath(path, key), depth + 1);
         // Go's encoding/json keeps the last duplicate; so do we.
         setOwn(obj, key, value);
         ws();
@@ -167,7 +177,7 @@ export function parseJsonSource(text: string): SourceDoc {
         return arr;
       }
       for (;;) {
-        arr.push(parseValue(childPath(path, arr.length)));
+        arr.push(parseValue(childPath(path, arr.length), depth + 1));
         ws();
         if (text[i] === ",") {
           i++;
@@ -206,11 +216,19 @@ export async function parseYamlSource(text: string): Promise<SourceDoc> {
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const p = lineCounter.linePos(err.pos[0]);
-    throw new SourceSyntaxError(err.message.split("\n")[0], p.line, p.col);
+    // The yaml package reports its own stack overflow as a parse error.
+    const message = /Maximum call stack/.test(err.message)
+      ? "objects and arrays nest too deeply for the YAML parser"
+      : err.message;
+    throw new SourceSyntaxError(message.split("\n")[0], p.line, p.col);
   }
   const positions = new Map<string, Position>();
-  const walk = (node: unknown, path: string) => {
+  const walk = (node: unknown, path: string, depth: number) => {
     if (!node || typeof node !== "object") return;
+    if (depth > MAX_NESTING) {
+      const p = lineCounter.linePos((node as { range?: number[] }).range?.[0] ?? 0);
+      throw new SourceSyntaxError(TOO_DEEP, p.line, p.col);
+    }
     const range = (node as { range?: [number, number, number] }).range;
     if (range) {
       const p = lineCounter.linePos(range[0]);
@@ -219,13 +237,13 @@ export async function parseYamlSource(text: string): Promise<SourceDoc> {
     if (YAML.isMap(node)) {
       for (const pair of node.items) {
         const key = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        walk(pair.value, childPath(path, key));
+        walk(pair.value, childPath(path, key), depth + 1);
       }
     } else if (YAML.isSeq(node)) {
-      node.items.forEach((item, idx) => walk(item, childPath(path, idx)));
+      node.items.forEach((item, idx) => walk(item, childPath(path, idx), depth + 1));
     }
   };
-  walk(doc.contents, "");
+  walk(doc.contents, "", 0);
   // YAML 1.2 core schema: no Date objects or other surprises reach the template layer.
   const value = doc.toJS({ maxAliasCount: 100 });
   return { value, positions };

@@ -12,6 +12,7 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "unzip", probe: "/usr/bin/unzip" },
   { pkg: "lz4", probe: "/usr/bin/lz4" },
   { pkg: "python3-winrm", probe: "/usr/lib/python3/dist-packages/winrm/__init__.py" },
+  { pkg: "faketime", probe: "/usr/bin/faketime" },
 ];
 
 const missing: string[] = [];

@@ -8,7 +8,7 @@ import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts"
 import { ec2For, errorCode, isNotFound } from "./client.ts";
 import { kilnTags, resourceName } from "./identity.ts";
 import type { NetworkInfo } from "./network_info.ts";
-import { polling, sleep } from "./wait.ts";
+import { polling, sleep, waitFor } from "./wait.ts";
 
 /** The groups the instance is launched in. */
 export interface SecurityGroupOutput {
@@ -102,17 +102,32 @@ async function authorize(ctx: StepContext, groupId: string) {
   const cidrs = (config.temporary_security_group_source_cidrs as string[] | undefined) ??
     ["0.0.0.0/0"];
   const port = commPort(config);
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: groupId,
-      IpPermissions: [{
-        IpProtocol: "tcp",
-        FromPort: port,
-        ToPort: port,
-        IpRanges: cidrs.map((CidrIp) => ({ CidrIp })),
-      }],
-    }),
-    { abortSignal: signal },
+  // A group just created may not be visible yet (eventual consistency): as
+  // Packer waits for it to exist, "not found" here means "not yet".
+  await waitFor(
+    `security group ${groupId} to exist`,
+    polling(config, { delayMs: 2_000, maxAttempts: 30 }),
+    signal,
+    async () => {
+      try {
+        await ec2.send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: groupId,
+            IpPermissions: [{
+              IpProtocol: "tcp",
+              FromPort: port,
+              ToPort: port,
+              IpRanges: cidrs.map((CidrIp) => ({ CidrIp })),
+            }],
+          }),
+          { abortSignal: signal },
+        );
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
   );
 }
 

@@ -14,6 +14,8 @@ export interface KilnCliOptions {
   home?: string;
   /** Extra environment variables (they win over the defaults). */
   env?: Record<string, string>;
+  /** Aborting it kills the process (a hard timeout for trials that might hang). */
+  signal?: AbortSignal;
 }
 
 /** How the CLI ended and what it printed. */
@@ -41,6 +43,7 @@ export async function runKiln(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    signal: options.signal,
   }).output();
   const dec = new TextDecoder();
   return {

@@ -9,22 +9,12 @@ import { prepareTemplate } from "../../template/prepare.ts";
 import { TemplateError } from "../../template/types.ts";
 import { run as validate } from "../../cli/validate.ts";
 import { withTempDir } from "./helpers.ts";
+import { prng, type Rand } from "../../reliability/fuzz/prng.ts";
+import { KEYS, randomValue } from "../../reliability/fuzz/values.ts";
 
 const SEED = Number(Deno.env.get("KILN_FUZZ_SEED") ?? 20261122);
 const CASES = 1000;
 const THROUGH_CLI_EVERY = 4;
-
-/** mulberry32: small, fast, good enough to drive mutations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seeds: unknown[] = [
   {
@@ -75,35 +65,6 @@ for (const entry of Deno.readDirSync(corpusDir)) {
   }
 }
 
-const KEYS = [
-  "type",
-  "name",
-  "only",
-  "except",
-  "override",
-  "pause_before",
-  "max_retries",
-  "timeout",
-  "keep_input_artifact",
-  "communicator",
-  "ssh_port",
-  "ssh_timeout",
-  "inline",
-  "target",
-  "content",
-  "source",
-  "builders",
-  "provisioners",
-  "post-processors",
-  "variables",
-  "sensitive-variables",
-  "min_packer_version",
-  "_comment",
-  "bogus",
-  "__proto__",
-  "constructor",
-  "",
-];
 const FRAGMENTS = [
   "{{",
   "}}",
@@ -139,50 +100,13 @@ const FRAGMENTS = [
   "{{/* c */}}",
   "{{ 'ab' }}",
 ];
-const TYPES = [
-  "null",
-  "file",
-  "shell-local",
-  "breakpoint",
-  "shell",
-  "compress",
-  "checksum",
-  "manifest",
-  "artifice",
-  "frob",
-];
-
-function mutator(rand: () => number) {
+function mutator(rand: Rand) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const randomString = (): string => {
     let s = "";
     const n = Math.floor(rand() * 4);
     for (let i = 0; i < n; i++) s += pick(FRAGMENTS);
     return s;
-  };
-  const randomValue = (depth = 0): unknown => {
-    switch (Math.floor(rand() * (depth > 2 ? 5 : 8))) {
-      case 0:
-        return randomString();
-      case 1:
-        return Math.floor(rand() * 100000) - 50000 + (rand() < 0.2 ? 0.5 : 0);
-      case 2:
-        return rand() < 0.5;
-      case 3:
-        return null;
-      case 4:
-        return pick(TYPES);
-      case 5:
-        return Array.from({ length: Math.floor(rand() * 3) }, () => randomValue(depth + 1));
-      case 6: {
-        const o: Record<string, unknown> = {};
-        for (let i = Math.floor(rand() * 3); i > 0; i--) o[pick(KEYS)] = randomValue(depth + 1);
-        if (rand() < 0.5) o.type = pick(TYPES);
-        return o;
-      }
-      default:
-        return { type: pick(TYPES), [pick(KEYS)]: randomValue(depth + 1) };
-    }
   };
   /** Every container in the tree with the path to it. */
   const containers = (v: unknown, out: (Record<string, unknown> | unknown[])[] = []) => {
@@ -218,14 +142,14 @@ function mutator(rand: () => number) {
         const i = key === undefined ? 0 : Number(key);
         if (op === 0 && key !== undefined) target.splice(i, 1);
         else if (op === 1 && key !== undefined) target.push(structuredClone(target[i]));
-        else target[i] = randomValue();
+        else target[i] = randomValue(rand);
       } else {
         const rec = target as Record<string, unknown>;
         if (op === 0 && key !== undefined) delete rec[key];
         else if (op === 1) {
           // defineProperty so that "__proto__" becomes a real key of the JSON text.
           Object.defineProperty(rec, pick(KEYS), {
-            value: randomValue(),
+            value: randomValue(rand),
             enumerable: true,
             writable: true,
             configurable: true,
@@ -233,8 +157,8 @@ function mutator(rand: () => number) {
         } else if (op === 2 && key !== undefined && typeof rec[key] === "string") {
           rec[key] = (rec[key] as string) + randomString();
         } else if (op === 3 && key !== undefined) rec[key] = [rec[key]];
-        else if (key !== undefined) rec[key] = randomValue();
-        else rec[pick(KEYS)] = randomValue();
+        else if (key !== undefined) rec[key] = randomValue(rand);
+        else rec[pick(KEYS)] = randomValue(rand);
       }
     }
     return root;

@@ -1,0 +1,158 @@
+/**
+ * Event-log trials on a real run's log: replay at every truncation point,
+ * resume and cleanup at every line boundary (and mid-line), and every
+ * single-field edit, which the hash chain must catch.
+ */
+import { join } from "node:path";
+import { EventLogError, parseEventLog } from "../../runtime/log_reader.ts";
+import type { ScenarioResult } from "../types.ts";
+import { badOutcome, type InProcessCli, runCliProcess, type TrialOutput } from "./run_cli.ts";
+import type { LogCase } from "./log_edits.ts";
+import { emptyRow, tally } from "./rows.ts";
+
+/** A finished run to damage: where its log lives and how it was built. */
+export interface RealRun {
+  runId: string;
+  /** The KILN_HOME it ran under. */
+  home: string;
+  /** The working directory it ran in (holds the template). */
+  cwd: string;
+  /** Its events.jsonl. */
+  log: Uint8Array;
+}
+
+const RUN_ID = /run (\d{8}T\d{6}Z-[0-9a-f]+)/;
+
+/** Builds `template` (copied into `cwd`) through the CLI and returns the run. */
+export async function realRun(
+  cli: InProcessCli,
+  template: string,
+  cwd: string,
+  timeoutMs: number,
+): Promise<RealRun> {
+  await Deno.mkdir(cwd, { recursive: true });
+  const file = join(cwd, "template.json");
+  await Deno.copyFile(template, file);
+  const home = join(cwd, ".kiln");
+  const out = await cli.run({ args: ["build", file], cwd, env: { KILN_HOME: home } }, timeoutMs);
+  const runId = RUN_ID.exec(out.stderr)?.[1];
+  if (out.code !== 0 || !runId) {
+    throw new Error(`could not build ${template} for the log trials: ${out.stderr}`);
+  }
+  return { runId, home, cwd, log: await Deno.readFile(logOf(home, runId)) };
+}
+
+function logOf(home: string, runId: string): string {
+  return join(home, "runs", runId, "events.jsonl");
+}
+
+/** A fresh KILN_HOME holding `run` with its log replaced by `bytes`. */
+async function homeWithLog(run: RealRun, dir: string, bytes: Uint8Array): Promise<string> {
+  const home = join(dir, "home");
+  await Deno.remove(home, { recursive: true }).catch(() => {});
+  await Deno.mkdir(join(home, "runs", run.runId), { recursive: true, mode: 0o700 });
+  await Deno.writeFile(logOf(home, run.runId), bytes, { mode: 0o600 });
+  return home;
+}
+
+/**
+ * `kiln replay` of the log cut at each offset: a cut log is a crash
+ * mid-append, so replay must verify what precedes the cut (exit 0) and
+ * never report tampering.
+ */
+export async function replayTruncations(
+  cli: InProcessCli,
+  run: RealRun,
+  offsets: number[],
+  dir: string,
+  timeoutMs: number,
+): Promise<ScenarioResult> {
+  const result = emptyRow(`truncated log: replay at ${offsets.length} cut points`);
+  for (const at of offsets) {
+    const home = await homeWithLog(run, dir, run.log.subarray(0, at));
+    const out = await cli.run({ args: ["replay", run.runId], env: { KILN_HOME: home } }, timeoutMs);
+    let problem = badOutcome(out, { allowSuccess: true });
+    if (!problem && (out.code !== 0 || !out.stderr.includes("hash chain verified"))) {
+      problem = `replay did not verify the intact prefix: ${out.stderr.trim().split("\n").at(-1)}`;
+    }
+    tally(result, `cut at byte ${at}`, problem);
+  }
+  return result;
+}
+
+/**
+ * `kiln build --resume` and `kiln cleanup` of the log cut at each offset:
+ * each must finish or refuse with a clear error, and a resumed run's log
+ * must verify afterwards.
+ */
+export async function resumeAndCleanupTruncations(
+  cli: InProcessCli,
+  run: RealRun,
+  offsets: number[],
+  dir: string,
+  timeoutMs: number,
+  viaProcessEvery: number,
+): Promise<ScenarioResult> {
+  const result = emptyRow(`truncated log: resume and cleanup at ${offsets.length} cut points`);
+  let i = 0;
+  for (const at of offsets) {
+    for (const command of ["resume", "cleanup"] as const) {
+      const home = await homeWithLog(run, dir, run.log.subarray(0, at));
+      const args = command === "resume" ? ["build", "--resume", run.runId] : ["cleanup", run.runId];
+      const request = { args, cwd: run.cwd, env: { KILN_HOME: home } };
+      const out: TrialOutput = viaProcessEvery > 0 && i++ % viaProcessEvery === 0
+        ? await runCliProcess(request, timeoutMs)
+        : await cli.run(request, timeoutMs);
+      let problem = badOutcome(out, { allowSuccess: true });
+      if (!problem && command === "resume" && out.code === 0) {
+        try {
+          parseEventLog(await Deno.readFile(logOf(home, run.runId)), "events.jsonl");
+        } catch (err) {
+          problem = `the resumed log does not verify: ${err instanceof Error ? err.message : err}`;
+        }
+      }
+      tally(result, `${command} after a cut at byte ${at}`, problem);
+    }
+  }
+  return result;
+}
+
+/**
+ * Every edit must be refused by the log reader (what replay, resume, cleanup
+ * and `runs` all read through); a sample also through `kiln replay`, which
+ * must exit 1 naming the broken line.
+ */
+export async function editTrials(
+  cli: InProcessCli,
+  run: RealRun,
+  scenario: string,
+  cases: Iterable<LogCase>,
+  dir: string,
+  options: { replayEvery: number; processEvery: number; timeoutMs: number },
+): Promise<ScenarioResult> {
+  const result = emptyRow(scenario);
+  let i = 0;
+  for (const c of cases) {
+    let problem: string | undefined;
+    try {
+      parseEventLog(c.bytes, "events.jsonl");
+      problem = "not caught: the edited log verified";
+    } catch (err) {
+      if (!(err instanceof EventLogError)) {
+        problem = `reader crashed: ${err instanceof Error ? err.message : err}`;
+      }
+    }
+    if (!problem && options.replayEvery > 0 && i % options.replayEvery === 0) {
+      const home = await homeWithLog(run, dir, c.bytes);
+      const request = { args: ["replay", run.runId], env: { KILN_HOME: home } };
+      const out = options.processEvery > 0 && i % (options.replayEvery * options.processEvery) === 0
+        ? await runCliProcess(request, options.timeoutMs)
+        : await cli.run(request, options.timeoutMs);
+      problem = badOutcome(out, { allowSuccess: false, mustName: "events.jsonl:" });
+    }
+    tally(result, c.what, problem);
+    i++;
+  }
+  result.scenario += `: ${result.passed} of ${result.trials} caught`;
+  return result;
+}
