@@ -119,7 +119,9 @@ export async function run(args: string[]): Promise<number> {
       args: ["build", ...args],
       inputs,
       handleSignals: true,
-      runTempDir: true,
+      // TMPDIR is process-wide: a CLI driven inside a worker (the reliability
+      // campaign's in-process trials) shares its process with other runs.
+      runTempDir: !("WorkerGlobalScope" in globalThis),
     };
     const runId = resume ?? newRunId();
     if (!resume && !common.machineReadable) {

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname } from "node:path";
-import type { PostProcessorPlugin } from "./post_processor.ts";
+import type { PostProcessContext, PostProcessorPlugin } from "./post_processor.ts";
+import type { Artifact } from "../runtime/types.ts";
 import { fileListArtifact } from "./artifice.ts";
 import { exists } from "../runtime/fs.ts";
 
@@ -47,6 +48,21 @@ function reason(err: unknown): string {
   return err.message.replace(/ \(os error \d+\)/, "").replace(/: \w+ '[^']*'$/, "");
 }
 
+/** The types hashed for `input`: none without input files (Packer writes nothing then). */
+function checksumTypes(config: Record<string, unknown>, input: Artifact): string[] {
+  const types = (config.checksum_types as string[] | undefined) ?? [];
+  return input.files.length === 0 ? [] : types.length > 0 ? types : ["md5"];
+}
+
+function checksumTarget(
+  ctx: PostProcessContext,
+  config: Record<string, unknown>,
+  type: string,
+): string {
+  const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType, ChecksumType: type };
+  return ctx.render(String(config.output || DEFAULT_CHECKSUM_OUTPUT), data);
+}
+
 /** The checksum post-processor plugin. */
 export const checksumPostProcessor: PostProcessorPlugin = {
   type: "checksum",
@@ -70,17 +86,16 @@ export const checksumPostProcessor: PostProcessorPlugin = {
       }
     },
   },
+  outputs(ctx, config, input) {
+    return checksumTypes(config, input).map((type) => checksumTarget(ctx, config, type));
+  },
   async postProcess(ctx, config, input) {
-    const types = (config.checksum_types as string[] | undefined) ?? [];
-    const output = String(config.output || DEFAULT_CHECKSUM_OUTPUT);
     const files = [...input.files];
-    // Without input files Packer writes nothing at all (not even an empty file).
-    const wanted = input.files.length === 0 ? [] : types.length > 0 ? types : ["md5"];
+    const wanted = checksumTypes(config, input);
     const digests: Record<string, string>[] = [];
     for (const file of input.files) digests.push(await hashFile(wanted, file, ctx.signal));
     for (const type of wanted) {
-      const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType, ChecksumType: type };
-      const target = ctx.render(output, data);
+      const target = checksumTarget(ctx, config, type);
       // Packer lists the checksum file only when this run created it.
       if (!await exists(target)) files.push(target);
       await Deno.mkdir(dirname(target), { recursive: true, mode: 0o755 });

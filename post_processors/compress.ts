@@ -6,7 +6,7 @@
  * truncated archive under the final name.
  */
 import { dirname } from "node:path";
-import type { PostProcessorPlugin } from "./post_processor.ts";
+import type { PostProcessContext, PostProcessorPlugin } from "./post_processor.ts";
 import type { Ui } from "../runtime/types.ts";
 import { type CompressFormat, detectFormat, unsupportedFormat } from "./compress_format.ts";
 import { tarEntries, tarStream } from "./tar.ts";
@@ -90,8 +90,18 @@ async function* lazily(
 }
 
 /** Writes `bytes` to `target` through a temporary file renamed at the end. */
+/** Where the archive is written before it is renamed into place. */
+function partialOf(target: string): string {
+  return `${target}.kiln-partial`;
+}
+
+function compressTarget(ctx: PostProcessContext, config: Record<string, unknown>): string {
+  const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType };
+  return ctx.render(String(config.output || DEFAULT_COMPRESS_OUTPUT), data);
+}
+
 async function writeAtomically(target: string, bytes: AsyncIterable<Uint8Array>): Promise<void> {
-  const partial = `${target}.kiln-partial`;
+  const partial = partialOf(target);
   try {
     using file = await Deno.open(partial, { write: true, create: true, truncate: true });
     for await (const chunk of bytes) {
@@ -138,9 +148,12 @@ export const compressPostProcessor: PostProcessorPlugin = {
     },
     check: checkCompress,
   },
+  outputs(ctx, config) {
+    const target = compressTarget(ctx, config);
+    return [target, partialOf(target)];
+  },
   async postProcess(ctx, config, input) {
-    const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType };
-    const target = ctx.render(String(config.output || DEFAULT_COMPRESS_OUTPUT), data);
+    const target = compressTarget(ctx, config);
     const formatName = typeof config.format === "string" && config.format !== ""
       ? config.format
       : undefined;

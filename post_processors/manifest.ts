@@ -5,7 +5,7 @@
  * once per run. kiln's run id plays Packer's PACKER_RUN_UUID.
  */
 import { basename, dirname, resolve } from "node:path";
-import type { PostProcessorPlugin } from "./post_processor.ts";
+import type { PostProcessContext, PostProcessorPlugin } from "./post_processor.ts";
 import type { Artifact } from "../runtime/types.ts";
 import { withFileLock } from "./file_lock.ts";
 
@@ -126,11 +126,21 @@ export async function appendToManifest(
     manifest.last_run_uuid = entry.packer_run_uuid;
     await Deno.mkdir(dirname(resolve(path)), { recursive: true });
     // Write then rename: a crash never leaves a half-written manifest.
-    const tmp = `${path}.kiln-tmp`;
+    const tmp = tempOf(path);
     await Deno.writeTextFile(tmp, JSON.stringify(manifest, null, 2), { mode: 0o664 });
     await Deno.rename(tmp, path);
     return manifest;
   });
+}
+
+/** Where the manifest is written before it is renamed into place. */
+function tempOf(path: string): string {
+  return `${path}.kiln-tmp`;
+}
+
+function manifestOutput(ctx: PostProcessContext, config: Record<string, unknown>): string {
+  const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType };
+  return ctx.render(String(config.output || DEFAULT_MANIFEST_OUTPUT), data);
 }
 
 /** The manifest post-processor plugin. */
@@ -149,9 +159,12 @@ export const manifestPostProcessor: PostProcessorPlugin = {
       custom_data: { type: "string_map", doc: "extra key/values recorded with the build" },
     },
   },
+  outputs(ctx, config) {
+    const output = manifestOutput(ctx, config);
+    return [output, tempOf(output), `${resolve(output)}.lock`];
+  },
   async postProcess(ctx, config, input) {
-    const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType };
-    const output = ctx.render(String(config.output || DEFAULT_MANIFEST_OUTPUT), data);
+    const output = manifestOutput(ctx, config);
     const entry = await manifestEntry(input, {
       buildName: ctx.buildName,
       builderType: ctx.builderType,

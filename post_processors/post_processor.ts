@@ -34,4 +34,10 @@ export interface PostProcessorPlugin {
     config: Record<string, unknown>,
     input: Artifact,
   ): Promise<PostProcessResult>;
+  /**
+   * The files `postProcess` will write, known from its config before it
+   * runs: the runtime claims those that do not exist yet in the run's ledger
+   * first, so a crash mid-write leaves nothing `kiln cleanup` cannot find.
+   */
+  outputs?(ctx: PostProcessContext, config: Record<string, unknown>, input: Artifact): string[];
 }

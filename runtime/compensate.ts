@@ -9,6 +9,7 @@ import { EventType as E } from "./events.ts";
 import { type BuildState, liveResources } from "./fold.ts";
 import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./types.ts";
 import { errorMessage } from "./errors.ts";
+import { runtimeResourceHandlers } from "../post_processors/output_ledger.ts";
 
 /** What compensation needs from the build. */
 export interface CompensationParts {
@@ -121,7 +122,7 @@ export async function deleteResource(
   step: string | null,
 ): Promise<void> {
   const { log, buildName: build } = parts;
-  const handler = parts.handlers[resource.kind];
+  const handler = parts.handlers[resource.kind] ?? runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
     await handler.delete(parts.cleanupContext, resource).catch((err) => {

@@ -14,6 +14,9 @@ import type { PostProcessorPlugin } from "../post_processors/post_processor.ts";
 import type { PostProcessContext } from "../post_processors/post_processor.ts";
 import { errorMessage } from "./errors.ts";
 import type { ConfigSchema } from "../template/schema.ts";
+import { liveResources } from "./fold.ts";
+import { madeSince, outputRecord } from "../post_processors/output_ledger.ts";
+import { exists } from "./fs.ts";
 
 /** What post-processing needs from the build. */
 export interface PostProcessParts {
@@ -118,9 +121,12 @@ async function runOne(
       return Promise.resolve();
     },
   };
+  const config = parts.resolve(pp.config, plugin.schema);
+  const key = `${chain}:${index}`;
+  const planned = await claimOutputs(parts, plugin.outputs?.(ctx, config, input) ?? [], key);
   let result;
   try {
-    result = await plugin.postProcess(ctx, parts.resolve(pp.config, plugin.schema), input);
+    result = await plugin.postProcess(ctx, config, input);
   } catch (err) {
     log.appendAll([...pending, {
       build,
@@ -137,7 +143,8 @@ async function runOne(
       keep = pp.keepInputArtifact;
     }
   }
-  log.appendAll([...pending, {
+  const made = await newFiles(parts, result.artifact, input, planned, key);
+  log.appendAll([...pending, ...made, {
     build,
     type: E.ArtifactProduced,
     data: {
@@ -150,6 +157,64 @@ async function runOne(
     },
   }]);
   return { artifact: result.artifact, keep };
+}
+
+/**
+ * Write-ahead: the outputs a post-processor will write join the ledger before
+ * it runs, the absent ones only (a file that is already there is not this
+ * run's, unless an earlier attempt of this run claimed it). Deleting one that
+ * was never written is a no-op, so a crash at any point leaves no orphan.
+ * Returns every planned path, absolute.
+ */
+async function claimOutputs(
+  parts: PostProcessParts,
+  paths: string[],
+  key: string,
+): Promise<Set<string>> {
+  const planned = new Set<string>();
+  const claims: NewEvent[] = [];
+  for (const path of paths) {
+    const record = outputRecord(path, key);
+    if (planned.has(record.id)) continue;
+    planned.add(record.id);
+    if (owned(parts, record.id) || await exists(record.id)) continue;
+    claims.push({ build: parts.buildName, type: E.ResourceCreated, data: { ...record } });
+  }
+  if (claims.length > 0) parts.log.appendAll(claims);
+  return planned;
+}
+
+/**
+ * Ledger records for files the result names that were not planned: those
+ * this build made (provisioner output artifice picked up, say) become part
+ * of the result; older files stay the user's.
+ */
+async function newFiles(
+  parts: PostProcessParts,
+  artifact: Artifact,
+  input: Artifact,
+  planned: Set<string>,
+  key: string,
+): Promise<NewEvent[]> {
+  const started = parts.state().startedAt;
+  if (!started) return [];
+  const since = new Date(started);
+  const inputs = new Set(input.files.map((f) => outputRecord(f, key).id));
+  const events: NewEvent[] = [];
+  for (const file of artifact.files) {
+    const record = outputRecord(file, key);
+    if (planned.has(record.id) || inputs.has(record.id) || owned(parts, record.id)) continue;
+    if (!await madeSince(record.id, since)) continue;
+    events.push({ build: parts.buildName, type: E.ResourceCreated, data: { ...record } });
+  }
+  return events;
+}
+
+/** Whether a live ledger entry of this build already covers `path`. */
+function owned(parts: PostProcessParts, path: string): boolean {
+  return liveResources(parts.state()).some((e) =>
+    e.resource.id === path || e.resource.data?.path === path
+  );
 }
 
 /** Deletes an artifact's local files (Packer's Artifact.Destroy for file artifacts). */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { alive, goneWithin } from "../support/processes.ts";
 import { shellLocalProvisioner } from "../../provisioners/shell_local.ts";
 import { SHELL_LOCAL_EVENT } from "../../provisioners/shared/shell_local_run.ts";
 import {
@@ -224,16 +225,6 @@ Deno.test("shell-local validation reports Packer's messages", () => {
   );
 });
 
-/** True while `pid` is a live process (a zombie counts as gone). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("aborting shell-local kills the script and what it started", async () => {
   await withTempDir(async (dir) => {
     const abort = new AbortController();
@@ -262,9 +253,7 @@ Deno.test("aborting shell-local kills the script and what it started", async () 
     abort.abort(new Error("cancelled by test"));
     await assert.rejects(() => run, /cancelled by test/);
     for (const pid of pids) {
-      // Signal delivery is asynchronous: give the kernel a moment to finish the kill.
-      for (let i = 0; i < 100 && await alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(await alive(pid), false, `process ${pid} was killed`);
+      assert.ok(await goneWithin(pid), `process ${pid} was killed`);
     }
   });
 });

@@ -101,7 +101,10 @@ Deno.test("SIGKILL after every event, then cleanup: no resource left behind", as
         );
         assert.equal(e.temporary, false);
       }
-      const files = Object.keys(await snapshot(root, SKIP)).filter((f) => f.endsWith(".res"));
+      // Resources and the post-processor's copies: both are ledger entries.
+      const files = Object.keys(await snapshot(root, SKIP)).filter((f) =>
+        f.endsWith(".res") || f.endsWith(".copy")
+      );
       const expected = live.map((e) => e.id.slice(root.length + 1)).sort();
       assert.deepEqual(files.sort(), expected, `orphaned resources after cleanup at ${k}`);
     } finally {
@@ -222,7 +225,11 @@ Deno.test("killed between a create call and its log record: reconcile adopts the
         const r = await resumeRun(RUN_ID, fakeTemplate({ root }), opts);
         assert.equal(r.status, "succeeded");
         const ledger = (await foldOf(root)).builds.alpha.resources.map((e) => e.resource.id);
-        assert.deepEqual(ledger, [join(root, "alpha-disk.res"), join(root, "alpha-scratch.res")]);
+        assert.deepEqual(ledger, [
+          join(root, "alpha-disk.res"),
+          join(root, "alpha-scratch.res"),
+          join(root, "alpha.img.copy"),
+        ]);
         const started = (await foldOf(root)).builds.alpha.steps["fake.disk"];
         assert.equal(started.attempts, 2, "the step was reconciled, not run from scratch");
       } else {

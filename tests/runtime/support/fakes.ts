@@ -116,6 +116,8 @@ export const counterProvisioner: ProvisionerPlugin = {
 export const copyPostProcessor: PostProcessorPlugin = {
   type: "fake-copy",
   schema: { fields: {} },
+  // Declared so that they join the ledger before they are written.
+  outputs: (_ctx, _config, input) => input.files.map((f) => `${f}.copy`),
   async postProcess(ctx, _config, input) {
     const files: string[] = [];
     for (const f of input.files) {
