@@ -78,9 +78,15 @@ export async function requestHandlerFor(
   return { httpsAgent: new https.Agent({ rejectUnauthorized: false }) };
 }
 
+/**
+ * Retries when max_retries is unset: aws-sdk-go's default retryer, which is
+ * what Packer 1.6.6 runs with (the JS SDK's own default is one fewer).
+ */
+const DEFAULT_RETRIES = 3;
+
 /** Packer's max_retries counts retries; the SDK counts attempts. */
-export function maxAttemptsFor(access: AccessConfig): number | undefined {
-  return access.max_retries && access.max_retries > 0 ? access.max_retries + 1 : undefined;
+export function maxAttemptsFor(access: AccessConfig): number {
+  return (access.max_retries && access.max_retries > 0 ? access.max_retries : DEFAULT_RETRIES) + 1;
 }
 
 /**

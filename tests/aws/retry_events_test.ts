@@ -56,3 +56,10 @@ Deno.test("amazon-instance: every throttled or 5xx call that is retried is logge
     await ws.close();
   }
 });
+
+Deno.test("without max_retries, AWS calls are retried 3 times, as aws-sdk-go (Packer) does", async () => {
+  const { maxAttemptsFor } = await import("../../steps/aws/client.ts");
+  assert.equal(maxAttemptsFor({ region: "us-east-1" }), 4);
+  assert.equal(maxAttemptsFor({ region: "us-east-1", max_retries: 0 }), 4);
+  assert.equal(maxAttemptsFor({ region: "us-east-1", max_retries: 12 }), 13);
+});
