@@ -257,7 +257,14 @@ export const faults: Scenario = {
             flags: ["-on-error=abort"],
             prepare: (lab) => mountTinyDisk(lab),
             during: async (lab, proc) => {
-              if (await proc.waitForLine(line)) await fillDisk(lab);
+              if (!await proc.waitForLine(line)) return;
+              // Held still while the disk fills: otherwise a fast build can finish first.
+              proc.kill("SIGSTOP");
+              try {
+                await fillDisk(lab);
+              } finally {
+                proc.kill("SIGCONT");
+              }
             },
             beforeRecovery: (lab) => Deno.remove(join(lab.home, "filler")),
             dispose: async (lab) => {

@@ -233,6 +233,9 @@ export async function interruptTrial(t: InterruptTrial): Promise<TrialOutcome> {
   }
 }
 
+/** The error lines (Packer's "--> build: error" and "errored") or else the last lines. */
 function lastLines(text: string): string {
-  return text.trim().split("\n").slice(-3).join(" | ").slice(0, 400);
+  const lines = text.trim().split("\n");
+  const errors = lines.filter((l) => /^--> |errored|[Ee]rror:/.test(l.trim()));
+  return (errors.length > 0 ? errors : lines.slice(-3)).join(" | ").slice(0, 600);
 }
