@@ -26,7 +26,8 @@ export interface SshLink {
 
 /**
  * Packer's default cipher set, AES-CTR first. ssh2 has no native binding
- * under Deno, so its chacha20-poly1305 creates three node:crypto ciphers per packet and never calls final() on them;
+ * under Deno, so its chacha20-poly1305 creates three node:crypto ciphers per
+ * packet and never calls final() on them;
  * Deno keeps each one's native context (about 260 bytes) for the life of the
  * process, which is 25 MiB per GiB uploaded, and inside a bastion channel that
  * path's output arrives garbled at the target (sshd answers UNIMPLEMENTED).

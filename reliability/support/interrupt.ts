@@ -152,7 +152,7 @@ export async function interruptTrial(t: InterruptTrial): Promise<TrialOutcome> {
       if (t.firstSays) {
         c.expect(
           t.firstSays.test(first.stdout + first.stderr),
-          `no clear error (${t.firstSays.source}): ${lastLines(first.stdout + first.stderr)}`,
+          `no clear error (${t.firstSays.source}): ${errorGist(first.stdout + first.stderr)}`,
         );
       }
     } else if (killedBy === "SIGKILL") {
@@ -184,7 +184,7 @@ export async function interruptTrial(t: InterruptTrial): Promise<TrialOutcome> {
       outputs.push(next);
       c.expect(
         next.code === 0,
-        `${t.then} exited ${next.code}: ${lastLines(next.stdout + next.stderr)}`,
+        `${t.then} exited ${next.code}: ${errorGist(next.stdout + next.stderr)}`,
       );
     }
 
@@ -234,7 +234,7 @@ export async function interruptTrial(t: InterruptTrial): Promise<TrialOutcome> {
 }
 
 /** The error lines (Packer's "--> build: error" and "errored") or else the last lines. */
-function lastLines(text: string): string {
+function errorGist(text: string): string {
   const lines = text.trim().split("\n");
   const errors = lines.filter((l) => /^--> |errored|[Ee]rror:/.test(l.trim()));
   return (errors.length > 0 ? errors : lines.slice(-3)).join(" | ").slice(0, 600);
