@@ -52,6 +52,11 @@ const FLAGS: FlagSpecs = {
     type: "string",
     help: "--resume <run-id>      Continue a run from its event log (TEMPLATE optional).",
   },
+  "accept-unsealed": {
+    type: "boolean",
+    help: "--accept-unsealed      With --resume: continue a run that has no seal on this " +
+      "machine (made by an older kiln, or moved without KILN_SEAL_DIR).",
+  },
 };
 
 const USAGE = `Usage: kiln build [options] TEMPLATE
@@ -96,7 +101,9 @@ export async function run(args: string[]): Promise<number> {
     let file: string | undefined = parsed.positionals[0];
     let inputs: TemplateInputs = templateInputsFrom(parsed);
     if (resume) {
-      const state = await readRunStart(resume, home);
+      const state = await readRunStart(resume, home, {
+        acceptUnsealed: v["accept-unsealed"] === true,
+      });
       if (file === undefined && state.cwd && state.cwd !== Deno.cwd()) {
         // The template's relative paths must mean what they meant for the first run.
         console.log(`==> Resuming in ${state.cwd}, where run ${resume} started`);
@@ -130,7 +137,11 @@ export async function run(args: string[]): Promise<number> {
       console.error(`kiln: run ${runId} (if interrupted: kiln build --resume ${runId})`);
     }
     const result = resume
-      ? await resumeRun(resume, prepared, { ...common, forceResume: v["force"] === true })
+      ? await resumeRun(resume, prepared, {
+        ...common,
+        forceResume: v["force"] === true,
+        acceptUnsealed: v["accept-unsealed"] === true,
+      })
       : await runBuild(prepared, { ...common, runId });
     return result.status === "succeeded" ? 0 : result.status === "cancelled" ? 130 : 1;
   } catch (err) {

@@ -12,10 +12,12 @@ import { keptInputs } from "../runtime/run_build.ts";
 import { prepareTemplate } from "../template/mod.ts";
 import type { PreparedTemplate } from "../template/types.ts";
 
-const USAGE = `Usage: kiln cleanup <run-id> [--json]
+const USAGE = `Usage: kiln cleanup <run-id> [--json] [--accept-unsealed]
 
   Deletes every resource recorded in the run's ledger that was not deleted
-  (results of successful builds are kept).`;
+  (results of successful builds are kept). Refuses a run whose log does not
+  verify against its seal; --accept-unsealed acts on a run that has no seal
+  on this machine (made by an older kiln, or moved without KILN_SEAL_DIR).`;
 
 /** Runs `kiln cleanup`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -27,6 +29,7 @@ export async function run(args: string[]): Promise<number> {
     const parsed = parseCommandArgs(args, {
       json: { type: "boolean" },
       color: { type: "boolean" },
+      "accept-unsealed": { type: "boolean" },
     });
     if (parsed.positionals.length !== 1) {
       console.error(USAGE);
@@ -41,6 +44,7 @@ export async function run(args: string[]): Promise<number> {
       prepared,
       output: json ? false : undefined,
       color: parsed.values.color === false ? false : undefined,
+      acceptUnsealed: parsed.values["accept-unsealed"] === true,
     });
     if (json) {
       console.log(JSON.stringify(result, null, 2));

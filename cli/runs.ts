@@ -9,6 +9,7 @@ import { kilnHome } from "../runtime/paths.ts";
 import { shortDuration } from "../runtime/duration.ts";
 import { formatCliError } from "../runtime/errors.ts";
 import type { BuildState, RunState } from "../runtime/fold.ts";
+import { displayState } from "../runtime/secret_refs.ts";
 
 const USAGE = `Usage: kiln runs [--json]
        kiln runs show <run-id> [--json]
@@ -70,10 +71,25 @@ function span(from?: string, to?: string): string {
 
 async function show(id: string, json: boolean): Promise<number> {
   const home = kilnHome();
-  const { state, contents } = await loadRun(id, home);
+  const loaded = await loadRun(id, home);
+  const contents = loaded.contents;
+  // Secrets inside state are references in the log; people see <sensitive>.
+  const state = displayState(loaded.state);
   const status = await runStatus(state, home);
   if (json) {
-    console.log(JSON.stringify({ ...state, status, torn: contents.torn }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          ...state,
+          status,
+          torn: contents.torn,
+          sealed: contents.seal !== undefined,
+          unsealed: contents.unsealed,
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const lines: string[] = [
@@ -83,7 +99,13 @@ async function show(id: string, json: boolean): Promise<number> {
     (state.finishedAt
       ? `  finished: ${state.finishedAt} (${span(state.startedAt, state.finishedAt)})`
       : ""),
-    `  events:    ${contents.records.length}${
+    `  seal:      ${
+      contents.seal
+        ? `verified at event ${contents.seal.point.seq}` +
+          (contents.unsealed ? ` (${contents.unsealed} later event(s) unsealed)` : "")
+        : "NONE on this machine: the log cannot be trusted (see kiln replay)"
+    }`,
+    `  events:    ${contents.last.seq}${
       contents.torn ? ` (torn last line ${contents.torn.line} ignored)` : ""
     }` +
     (state.resumes ? `, resumed ${state.resumes}x` : "") +

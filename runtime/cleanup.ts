@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
-import { applyEvent, type BuildState, completedOutputs, foldRun, liveResources } from "./fold.ts";
+import { applyEvent, type BuildState, completedOutputs, liveResources } from "./fold.ts";
 import { makeStepContext } from "./step_context.ts";
 import { templateApi } from "./template_bridge.ts";
 import type { Ui } from "./types.ts";
@@ -32,6 +32,8 @@ export interface CleanupOptions {
   output?: TextSink | false;
   color?: boolean;
   signal?: AbortSignal;
+  /** Act on a run that has no seal here (see UnsealedRunError). */
+  acceptUnsealed?: boolean;
 }
 
 /** What cleanup did. */
@@ -53,9 +55,21 @@ export async function cleanupRun(
   const masker = new Masker(options.prepared?.secrets ?? []);
   const secrets = new FileSecretStore(join(dir, "secrets"), masker);
   await secrets.maskAll();
-  const { log, contents } = await EventLog.open(runId, home, masker);
-  const state = foldRun(contents.records, runId);
-  log.subscribe((r) => applyEvent(state, r));
+  let opened;
+  try {
+    // Cleanup deletes things: it verifies every record, not just the tail.
+    opened = await EventLog.open(runId, home, masker, {
+      full: true,
+      acceptUnsealed: options.acceptUnsealed,
+    });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const { log, contents } = opened;
+  const state = contents.state;
+  log.subscribeState((r) => applyEvent(state, r));
+  log.trackState(() => state);
   const terminal = options.output === false ? undefined : new Terminal({
     color: options.color ?? defaultColor(),
     machineReadable: false,

@@ -9,6 +9,7 @@ import { EventType as E } from "./events.ts";
 import { type BuildState, liveResources } from "./fold.ts";
 import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./types.ts";
 import { errorMessage } from "./errors.ts";
+import { hasUnresolvedRef } from "./secret_refs.ts";
 import { runtimeResourceHandlers } from "../post_processors/output_ledger.ts";
 
 /** What compensation needs from the build. */
@@ -125,6 +126,11 @@ export async function deleteResource(
   const handler = parts.handlers[resource.kind] ?? runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
+    if (hasUnresolvedRef(resource)) {
+      throw new Error(
+        "its record refers to a secret this run's secrets directory no longer holds; left alone",
+      );
+    }
     await handler.delete(parts.cleanupContext, resource).catch((err) => {
       // "Not found" is what deleted looks like after a crash mid-deletion.
       if (!(err instanceof Deno.errors.NotFound)) throw err;

@@ -1,17 +1,42 @@
 /**
- * The append-only, hash-chained run log. One writer per run (the run lock
- * guarantees it); appends are serialised in call order, secrets are masked
- * before hashing, and events that record side effects are fsynced before
- * `append` resolves.
+ * The append-only, hash-chained, sealed run log. One writer per run (the
+ * run lock guarantees it); appends are serialised in call order.
+ *
+ * - Output (`Ui` records) is masked: secrets become `<sensitive>`.
+ * - State (every other record) is never rewritten: a secret inside it is
+ *   replaced by a reference into the run's secret table (secret_refs.ts),
+ *   which readers that need state restore exactly.
+ * - A durable append (an event that records a side effect) is fsynced and
+ *   then sealed (seal.ts) before `append` returns: the seal is the
+ *   acknowledgement a step waits for before it acts.
+ * - Every SNAPSHOT_EVERY records the fold is sealed into a snapshot, so a
+ *   resume reads only the tail.
  */
+import fs from "node:fs";
+import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 import { type EventRecord, isDurable, type NewEvent } from "./events.ts";
-import { type LogContents, readEventLog } from "./log_reader.ts";
+import type { RunState } from "./fold.ts";
+import { assertRealDirectory, openLogFile } from "./log_file.ts";
 import type { Masker } from "./masker.ts";
 import { eventsPath, runDir } from "./paths.ts";
+import { readRun, type RunRead } from "./run_reader.ts";
+import { RunSeal, SEAL_ID, sealHome } from "./seal.ts";
+import { readSecretTable, SecretRefs, writeSecretTable } from "./secret_refs.ts";
+import { snapshotInterval, snapshotsDir, writeSnapshot } from "./snapshot.ts";
 
 /** Receives every record right after it is written. */
 export type EventListener = (record: EventRecord) => void;
+
+/** Options of EventLog.create / EventLog.open. */
+export interface EventLogOptions {
+  /** Where keys and seals live (default: sealHome()). */
+  sealHome?: string;
+  /** open(): verify every record instead of starting from the newest snapshot. */
+  full?: boolean;
+  /** open(): continue a run that has no seal here (it gets one from now on). */
+  acceptUnsealed?: boolean;
+}
 
 const encoder = new TextEncoder();
 
@@ -20,36 +45,56 @@ export class EventLog {
   readonly runId: string;
   readonly file: string;
   readonly masker: Masker;
-  #fd: Deno.FsFile;
+  /** The run's references to secrets held in state. */
+  readonly refs: SecretRefs;
+  #fd: number;
+  #seal: RunSeal;
+  #dir: string;
   #seq: number;
   #prev: string;
   #listeners = new Set<EventListener>();
+  #stateListeners = new Set<EventListener>();
+  #state?: () => RunState;
+  #snapshotEvery = snapshotInterval();
+  #lastSnapshot = 0;
   #crashAt: number;
   #crashAfter?: { type: string; kind?: string };
+  #crashBeforeSeal: number;
   #closed = false;
   /** Bytes of complete records in the file: where a failed write is cut back to. */
   #size: number;
 
   private constructor(
-    runId: string,
-    file: string,
-    fd: Deno.FsFile,
-    masker: Masker,
-    last?: EventRecord,
-    size = 0,
+    parts: {
+      runId: string;
+      dir: string;
+      fd: number;
+      seal: RunSeal;
+      masker: Masker;
+      refs: SecretRefs;
+      last?: { seq: number; hash: string };
+      size?: number;
+      snapshotSeq?: number;
+    },
   ) {
-    this.runId = runId;
-    this.#size = size;
-    this.file = file;
-    this.#fd = fd;
-    this.masker = masker;
-    this.#seq = last?.seq ?? 0;
-    this.#prev = last?.hash ?? "";
+    this.runId = parts.runId;
+    this.#dir = parts.dir;
+    this.file = join(parts.dir, "events.jsonl");
+    this.#fd = parts.fd;
+    this.#seal = parts.seal;
+    this.masker = parts.masker;
+    this.refs = parts.refs;
+    this.#seq = parts.last?.seq ?? 0;
+    this.#prev = parts.last?.hash ?? "";
+    this.#size = parts.size ?? 0;
+    this.#lastSnapshot = parts.snapshotSeq ?? 0;
     // Test hooks for the crash tests: die hard right after event N is on disk
-    // (KILN_CRASH_AT_SEQ=N), or after the first event of a type, optionally
-    // of a resource kind (KILN_CRASH_AFTER=ResourceCreated:aws.instance),
+    // and acknowledged (KILN_CRASH_AT_SEQ=N), after the first event of a type,
+    // optionally of a resource kind (KILN_CRASH_AFTER=ResourceCreated:aws.instance),
+    // or after event N is on disk but before it is sealed (KILN_CRASH_BEFORE_SEAL=N),
     // exactly as `kill -9` would.
     this.#crashAt = Number(Deno.env.get("KILN_CRASH_AT_SEQ") ?? "0") || 0;
+    this.#crashBeforeSeal = Number(Deno.env.get("KILN_CRASH_BEFORE_SEAL") ?? "0") || 0;
     const after = Deno.env.get("KILN_CRASH_AFTER");
     if (after) {
       const [type, kind] = after.split(":");
@@ -57,43 +102,72 @@ export class EventLog {
     }
   }
 
-  /** Creates the run directory (0700) and an empty log (0600). */
-  static async create(runId: string, home: string, masker: Masker): Promise<EventLog> {
-    const dir = runDir(runId, home);
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    await Deno.chmod(dir, 0o700);
-    const file = eventsPath(runId, home);
-    const fd = await Deno.open(file, { createNew: true, write: true, append: true, mode: 0o600 });
-    await Deno.chmod(file, 0o600);
-    return new EventLog(runId, file, fd, masker);
-  }
-
-  /**
-   * Opens an existing log for appending after verifying it; a torn last line
-   * is cut away so the chain continues from the last complete record.
-   */
-  static async open(
+  /** Creates the run directory (0700), its key and seal, and an empty log (0600). */
+  static async create(
     runId: string,
     home: string,
     masker: Masker,
-  ): Promise<{ log: EventLog; contents: LogContents }> {
-    const file = eventsPath(runId, home);
-    const contents = await readEventLog(file);
-    const fd = await Deno.open(file, { read: true, write: true });
-    if (contents.torn) {
-      await fd.truncate(contents.validBytes);
-      await fd.syncData();
-    }
-    await fd.seek(0, Deno.SeekMode.End);
-    const log = new EventLog(
-      runId,
-      file,
-      fd,
-      masker,
-      contents.records.at(-1),
-      contents.validBytes,
-    );
-    return { log, contents };
+    options: EventLogOptions = {},
+  ): Promise<EventLog> {
+    const dir = runDir(runId, home);
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    assertRealDirectory(dir);
+    await Deno.chmod(dir, 0o700);
+    const seal = RunSeal.create(runId, dir, options.sealHome ?? sealHome());
+    const fd = openLogFile(eventsPath(runId, home), "create");
+    fs.fchmodSync(fd, 0o600);
+    const secrets = join(dir, "secrets");
+    const refs = new SecretRefs(masker, (values) => writeSecretTable(secrets, seal, values));
+    return new EventLog({ runId, dir, fd, seal, masker, refs });
+  }
+
+  /**
+   * Opens an existing log for appending after verifying it against its
+   * seal. A torn last line and records that were never acknowledged are cut
+   * away, so the chain continues from the last record that counts.
+   */
+  static open(
+    runId: string,
+    home: string,
+    masker: Masker,
+    options: EventLogOptions = {},
+  ): Promise<{ log: EventLog; contents: RunRead }> {
+    return Promise.resolve().then(() => {
+      const dir = runDir(runId, home);
+      const seals = options.sealHome ?? sealHome();
+      const secrets = join(dir, "secrets");
+      const known = RunSeal.load(runId, dir, seals);
+      let seal = known && known.point.seq >= 0 ? known : undefined;
+      const refs = new SecretRefs(masker, (values) => writeSecretTable(secrets, seal!, values));
+      if (seal) refs.load(readSecretTable(secrets, seal));
+      const contents = readRun(runId, home, {
+        sealHome: seals,
+        refs,
+        full: options.full,
+        acceptUnsealed: options.acceptUnsealed,
+      });
+      // A run accepted without a seal is sealed from now on.
+      if (!seal && !known) fs.rmSync(join(dir, SEAL_ID), { force: true });
+      seal ??= known ?? RunSeal.create(runId, dir, seals);
+      if (!contents.seal) seal.write(contents.last);
+      const fd = openLogFile(contents.file, "update");
+      if (fs.fstatSync(fd).size !== contents.validBytes) {
+        fs.ftruncateSync(fd, contents.validBytes);
+        fs.fdatasyncSync(fd);
+      }
+      const log = new EventLog({
+        runId,
+        dir,
+        fd,
+        seal,
+        masker,
+        refs,
+        last: contents.last,
+        size: contents.validBytes,
+        snapshotSeq: contents.snapshotSeq,
+      });
+      return { log, contents };
+    });
   }
 
   /** Last sequence number written. */
@@ -101,16 +175,32 @@ export class EventLog {
     return this.#seq;
   }
 
-  /** Calls `listener` for every record appended from now on; returns the unsubscriber. */
+  /** The run's seal (MACs for what the run stores beside its log). */
+  get seal(): RunSeal {
+    return this.#seal;
+  }
+
+  /** Calls `listener` with every record as written (output masked, secrets referenced). */
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
   /**
-   * Appends one event. Synchronous I/O keeps concurrent builds' appends in
-   * call order without a queue; durable events are fsynced before returning.
+   * Calls `listener` with every record as the caller gave it (state exactly
+   * as created): what folds that drive the run must see.
    */
+  subscribeState(listener: EventListener): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** The fold to snapshot every SNAPSHOT_EVERY records (kept current by a state listener). */
+  trackState(state: () => RunState): void {
+    this.#state = state;
+  }
+
+  /** Appends one event; see appendAll. */
   append(event: NewEvent): EventRecord | undefined {
     return this.appendAll([event])[0];
   }
@@ -119,17 +209,21 @@ export class EventLog {
    * Appends events in one write: a crash leaves all of them or none (a torn
    * tail at worst, which the reader drops). A component's own events and the
    * record that it finished go together, so no crash falls between them.
+   * Synchronous I/O keeps concurrent builds' appends in call order without
+   * a queue.
    */
   appendAll(events: NewEvent[]): EventRecord[] {
     // A straggler (output of a child process that outlived its cancelled
     // provisioner) after the run finished has nowhere to go: drop it.
     if (this.#closed) return [];
     const records: EventRecord[] = [];
+    const originals: EventRecord[] = [];
     let text = "";
     let durable = false;
     let seq = this.#seq;
     let prev = this.#prev;
     for (const event of events) {
+      const data = JSON.parse(JSON.stringify(event.data ?? {}));
       const body = {
         seq: ++seq,
         ts: new Date().toISOString(),
@@ -137,20 +231,28 @@ export class EventLog {
         build: event.build ?? null,
         step: event.step ?? null,
         type: event.type,
-        data: this.masker.maskValue(JSON.parse(JSON.stringify(event.data ?? {}))),
+        data: event.type === "Ui" ? this.masker.maskValue(data) : this.refs.maskState(data),
         prev,
       };
       prev = sha256Hex(canonicalJson(body));
       const record: EventRecord = { ...body, hash: prev };
       records.push(record);
+      originals.push({ ...record, data });
       text += canonicalJson(record) + "\n";
       durable ||= isDurable(event.type);
     }
     const bytes = encoder.encode(text);
-    let written = 0;
+    const sealNow = durable || seq - this.#seal.point.seq >= this.#snapshotEvery;
     try {
-      while (written < bytes.length) written += this.#fd.writeSync(bytes.subarray(written));
-      if (durable) this.#fd.syncDataSync();
+      let written = 0;
+      while (written < bytes.length) written += fs.writeSync(this.#fd, bytes.subarray(written));
+      if (sealNow) {
+        fs.fdatasyncSync(this.#fd);
+        if (this.#crashBeforeSeal > this.#seq && this.#crashBeforeSeal <= seq) {
+          Deno.kill(Deno.pid, "SIGKILL");
+        }
+        this.#seal.write({ seq, hash: prev });
+      }
     } catch (err) {
       this.#stop(err);
     }
@@ -167,7 +269,18 @@ export class EventLog {
     }
     this.#seq = seq;
     this.#prev = prev;
+    for (const record of originals) for (const listener of this.#stateListeners) listener(record);
     for (const record of records) for (const listener of this.#listeners) listener(record);
+    if (sealNow && this.#state && seq - this.#lastSnapshot >= this.#snapshotEvery) {
+      this.#lastSnapshot = seq;
+      writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
+        run: this.runId,
+        seq,
+        hash: prev,
+        offset: this.#size,
+        state: this.refs.maskState(this.#state()),
+      });
+    }
     return records;
   }
 
@@ -181,8 +294,8 @@ export class EventLog {
    */
   #stop(err: unknown): never {
     try {
-      this.#fd.truncateSync(this.#size);
-      this.#fd.syncDataSync();
+      fs.ftruncateSync(this.#fd, this.#size);
+      fs.fdatasyncSync(this.#fd);
     } catch {
       // The reader drops a torn last line anyway.
     }
@@ -199,14 +312,18 @@ export class EventLog {
     }
   }
 
-  /** Flushes and closes the file (idempotent). */
+  /** Seals what was written, then closes the file (idempotent). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#fd.syncDataSync();
+      fs.fdatasyncSync(this.#fd);
+      if (this.#seal.point.seq !== this.#seq) {
+        this.#seal.write({ seq: this.#seq, hash: this.#prev });
+      }
     } finally {
-      this.#fd.close();
+      fs.closeSync(this.#fd);
+      this.#seal.close();
     }
   }
 }

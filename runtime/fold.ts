@@ -81,6 +81,8 @@ export interface RunState {
   inputsDigest?: string;
   args?: string[];
   kilnVersion?: string;
+  /** The template engine's clock of the first drive (restored on resume). */
+  initTime?: string;
   startedAt?: string;
   finishedAt?: string;
   status: "running" | "succeeded" | "failed" | "cancelled";
@@ -158,6 +160,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       state.inputsDigest = d.inputsDigest;
       state.args = d.args;
       state.kilnVersion = d.kilnVersion;
+      state.initTime = d.initTime;
       state.startedAt = r.ts;
       for (const name of (d.builds as string[] | undefined) ?? []) buildOf(state, name);
       return;

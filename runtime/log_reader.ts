@@ -1,11 +1,16 @@
 /**
- * Reads and verifies an event log. A torn last line (the process died in the
- * middle of an append) is tolerated and reported; anything else that is not
- * a well-formed, correctly chained record is refused with its line number,
- * because resuming from a log that lies would repeat or skip side effects.
+ * Reads and verifies an event log as a stream: one line at a time, so a
+ * log of any size is read in bounded memory. A torn last line (the process
+ * died in the middle of an append) is tolerated and reported; anything else
+ * that is not a well-formed, correctly chained record of this run is
+ * refused with its line number, because resuming from a log that lies
+ * would repeat or skip side effects. The chain proves the log consistent;
+ * the run's seal (seal.ts) anchors it.
  */
 import { createHash } from "node:crypto";
 import type { EventRecord } from "./events.ts";
+import fs from "node:fs";
+import { openLogFile } from "./log_file.ts";
 
 /** A log that cannot be trusted; names the file and the first bad line. */
 export class EventLogError extends Error {
@@ -29,7 +34,41 @@ export interface TornTail {
   bytes: number;
 }
 
-/** A verified log. */
+/** Where a scan starts when the records before it are already known (a snapshot). */
+export interface ScanStart {
+  /** Byte offset of the first record to read. */
+  offset: number;
+  /** Seq of the record just before `offset`. */
+  seq: number;
+  /** Hash of the record just before `offset`. */
+  hash: string;
+}
+
+/** Options of scanEventLog. */
+export interface ScanOptions {
+  /** Every record must belong to this run (its directory's id); default: the first record's. */
+  runId?: string;
+  /** Resume verification after a known record instead of at the start. */
+  start?: ScanStart;
+  /** Receives each verified record, the byte offset just past its newline, and its line. */
+  onRecord?: (record: EventRecord, end: number, line: string) => void;
+  /** Longest line accepted (default 64 MiB). */
+  maxLineBytes?: number;
+}
+
+/** What a scan found. */
+export interface ScanResult {
+  /** Records read (after `start`, if given). */
+  count: number;
+  /** The last complete record (or `start`'s). */
+  last: { seq: number; hash: string };
+  /** Byte length of the complete lines: where the next writer appends. */
+  validBytes: number;
+  /** Set when the last line was incomplete. */
+  torn?: TornTail;
+}
+
+/** A verified log held in memory (small logs: tests, tools). */
 export interface LogContents {
   records: EventRecord[];
   /** Set when the last line was incomplete (it is not in `records`). */
@@ -38,15 +77,186 @@ export interface LogContents {
   validBytes: number;
 }
 
+const CHUNK = 1 << 20;
+const DEFAULT_MAX_LINE = 64 << 20;
+
+/**
+ * Streams `file` through the chain verifier. Throws EventLogError at the
+ * first bad record (records before it were already delivered to onRecord).
+ */
+export function scanEventLog(file: string, options: ScanOptions = {}): ScanResult {
+  const fd = openLogFile(file, "read");
+  try {
+    return scan(fd, file, options);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function scan(fd: number, file: string, options: ScanOptions): ScanResult {
+  const start = options.start ?? { offset: 0, seq: 0, hash: "" };
+  const verifier = new ChainVerifier(file, start, options.runId);
+  const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
+  let buf = new Uint8Array(CHUNK);
+  let filled = 0;
+  let offset = start.offset;
+  let position = start.offset;
+  let count = 0;
+  for (;;) {
+    if (filled === buf.length) {
+      if (buf.length >= maxLine) {
+        throw new EventLogError(file, verifier.seq + 1, `line longer than ${maxLine} bytes`);
+      }
+      const bigger = new Uint8Array(Math.min(buf.length * 2, maxLine));
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = fs.readSync(fd, buf, filled, buf.length - filled, position);
+    if (n === 0) break;
+    position += n;
+    filled += n;
+    const view = buf.subarray(0, filled);
+    let at = 0;
+    for (let nl = view.indexOf(0x0a); nl !== -1; nl = view.indexOf(0x0a, at)) {
+      const record = verifier.line(view.subarray(at, nl));
+      offset += nl + 1 - at;
+      count++;
+      options.onRecord?.(record, offset, verifier.text);
+      at = nl + 1;
+    }
+    if (at > 0) {
+      buf.copyWithin(0, at, filled);
+      filled -= at;
+    }
+  }
+  const result: ScanResult = {
+    count,
+    last: { seq: verifier.seq, hash: verifier.prev },
+    validBytes: offset,
+  };
+  if (filled === 0) return result;
+  const line = verifier.seq + 1;
+  if (filled > 1 && buf[filled - 1] !== 0x0a && verifier.isRecord(buf.subarray(0, filled - 1))) {
+    // A crash writes a prefix of "record\n"; a whole record followed by a
+    // stray byte is an edit, not a crash.
+    throw new EventLogError(file, line, "complete record followed by stray bytes (edited log)");
+  }
+  return { ...result, torn: { line, bytes: filled } };
+}
+
+/** Reads and verifies a whole log into memory (small logs; see scanEventLog). */
+export function readEventLog(file: string, runId?: string): Promise<LogContents> {
+  return Promise.resolve().then(() => {
+    const records: EventRecord[] = [];
+    const { torn, validBytes } = scanEventLog(file, {
+      runId,
+      onRecord: (r) => records.push(r),
+    });
+    return { records, torn, validBytes };
+  });
+}
+
+/** Verifies log bytes held in memory (see scanEventLog). */
+export function parseEventLog(bytes: Uint8Array, file: string, runId?: string): LogContents {
+  const verifier = new ChainVerifier(file, { offset: 0, seq: 0, hash: "" }, runId);
+  const records: EventRecord[] = [];
+  let at = 0;
+  for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, at)) {
+    records.push(verifier.line(bytes.subarray(at, nl)));
+    at = nl + 1;
+  }
+  if (at === bytes.length) return { records, validBytes: at };
+  const line = verifier.seq + 1;
+  const tail = bytes.subarray(at);
+  if (tail.length > 1 && verifier.isRecord(tail.subarray(0, tail.length - 1))) {
+    throw new EventLogError(file, line, "complete record followed by stray bytes (edited log)");
+  }
+  return { records, torn: { line, bytes: tail.length }, validBytes: at };
+}
+
 const HASH_KEY = ',"hash":"';
 /** `,"hash":"<64 hex>"` */
 const HASH_MEMBER = HASH_KEY.length + 64 + 1;
+const decoder = new TextDecoder();
+
+/** Checks lines one after another against the chain. */
+class ChainVerifier {
+  seq: number;
+  prev: string;
+  /** The text of the last verified line. */
+  text = "";
+  #file: string;
+  #run?: string;
+  #lastText = "";
+
+  constructor(file: string, start: ScanStart, run?: string) {
+    this.#file = file;
+    this.seq = start.seq;
+    this.prev = start.hash;
+    this.#run = run;
+  }
+
+  /** Verifies the next line (without its newline) and advances the chain. */
+  line(bytes: Uint8Array): EventRecord {
+    const rec = this.#verify(bytes, this.seq + 1);
+    this.text = this.#lastText;
+    this.#run ??= rec.run;
+    this.seq = rec.seq;
+    this.prev = rec.hash;
+    return rec;
+  }
+
+  /** Whether `bytes` would verify as the next record. */
+  isRecord(bytes: Uint8Array): boolean {
+    try {
+      this.#verify(bytes, this.seq + 1);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #verify(bytes: Uint8Array, line: number): EventRecord {
+    const file = this.#file;
+    const text = decoder.decode(bytes);
+    this.#lastText = text;
+    let rec: EventRecord;
+    try {
+      rec = JSON.parse(text);
+    } catch {
+      const problem = text === ""
+        ? "empty line in the middle of the log"
+        : "not a JSON record (corrupted log)";
+      throw new EventLogError(file, line, problem);
+    }
+    const problem = structureProblem(rec, line, this.prev, this.#run);
+    if (problem) throw new EventLogError(file, line, problem);
+    const at = hashMemberAt(text, rec);
+    if (at < 0) throw new EventLogError(file, line, 'missing "hash"');
+    // Canonical order leaves no other hash member after the top-level one.
+    if (text.indexOf(HASH_KEY, at + 1) >= 0) {
+      throw new EventLogError(file, line, "not a canonical record (edited log)");
+    }
+    // The line is the canonical JSON of the record; without its hash member
+    // it is exactly what the hash was computed over. ASCII lines (the usual
+    // case) are hashed straight from the file's bytes; others from the
+    // decoded text, so bytes that are not UTF-8 cannot verify.
+    const hash = createHash("sha256");
+    if (bytes.length === text.length) {
+      hash.update(bytes.subarray(0, at)).update(bytes.subarray(at + HASH_MEMBER));
+    } else hash.update(text.slice(0, at)).update(text.slice(at + HASH_MEMBER));
+    if (hash.digest("hex") !== rec.hash) {
+      throw new EventLogError(file, line, "hash mismatch: the record was altered");
+    }
+    return rec;
+  }
+}
 
 /**
  * Where the top-level hash member starts. Canonical key order puts it just
  * before prev, run, seq, step, ts and type, whose lengths are known from the
- * parsed record; that avoids scanning 100,000 lines on every resume. Falls
- * back to a search when a field needed escaping.
+ * parsed record; that avoids scanning every line. Falls back to a search
+ * when a field needed escaping.
  */
 function hashMemberAt(text: string, rec: EventRecord): number {
   const tail = 9 + rec.prev.length + 9 + String(rec.run).length + 8 + String(rec.seq).length +
@@ -59,92 +269,6 @@ function hashMemberAt(text: string, rec: EventRecord): number {
     return at;
   }
   return text.lastIndexOf(HASH_KEY);
-}
-
-/** Reads and verifies `file`. Throws EventLogError on anything but a torn last line. */
-export async function readEventLog(file: string): Promise<LogContents> {
-  return parseEventLog(await Deno.readFile(file), file);
-}
-
-/** Verifies log bytes (see readEventLog). */
-export function parseEventLog(bytes: Uint8Array, file: string): LogContents {
-  const lastNewline = bytes.lastIndexOf(0x0a);
-  const validBytes = lastNewline + 1;
-  const decoder = new TextDecoder();
-  const body = decoder.decode(bytes.subarray(0, validBytes));
-  const lines = body === "" ? [] : body.slice(0, -1).split("\n");
-  const records: EventRecord[] = [];
-  let prev = "";
-  let at = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const end = bytes.indexOf(0x0a, at);
-    // ASCII lines (the usual case) are hashed straight from the file's bytes.
-    const raw = end - at === lines[i].length ? bytes.subarray(at, end) : undefined;
-    const rec = verifyLine(lines[i], i + 1, prev, records[0]?.run, file, raw);
-    records.push(rec);
-    prev = rec.hash;
-    at = end + 1;
-  }
-  if (validBytes === bytes.length) return { records, validBytes };
-  const tail = decoder.decode(bytes.subarray(validBytes));
-  const line = lines.length + 1;
-  if (tail.length > 1 && isRecord(tail.slice(0, -1), line, prev, records[0]?.run, file)) {
-    // A crash writes a prefix of "record\n"; a whole record followed by a stray
-    // byte is an edit, not a crash.
-    throw new EventLogError(file, line, "complete record followed by stray bytes (edited log)");
-  }
-  return { records, torn: { line, bytes: bytes.length - validBytes }, validBytes };
-}
-
-function isRecord(
-  text: string,
-  line: number,
-  prev: string,
-  run: string | undefined,
-  file: string,
-): boolean {
-  try {
-    verifyLine(text, line, prev, run, file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function verifyLine(
-  text: string,
-  line: number,
-  prev: string,
-  run: string | undefined,
-  file: string,
-  raw?: Uint8Array,
-): EventRecord {
-  let rec: EventRecord;
-  try {
-    rec = JSON.parse(text);
-  } catch {
-    const problem = text === ""
-      ? "empty line in the middle of the log"
-      : "not a JSON record (corrupted log)";
-    throw new EventLogError(file, line, problem);
-  }
-  const problem = structureProblem(rec, line, prev, run);
-  if (problem) throw new EventLogError(file, line, problem);
-  const at = hashMemberAt(text, rec);
-  if (at < 0) throw new EventLogError(file, line, 'missing "hash"');
-  // Canonical order leaves no other hash member after the top-level one.
-  if (text.indexOf(HASH_KEY, at + 1) >= 0) {
-    throw new EventLogError(file, line, "not a canonical record (edited log)");
-  }
-  // The line is the canonical JSON of the record; without its hash member it
-  // is exactly what the hash was computed over.
-  const hash = createHash("sha256");
-  if (raw) hash.update(raw.subarray(0, at)).update(raw.subarray(at + HASH_MEMBER));
-  else hash.update(text.slice(0, at)).update(text.slice(at + HASH_MEMBER));
-  if (hash.digest("hex") !== rec.hash) {
-    throw new EventLogError(file, line, "hash mismatch: the record was altered");
-  }
-  return rec;
 }
 
 /** What is wrong with a parsed record's shape or place in the chain, if anything. */
@@ -163,6 +287,9 @@ function structureProblem(
   }
   if (typeof rec.type !== "string" || typeof rec.ts !== "string") return 'bad "type" or "ts"';
   if (rec.data === null || typeof rec.data !== "object") return 'bad "data"';
-  if (run !== undefined && rec.run !== run) return `record belongs to run "${rec.run}"`;
+  if (typeof rec.run !== "string") return 'bad "run"';
+  if (run !== undefined && rec.run !== run) {
+    return `record belongs to run "${rec.run}", not to this run "${run}"`;
+  }
   return undefined;
 }

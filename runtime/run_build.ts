@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { type EventListener, EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
-import { applyEvent, emptyRunState, foldRun, liveResources, type RunState } from "./fold.ts";
+import { applyEvent, emptyRunState, liveResources, type RunState } from "./fold.ts";
 import { Masker } from "./masker.ts";
 import { FileSecretStore } from "./secret_store.ts";
 import { acquireRunLock, lockExistingRun } from "./lock.ts";
@@ -30,6 +30,7 @@ import type { PreparedTemplate, TemplateInputs } from "../template/types.ts";
 import { KILN_VERSION } from "../version.ts";
 import { INIT_TIME } from "../template/funcs.ts";
 import { removeRunTempDir, useRunTempDir } from "./run_temp.ts";
+import { STATE_SECRETS_FILE } from "./secret_refs.ts";
 
 /** Options of `runBuild` / `resumeRun` (the CLI flags, as a library). */
 export interface BuildOptions {
@@ -73,6 +74,8 @@ export interface BuildOptions {
 export interface ResumeOptions extends BuildOptions {
   /** Resume although the template or its variables changed. */
   forceResume?: boolean;
+  /** Resume a run that has no seal here (see UnsealedRunError). */
+  acceptUnsealed?: boolean;
 }
 
 /** How a run ended. */
@@ -155,8 +158,10 @@ export async function resumeRun(
   const dropTemp = options.runTempDir ? await useRunTempDir(dir) : await removeRunTempDir(dir);
   try {
     const masker = new Masker(prepared.secrets);
-    const { log, contents } = await EventLog.open(runId, home, masker);
-    const state = foldRun(contents.records, runId);
+    const { log, contents } = await EventLog.open(runId, home, masker, {
+      acceptUnsealed: options.acceptUnsealed,
+    });
+    const state = contents.state;
     const refuse = (why: string) => {
       log.close();
       throw new RunRefusedError(why);
@@ -164,6 +169,12 @@ export async function resumeRun(
     if (!state.templateDigest) refuse(`run ${runId} has no RunStarted record; cannot resume it`);
     if (!state.unfinished && state.status === "succeeded") {
       refuse(`run ${runId} already succeeded; nothing to resume`);
+    }
+    if (log.refs.missing.size > 0) {
+      refuse(
+        `run ${runId} refers to secrets its secrets directory no longer holds ` +
+          `(${join(dir, "secrets")} was removed or damaged); its state cannot be restored`,
+      );
     }
     const changed: string[] = [];
     if (state.templateDigest !== prepared.template.digest) changed.push("the template");
@@ -178,17 +189,23 @@ export async function resumeRun(
     await secrets.maskAll();
     const interrupted = state.unfinished ? { driveSeq: state.driveSeq } : undefined;
     return await drive({ log, state, secrets, prepared, options, home, interrupted }, () => {
+      const dropped = contents.unacknowledged;
       logUi(log, null).raw(
-        `==> Resuming run ${runId} after event ${contents.records.at(-1)?.seq ?? 0}` +
-          (contents.torn ? ` (ignoring the torn last line ${contents.torn.line})` : ""),
+        `==> Resuming run ${runId} after event ${contents.last.seq}` +
+          (contents.torn ? ` (ignoring the torn last line ${contents.torn.line})` : "") +
+          (dropped
+            ? ` (dropping ${dropped.records} record(s) from seq ${dropped.fromSeq} that were ` +
+              `written after the last seal and never acknowledged)`
+            : ""),
       );
       log.append({
         type: E.RunResumed,
         data: {
-          from: contents.records.at(-1)?.seq ?? 0,
+          from: contents.last.seq,
           ...(contents.torn
             ? { tornLine: contents.torn.line, tornBytes: contents.torn.bytes }
             : {}),
+          ...(dropped ? { unacknowledged: dropped } : {}),
           ...(changed.length > 0 ? { forced: changed } : {}),
           args: options.args ?? [],
           kilnVersion: KILN_VERSION,
@@ -217,7 +234,8 @@ async function drive(
 ): Promise<RunResult> {
   const { log, state, secrets, prepared, options } = parts;
   const started = performance.now();
-  log.subscribe((r) => applyEvent(state, r));
+  log.subscribeState((r) => applyEvent(state, r));
+  log.trackState(() => state);
   const isTty = Deno.stdout.isTerminal();
   const terminal = options.output === false ? undefined : new Terminal({
     color: options.color ?? defaultColor(),
@@ -307,7 +325,7 @@ async function drive(
     if (status === "succeeded") await secrets.destroy();
     else if (Object.values(state.builds).every((b) => liveResources(b).length === 0)) {
       // Nothing left to reconnect to: key material goes; the inputs stay for a redrive.
-      await secrets.destroyAllBut([INPUTS_SECRET]);
+      await secrets.destroyAllBut([INPUTS_SECRET, STATE_SECRETS_FILE]);
     }
     if (terminal && !options.machineReadable) {
       const id = log.runId;

@@ -3,11 +3,11 @@
  * fold for `runs show`, `cleanup` and `--resume`.
  */
 import { join } from "node:path";
-import { foldRun, type RunState } from "./fold.ts";
-import { type LogContents, readEventLog } from "./log_reader.ts";
-import { eventsPath, kilnHome, runDir, runsRoot } from "./paths.ts";
+import type { RunState } from "./fold.ts";
+import { kilnHome, runDir, runsRoot } from "./paths.ts";
+import { readRun, type RunRead } from "./run_reader.ts";
 import { isRunId } from "./run_id.ts";
-import { errorMessage, RunRefusedError } from "./errors.ts";
+import { errorMessage } from "./errors.ts";
 
 /** One line of `kiln runs`. */
 export interface RunSummary {
@@ -22,55 +22,42 @@ export interface RunSummary {
   builds: string[];
   /** Why the log could not be read (status "corrupt"). */
   problem?: string;
+  /** The log matches a seal on this machine. */
+  sealed?: boolean;
 }
 
-/** A run's verified log and its fold. */
+/** A run's verified log and its fold, as people see it (secrets shown as references). */
 export interface LoadedRun {
-  contents: LogContents;
+  contents: RunRead;
   state: RunState;
 }
 
-/** Reads and folds run `runId`; throws a clear error when it does not exist or is corrupt. */
-export async function loadRun(runId: string, home: string = kilnHome()): Promise<LoadedRun> {
-  const file = eventsPath(runId, home);
-  try {
-    await Deno.stat(file);
-  } catch {
-    throw new RunRefusedError(`no run ${runId} under ${home}`);
-  }
-  const contents = await readEventLog(file);
-  return { contents, state: foldRun(contents.records, runId) };
+/**
+ * Reads and folds run `runId` for display; throws a clear error when it
+ * does not exist or its log cannot be trusted. A run without a seal here is
+ * shown (contents.seal is undefined) but never acted on.
+ */
+export function loadRun(runId: string, home: string = kilnHome()): Promise<LoadedRun> {
+  return Promise.resolve().then(() => {
+    const contents = readRun(runId, home, { acceptUnsealed: true });
+    return { contents, state: contents.state };
+  });
 }
 
 /**
- * The template and working directory a run started with, from its first
- * record only (`build --resume` needs them before the full, verified read
- * that resuming does anyway).
+ * The template, working directory and engine clock a run started with, from
+ * its verified log (`build --resume` needs them before it prepares the
+ * template and takes the lock for the resume itself).
  */
-export async function readRunStart(
+export function readRunStart(
   runId: string,
   home: string = kilnHome(),
+  options: { acceptUnsealed?: boolean } = {},
 ): Promise<{ template?: string; cwd?: string; initTime?: string }> {
-  const file = eventsPath(runId, home);
-  let fd: Deno.FsFile;
-  try {
-    fd = await Deno.open(file);
-  } catch {
-    throw new RunRefusedError(`no run ${runId} under ${home}`);
-  }
-  try {
-    const buf = new Uint8Array(64 * 1024);
-    const n = (await fd.read(buf)) ?? 0;
-    const text = new TextDecoder().decode(buf.subarray(0, n));
-    const first = JSON.parse(text.slice(0, text.indexOf("\n")));
-    return first.type === "RunStarted"
-      ? { template: first.data?.template, cwd: first.data?.cwd, initTime: first.data?.initTime }
-      : {};
-  } catch {
-    return {};
-  } finally {
-    fd.close();
-  }
+  return Promise.resolve().then(() => {
+    const { state } = readRun(runId, home, { acceptUnsealed: options.acceptUnsealed });
+    return { template: state.template, cwd: state.cwd, initTime: state.initTime };
+  });
 }
 
 /** Whether a live process holds the run's lock. */
@@ -105,7 +92,7 @@ export async function listRuns(home: string = kilnHome()): Promise<RunSummary[]>
   const out: RunSummary[] = [];
   for (const id of ids) {
     try {
-      const { state } = await loadRun(id, home);
+      const { state, contents } = await loadRun(id, home);
       const started = state.startedAt ? Date.parse(state.startedAt) : undefined;
       const last = state.finishedAt ?? state.lastTs;
       const ended = last ? Date.parse(last) : undefined;
@@ -117,6 +104,7 @@ export async function listRuns(home: string = kilnHome()): Promise<RunSummary[]>
         finishedAt: state.finishedAt,
         durationMs: started !== undefined && ended !== undefined ? ended - started : undefined,
         builds: Object.keys(state.builds),
+        sealed: contents.seal !== undefined,
       });
     } catch (err) {
       out.push({ id, status: "corrupt", builds: [], problem: errorMessage(err) });

@@ -2,6 +2,8 @@
 import { join } from "node:path";
 import type { SecretStore } from "./types.ts";
 import type { Masker } from "./masker.ts";
+import { assertRealDirectory } from "./log_file.ts";
+import { STATE_SECRETS_FILE } from "./secret_refs.ts";
 
 const nameOk = /^[A-Za-z0-9._-]+$/;
 
@@ -28,6 +30,8 @@ export class FileSecretStore implements SecretStore {
     const file = this.path(name);
     if (typeof value === "string") this.#masker.add(value);
     await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // A link planted in the secrets' place would send key material elsewhere.
+    assertRealDirectory(this.dir);
     await Deno.chmod(this.dir, 0o700);
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
     await Deno.writeFile(file, bytes, { mode: 0o600 });
@@ -56,7 +60,10 @@ export class FileSecretStore implements SecretStore {
   async maskAll(): Promise<void> {
     try {
       for await (const entry of Deno.readDir(this.dir)) {
-        if (entry.isFile) this.#masker.add(await Deno.readTextFile(join(this.dir, entry.name)));
+        // The state-secrets table's values are registered when the log is opened.
+        if (entry.isFile && entry.name !== STATE_SECRETS_FILE) {
+          this.#masker.add(await Deno.readTextFile(join(this.dir, entry.name)));
+        }
       }
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;

@@ -13,6 +13,12 @@ export interface Ui {
   message(message: string): void;
   /** An error line. */
   error(message: string): void;
+  /**
+   * The run's secrets, for code that cuts or summarises output before it
+   * reaches this Ui (a cut must not split a secret the log could then no
+   * longer recognise).
+   */
+  guard?: import("./masker.ts").OutputGuard;
 }
 
 /** What a build produces and post-processors transform. JSON-serialisable. */

@@ -31,6 +31,7 @@ export function logUi(log: EventLog, build: string | null, prefix?: string): Ui 
     log.append({ build, type: EventType.Ui, data: data as unknown as Record<string, unknown> });
   };
   return {
+    guard: log.masker,
     say: (m) => put("say", m),
     message: (m) => put("message", m),
     error: (m) => put("error", m),

@@ -5,6 +5,7 @@
  * started (a `sleep` in a script would otherwise outlive the build).
  */
 import { type StreamSummary, SummarizedStream } from "./output.ts";
+import type { OutputGuard } from "../../runtime/masker.ts";
 
 /** How to run a local command. */
 export interface LocalRunOptions {
@@ -12,6 +13,8 @@ export interface LocalRunOptions {
   stdout?: (line: string) => void;
   /** Receives each stderr line. */
   stderr?: (line: string) => void;
+  /** The run's secrets: long lines and summaries are never cut inside one. */
+  guard?: OutputGuard;
   /** Aborting kills the command's process group (SIGTERM, then SIGKILL after `killGraceMs`). */
   signal?: AbortSignal;
   /** Extra environment variables (the parent's environment is inherited). */
@@ -69,8 +72,8 @@ export async function runLocalCommand(
   } catch (err) {
     throw new StartError(argv[0], err);
   }
-  const out = new SummarizedStream(options.stdout);
-  const err = new SummarizedStream(options.stderr);
+  const out = new SummarizedStream(options.stdout, options.guard);
+  const err = new SummarizedStream(options.stderr, options.guard);
   const readers = [pump(child.stdout, out), pump(child.stderr, err)];
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {

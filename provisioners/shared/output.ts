@@ -4,18 +4,26 @@
  * bounded summary instead of megabytes of build output.
  */
 
+import type { OutputGuard } from "../../runtime/masker.ts";
+
 /** Longest line held back waiting for its newline; longer output is passed on in pieces. */
-const MAX_PENDING = 64 * 1024;
+export const MAX_PENDING = 64 * 1024;
 
 /** Turns byte chunks into lines (without their `\n` or `\r\n`). */
 export class LineSplitter {
   #decoder = new TextDecoder();
   #pending = "";
   #onLine: (line: string) => void;
+  #guard?: OutputGuard;
 
-  /** `onLine` receives each completed line. */
-  constructor(onLine: (line: string) => void) {
+  /**
+   * `onLine` receives each completed line. With `guard`, a line too long to
+   * hold is never cut inside a secret, nor where a secret may be still
+   * arriving: the log masks whole secrets only.
+   */
+  constructor(onLine: (line: string) => void, guard?: OutputGuard) {
     this.#onLine = onLine;
+    this.#guard = guard;
   }
 
   /** Feeds a chunk; emits the lines it completes. */
@@ -29,9 +37,25 @@ export class LineSplitter {
     this.#pending = text.slice(start);
     // Output without newlines (a progress bar, a binary dump) must not grow without bound.
     while (this.#pending.length > MAX_PENDING) {
-      this.#onLine(this.#pending.slice(0, MAX_PENDING));
-      this.#pending = this.#pending.slice(MAX_PENDING);
+      const cut = this.#cutAt(this.#pending);
+      this.#onLine(this.#pending.slice(0, cut));
+      this.#pending = this.#pending.slice(cut);
     }
+  }
+
+  /**
+   * Where to cut a held line: at MAX_PENDING, moved back so that the tail
+   * that could begin a secret still arriving stays held, and forward past
+   * any secret the cut would split.
+   */
+  #cutAt(text: string): number {
+    const guard = this.#guard;
+    if (!guard || guard.longest <= 1) return MAX_PENDING;
+    let cut = Math.max(1, Math.min(MAX_PENDING, text.length - (guard.longest - 1)));
+    for (const [start, end] of guard.spans(text)) {
+      if (start < cut && end > cut) cut = end;
+    }
+    return cut;
   }
 
   /** Emits a last line that had no newline. */
@@ -58,10 +82,17 @@ export class OutputSummary {
   #maxLines: number;
   #maxLineLength: number;
 
-  /** Keeps at most `maxLines` lines of at most `maxLineLength` characters. */
-  constructor(maxLines = 20, maxLineLength = 240) {
+  #guard?: OutputGuard;
+
+  /**
+   * Keeps at most `maxLines` lines of at most `maxLineLength` characters;
+   * with `guard`, lines are masked before they are cut, so a cut never
+   * leaves part of a secret the log could no longer recognise.
+   */
+  constructor(maxLines = 20, maxLineLength = 240, guard?: OutputGuard) {
     this.#maxLines = maxLines;
     this.#maxLineLength = maxLineLength;
+    this.#guard = guard;
   }
 
   /** Counts raw bytes as they arrive. */
@@ -70,8 +101,9 @@ export class OutputSummary {
   }
 
   /** Records a complete line. */
-  addLine(line: string): void {
+  addLine(raw: string): void {
     this.#lines++;
+    const line = this.#guard ? this.#guard.maskText(raw) : raw;
     const cut = line.length > this.#maxLineLength ? `${line.slice(0, this.#maxLineLength)}…` : line;
     this.#tail.push(cut);
     if (this.#tail.length > this.#maxLines) this.#tail.shift();
@@ -85,15 +117,16 @@ export class OutputSummary {
 
 /** One output stream as it arrives: whole lines to a listener, and a bounded summary of it all. */
 export class SummarizedStream {
-  #summary = new OutputSummary();
+  #summary: OutputSummary;
   #lines: LineSplitter;
 
-  /** `onLine` receives each completed line. */
-  constructor(onLine?: (line: string) => void) {
+  /** `onLine` receives each completed line; `guard` keeps cuts out of secrets. */
+  constructor(onLine?: (line: string) => void, guard?: OutputGuard) {
+    this.#summary = new OutputSummary(20, 240, guard);
     this.#lines = new LineSplitter((line) => {
       this.#summary.addLine(line);
       onLine?.(line);
-    });
+    }, guard);
   }
 
   /** Feeds a chunk of raw output. */

@@ -72,6 +72,7 @@ export async function runShellLocal(
           signal: ctx.signal,
           stdout: (line) => ctx.ui.message(line),
           stderr: (line) => ctx.ui.error(line),
+          guard: ctx.ui.guard,
         });
       } catch (err) {
         if (err instanceof StartError) {

@@ -34,8 +34,8 @@ export interface StreamedResult {
 
 /** Runs `command`, streaming lines to the UI; returns the exit status and output summaries. */
 export async function runStreamed(ctx: ProvisionContext, command: string): Promise<StreamedResult> {
-  const out = new SummarizedStream((line) => ctx.ui.message(line));
-  const err = new SummarizedStream((line) => ctx.ui.error(line));
+  const out = new SummarizedStream((line) => ctx.ui.message(line), ctx.ui.guard);
+  const err = new SummarizedStream((line) => ctx.ui.error(line), ctx.ui.guard);
   let exitStatus: number;
   try {
     ({ exitStatus } = await ctx.comm.start({

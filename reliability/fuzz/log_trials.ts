@@ -19,6 +19,8 @@ export interface RealRun {
   cwd: string;
   /** Its events.jsonl. */
   log: Uint8Array;
+  /** Its seal.id: a copied log finds the run's seal (KILN_SEAL_DIR) through it. */
+  sealId: string;
 }
 
 const RUN_ID = /run (\d{8}T\d{6}Z-[0-9a-f]+)/;
@@ -39,7 +41,13 @@ export async function realRun(
   if (out.code !== 0 || !runId) {
     throw new Error(`could not build ${template} for the log trials: ${out.stderr}`);
   }
-  return { runId, home, cwd, log: await Deno.readFile(logOf(home, runId)) };
+  return {
+    runId,
+    home,
+    cwd,
+    log: await Deno.readFile(logOf(home, runId)),
+    sealId: await Deno.readTextFile(join(home, "runs", runId, "seal.id")),
+  };
 }
 
 function logOf(home: string, runId: string): string {
@@ -52,13 +60,15 @@ async function homeWithLog(run: RealRun, dir: string, bytes: Uint8Array): Promis
   await Deno.remove(home, { recursive: true }).catch(() => {});
   await Deno.mkdir(join(home, "runs", run.runId), { recursive: true, mode: 0o700 });
   await Deno.writeFile(logOf(home, run.runId), bytes, { mode: 0o600 });
+  await Deno.writeTextFile(join(home, "runs", run.runId, "seal.id"), run.sealId, { mode: 0o600 });
   return home;
 }
 
 /**
- * `kiln replay` of the log cut at each offset: a cut log is a crash
- * mid-append, so replay must verify what precedes the cut (exit 0) and
- * never report tampering.
+ * `kiln replay` of the finished run's log cut at each offset. Its seal
+ * covers every record, and no crash cuts below a seal (records are fsynced
+ * before they are sealed), so every cut is tampering: replay must exit 1
+ * naming the file and line; only the whole log verifies.
  */
 export async function replayTruncations(
   cli: InProcessCli,
@@ -67,13 +77,19 @@ export async function replayTruncations(
   dir: string,
   timeoutMs: number,
 ): Promise<ScenarioResult> {
-  const result = emptyRow(`truncated log: replay at ${offsets.length} cut points`);
+  const result = emptyRow(
+    `truncated log: replay at ${offsets.length} cut points → every cut below the seal caught`,
+  );
   for (const at of offsets) {
     const home = await homeWithLog(run, dir, run.log.subarray(0, at));
     const out = await cli.run({ args: ["replay", run.runId], env: { KILN_HOME: home } }, timeoutMs);
-    let problem = badOutcome(out, { allowSuccess: true });
-    if (!problem && (out.code !== 0 || !out.stderr.includes("hash chain verified"))) {
-      problem = `replay did not verify the intact prefix: ${out.stderr.trim().split("\n").at(-1)}`;
+    const whole = at === run.log.length;
+    let problem = badOutcome(out, {
+      allowSuccess: whole,
+      mustName: whole ? undefined : "events.jsonl:",
+    });
+    if (!problem && whole && !out.stderr.includes("sealed log verified")) {
+      problem = `replay did not verify the whole log: ${out.stderr.trim().split("\n").at(-1)}`;
     }
     tally(result, `cut at byte ${at}`, problem);
   }
@@ -82,8 +98,8 @@ export async function replayTruncations(
 
 /**
  * `kiln build --resume` and `kiln cleanup` of the log cut at each offset:
- * each must finish or refuse with a clear error, and a resumed run's log
- * must verify afterwards.
+ * a cut below the seal is refused with a clear error naming the log; the
+ * whole log is accepted (cleanup runs, resume refuses a succeeded run).
  */
 export async function resumeAndCleanupTruncations(
   cli: InProcessCli,
@@ -93,7 +109,9 @@ export async function resumeAndCleanupTruncations(
   timeoutMs: number,
   viaProcessEvery: number,
 ): Promise<ScenarioResult> {
-  const result = emptyRow(`truncated log: resume and cleanup at ${offsets.length} cut points`);
+  const result = emptyRow(
+    `truncated log: resume and cleanup at ${offsets.length} cut points → refused below the seal`,
+  );
   let i = 0;
   for (const at of offsets) {
     for (const command of ["resume", "cleanup"] as const) {
@@ -103,7 +121,11 @@ export async function resumeAndCleanupTruncations(
       const out: TrialOutput = viaProcessEvery > 0 && i++ % viaProcessEvery === 0
         ? await runCliProcess(request, timeoutMs)
         : await cli.run(request, timeoutMs);
-      let problem = badOutcome(out, { allowSuccess: true });
+      const whole = at === run.log.length;
+      let problem = badOutcome(out, {
+        allowSuccess: whole,
+        mustName: whole ? undefined : "events.jsonl:",
+      });
       if (!problem && command === "resume" && out.code === 0) {
         try {
           parseEventLog(await Deno.readFile(logOf(home, run.runId)), "events.jsonl");

@@ -53,7 +53,7 @@ Deno.test("runs, runs show, replay and cleanup on real run logs", async () => {
     const replay = await kiln(home, "replay", ok.runId);
     assert.equal(replay.code, 0);
     assert.match(replay.stdout, /==> a: Running post-processor: fake-copy/);
-    assert.match(replay.stderr, /hash chain verified/);
+    assert.match(replay.stderr, /sealed log verified: \d+ events/);
 
     // The CLI knows only registered builders: the fake's resources stay, each failure named.
     const cleanup = await kiln(home, "cleanup", failed.runId, "--json");

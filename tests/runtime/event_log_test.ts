@@ -93,13 +93,18 @@ Deno.test("gaps, reordering and junk mid-file are refused with the line number",
 Deno.test("a torn last line is tolerated, reported, and cut away by the next writer", async () => {
   const home = await Deno.makeTempDir();
   try {
-    const { runId, file } = await smallLog(home, 3);
-    const full = await Deno.readFile(file);
-    const cut = full.length - 17;
-    await Deno.writeFile(file, full.subarray(0, cut));
+    const { runId, file } = await smallLog(home, 2);
+    // A crash in the middle of appending record 3: a prefix of it, after the seal.
+    const lines = (await Deno.readTextFile(file)).trimEnd().split("\n");
+    const last = JSON.parse(lines[1]);
+    const body = { ...last, seq: 3, type: "Ui", data: { message: "x" }, prev: last.hash };
+    delete body.hash;
+    const third = canonicalJson({ ...body, hash: sha256Hex(canonicalJson(body)) }) + "\n";
+    const cut = third.length - 17;
+    await Deno.writeTextFile(file, third.slice(0, cut), { append: true });
     const { records, torn } = await readEventLog(file);
     assert.equal(records.length, 2);
-    assert.deepEqual(torn, { line: 3, bytes: cut - full.lastIndexOf(0x0a, cut - 1) - 1 });
+    assert.deepEqual(torn, { line: 3, bytes: cut });
     const { log, contents } = await EventLog.open(runId, home, new Masker());
     assert.equal(contents.torn?.line, 3);
     log.append({ type: "RunResumed", data: { from: 2 } });
@@ -138,14 +143,18 @@ Deno.test("run dir is 0700, log and secrets 0600; the secret never reaches any b
     assert.equal((await Deno.stat(join(dir, "secrets", "inputs.json"))).mode! & 0o777, 0o600);
     const logText = await Deno.readTextFile(join(dir, "events.jsonl"));
     assert.ok(logText.includes("counting p0 with <sensitive>"));
-    assert.ok(logText.includes("secret=<sensitive>"));
+    // State refers to the secret (resume restores it); it is never in clear.
+    assert.ok(logText.includes("secret=<sensitive:0>"));
     assert.ok(!logText.includes(SENTINEL));
     assert.ok(!printed.includes(SENTINEL) && printed.includes("<sensitive>"));
-    // Only the kept inputs (0600) hold it: nothing else under home.
-    const withoutSecrets = (await allBytes(home)).replace(
-      await Deno.readTextFile(join(dir, "secrets", "inputs.json")),
-      "",
-    );
+    // Only the run's secrets (0600: the kept inputs, the state-secrets table) hold it.
+    let withoutSecrets = await allBytes(home);
+    for (const name of ["inputs.json", "state-secrets.json"]) {
+      const kept = await Deno.readTextFile(join(dir, "secrets", name));
+      assert.ok(kept.includes(SENTINEL), `${name} holds what resume needs`);
+      assert.equal((await Deno.stat(join(dir, "secrets", name))).mode! & 0o777, 0o600);
+      withoutSecrets = withoutSecrets.replace(kept, "");
+    }
     assert.ok(!withoutSecrets.includes(SENTINEL));
   } finally {
     await Deno.remove(root, { recursive: true });
