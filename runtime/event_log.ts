@@ -235,7 +235,7 @@ export class EventLog {
         prev,
       };
       prev = sha256Hex(canonicalJson(body));
-      const record: EventRecord = { ...body, hash: prev };
+      const record: EventRecord = { ...body, hash: prev, mac: this.#seal.recordMac(prev) };
       records.push(record);
       originals.push({ ...record, data });
       text += canonicalJson(record) + "\n";

@@ -19,8 +19,10 @@ export interface EventRecord {
   data: Record<string, unknown>;
   /** Hash of the previous record ("" for the first). */
   prev: string;
-  /** SHA-256 (hex) over the canonical JSON of the record without `hash`. */
+  /** SHA-256 (hex) over the canonical JSON of the record without `hash` and `mac`. */
   hash: string;
+  /** HMAC-SHA256 of `hash` under the run's key (seal.ts): only the run's writer can make it. */
+  mac?: string;
 }
 
 /** What a caller hands to the writer; seq, ts, run, prev and hash are the writer's. */

@@ -54,6 +54,12 @@ export interface ScanOptions {
   onRecord?: (record: EventRecord, end: number, line: string) => void;
   /** Longest line accepted (default 64 MiB). */
   maxLineBytes?: number;
+  /**
+   * The run key's MAC of a record hash (see seal.ts): with it every record
+   * must carry that MAC, so an edited and re-hashed record is caught where
+   * the edit is, not only at the seal.
+   */
+  macOf?: (hash: string) => string;
 }
 
 /** What a scan found. */
@@ -95,7 +101,7 @@ export function scanEventLog(file: string, options: ScanOptions = {}): ScanResul
 
 function scan(fd: number, file: string, options: ScanOptions): ScanResult {
   const start = options.start ?? { offset: 0, seq: 0, hash: "" };
-  const verifier = new ChainVerifier(file, start, options.runId);
+  const verifier = new ChainVerifier(file, start, options.runId, options.macOf);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   let buf = new Uint8Array(CHUNK);
   let filled = 0;
@@ -177,6 +183,9 @@ export function parseEventLog(bytes: Uint8Array, file: string, runId?: string): 
 const HASH_KEY = ',"hash":"';
 /** `,"hash":"<64 hex>"` */
 const HASH_MEMBER = HASH_KEY.length + 64 + 1;
+const MAC_KEY = '","mac":"';
+/** `,"hash":"<64 hex>","mac":"<64 hex>"`: canonical order puts mac right after hash. */
+const SEALED_MEMBER = HASH_MEMBER + MAC_KEY.length - 1 + 64 + 1;
 const decoder = new TextDecoder();
 
 /** Checks lines one after another against the chain. */
@@ -188,12 +197,14 @@ class ChainVerifier {
   #file: string;
   #run?: string;
   #lastText = "";
+  #macOf?: (hash: string) => string;
 
-  constructor(file: string, start: ScanStart, run?: string) {
+  constructor(file: string, start: ScanStart, run?: string, macOf?: (hash: string) => string) {
     this.#file = file;
     this.seq = start.seq;
     this.prev = start.hash;
     this.#run = run;
+    this.#macOf = macOf;
   }
 
   /** Verifies the next line (without its newline) and advances the chain. */
@@ -231,22 +242,34 @@ class ChainVerifier {
     }
     const problem = structureProblem(rec, line, this.prev, this.#run);
     if (problem) throw new EventLogError(file, line, problem);
-    const at = hashMemberAt(text, rec);
+    const sealed = rec.mac !== undefined;
+    if (sealed && (typeof rec.mac !== "string" || rec.mac.length !== 64)) {
+      throw new EventLogError(file, line, 'bad "mac"');
+    }
+    const member = sealed ? SEALED_MEMBER : HASH_MEMBER;
+    const at = hashMemberAt(text, rec, member);
     if (at < 0) throw new EventLogError(file, line, 'missing "hash"');
     // Canonical order leaves no other hash member after the top-level one.
     if (text.indexOf(HASH_KEY, at + 1) >= 0) {
       throw new EventLogError(file, line, "not a canonical record (edited log)");
     }
-    // The line is the canonical JSON of the record; without its hash member
-    // it is exactly what the hash was computed over. ASCII lines (the usual
-    // case) are hashed straight from the file's bytes; others from the
-    // decoded text, so bytes that are not UTF-8 cannot verify.
+    // The line is the canonical JSON of the record; without its hash (and
+    // mac) members it is exactly what the hash was computed over. ASCII
+    // lines (the usual case) are hashed straight from the file's bytes;
+    // others from the decoded text, so bytes that are not UTF-8 cannot verify.
     const hash = createHash("sha256");
     if (bytes.length === text.length) {
-      hash.update(bytes.subarray(0, at)).update(bytes.subarray(at + HASH_MEMBER));
-    } else hash.update(text.slice(0, at)).update(text.slice(at + HASH_MEMBER));
+      hash.update(bytes.subarray(0, at)).update(bytes.subarray(at + member));
+    } else hash.update(text.slice(0, at)).update(text.slice(at + member));
     if (hash.digest("hex") !== rec.hash) {
       throw new EventLogError(file, line, "hash mismatch: the record was altered");
+    }
+    if (this.#macOf && rec.mac !== this.#macOf(rec.hash)) {
+      throw new EventLogError(
+        file,
+        line,
+        "the record is not authenticated by the run's key (edited and re-hashed, or forged)",
+      );
     }
     return rec;
   }
@@ -258,17 +281,24 @@ class ChainVerifier {
  * parsed record; that avoids scanning every line. Falls back to a search
  * when a field needed escaping.
  */
-function hashMemberAt(text: string, rec: EventRecord): number {
+function hashMemberAt(text: string, rec: EventRecord, member: number): number {
   const tail = 9 + rec.prev.length + 9 + String(rec.run).length + 8 + String(rec.seq).length +
     8 + (rec.step === null ? 4 : String(rec.step).length + 2) + 7 + rec.ts.length + 10 +
     rec.type.length + 2;
-  const at = text.length - tail - HASH_MEMBER;
+  const at = text.length - tail - member;
   if (
-    at > 0 && text.startsWith(HASH_KEY, at) && text.startsWith('","prev":"', at + HASH_MEMBER - 1)
+    at > 0 && text.startsWith(HASH_KEY, at) && text.startsWith('","prev":"', at + member - 1) &&
+    (member === HASH_MEMBER || text.startsWith(MAC_KEY, at + HASH_MEMBER - 1))
   ) {
     return at;
   }
-  return text.lastIndexOf(HASH_KEY);
+  const found = text.lastIndexOf(HASH_KEY);
+  if (
+    found >= 0 && member !== HASH_MEMBER && !text.startsWith(MAC_KEY, found + HASH_MEMBER - 1)
+  ) {
+    return -1;
+  }
+  return found;
 }
 
 /** What is wrong with a parsed record's shape or place in the chain, if anything. */

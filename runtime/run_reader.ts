@@ -109,6 +109,7 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
     scan = scanEventLog(file, {
       runId,
       start,
+      macOf: sealed ? (hash) => seal.recordMac(hash) : undefined,
       onRecord: (r, end, line) => {
         if (r.seq === sealSeq && r.hash !== seal!.point.hash) {
           throw new EventLogError(

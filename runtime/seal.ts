@@ -119,6 +119,11 @@ export class RunSeal {
     return createHmac("sha256", this.#key).update(text).digest("hex");
   }
 
+  /** The MAC every record carries: only this run's writer can make it. */
+  recordMac(hash: string): string {
+    return this.mac(`kiln-record\0${hash}`);
+  }
+
   /** Whether `mac` is this run's MAC of `text` (constant time). */
   verify(text: string, mac: string): boolean {
     const want = encoder.encode(this.mac(text));
