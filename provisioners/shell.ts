@@ -27,7 +27,13 @@ import {
   writeTempScript,
 } from "./shared/inline_script.ts";
 import { checkScriptFiles } from "./shared/script_files.ts";
-import { removeRemote, runScript, type ScriptJob, uploadEnvFile } from "./shell/run.ts";
+import {
+  removeEnvFileAfterFailure,
+  removeRemote,
+  runScript,
+  type ScriptJob,
+  uploadEnvFile,
+} from "./shell/run.ts";
 
 const DEFAULT_COMMAND = "chmod +x {{.Path}}; {{.Vars}} {{.Path}}";
 const DEFAULT_COMMAND_ENV_FILE = "chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}";
@@ -115,8 +121,17 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
     skipClean: config.skip_clean === true,
     startRetryTimeoutMs: durationMs(config.start_retry_timeout, 5 * 60_000),
   };
+  // Packer leaves the env var file behind when a script fails; it holds the
+  // values use_env_var_file keeps out of argv, so kiln removes it either way.
+  let envFileLeft = false;
   try {
-    if (useEnvFile) await uploadEnvFile(ctx, envVarFile, vars, job.startRetryTimeoutMs);
+    if (useEnvFile) {
+      envFileLeft = true;
+      await uploadEnvFile(ctx, envVarFile, vars, {
+        binary: job.binary,
+        retryMs: job.startRetryTimeoutMs,
+      });
+    }
     for (const path of scripts) {
       ctx.ui.say(`Provisioning with shell script: ${path}`);
       const command = ctx.render(executeCommand, {
@@ -129,8 +144,12 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
     if (useEnvFile && !job.skipClean) {
       await removeRemote(ctx, envVarFile, job.startRetryTimeoutMs);
     }
+    envFileLeft = false;
   } finally {
     if (inlineFile) await Deno.remove(inlineFile).catch(() => {});
+    if (envFileLeft && !job.skipClean) {
+      await removeEnvFileAfterFailure(ctx, envVarFile);
+    }
   }
   const pauseAfter = durationMs(config.pause_after, 0);
   if (pauseAfter > 0) {

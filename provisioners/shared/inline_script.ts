@@ -26,13 +26,16 @@ export interface TempScriptOptions {
   prefix?: string;
   /** `tempfile_extension`, with or without its dot ("sh" and ".sh" both give `x.sh`). */
   extension?: string;
-  /** Directory; default the system temp dir. */
+  /** Directory; default the system temp dir (the run's own when the CLI drives the run). */
   dir?: string;
+  /** Permission bits; default 0700. A file other programs only read (an env var file) wants 0600. */
+  mode?: number;
 }
 
 /**
- * Writes `content` to a new, executable (0700) file with an unguessable name
- * and returns its absolute path. The caller removes it.
+ * Writes `content` to a new file with an unguessable name, readable by its
+ * owner only (0700 unless `mode` says otherwise), and returns its absolute
+ * path. The caller removes it.
  */
 export async function writeTempScript(
   content: string,
@@ -42,8 +45,9 @@ export async function writeTempScript(
   const ext = options.extension ? `.${options.extension.replace(/^\./, "")}` : "";
   const random = crypto.getRandomValues(new Uint32Array(1))[0];
   const path = join(dir, `${options.prefix ?? "packer-shell"}${random}${ext}`);
-  await Deno.writeTextFile(path, content, { createNew: true, mode: 0o700 });
-  // createNew honours the umask; the script must be executable by its owner.
-  await Deno.chmod(path, 0o700);
+  const mode = options.mode ?? 0o700;
+  await Deno.writeTextFile(path, content, { createNew: true, mode });
+  // createNew honours the umask; a script must be executable by its owner.
+  await Deno.chmod(path, mode);
   return path;
 }

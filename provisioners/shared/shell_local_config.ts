@@ -4,7 +4,7 @@
  * validation messages.
  */
 import type { ConfigSchema } from "../../template/schema.ts";
-import { checkEnvironmentVars, LOCAL_ENV_VAR_FORMAT } from "./env_vars.ts";
+import { checkEnvironmentVars } from "./env_vars.ts";
 import { checkValidExitCodes, DEFAULT_VALID_EXIT_CODES } from "./exit_codes.ts";
 import { checkExecuteCommand } from "./execute_command.ts";
 import { DEFAULT_INLINE_SHEBANG } from "./inline_script.ts";
@@ -58,14 +58,20 @@ export const shellLocalSchema: ConfigSchema = {
     env: { type: "string_map", doc: "variables by name; override environment_vars" },
     env_var_format: {
       type: "string",
-      default: LOCAL_ENV_VAR_FORMAT,
-      doc: "how each variable is written into {{.Vars}}",
+      doc: `how each variable is written into {{.Vars}}; default "%s='%s' ", ` +
+        `with use_env_var_file "export %s='%s'\\n"`,
+    },
+    use_env_var_file: {
+      type: "bool",
+      default: false,
+      doc: "source the variables from a 0600 temp file ({{.EnvVarFile}}), not the command line",
     },
     execute_command: {
       type: "any",
       late: true,
-      doc: `argv rendered with {{.Vars}} and {{.Script}}; default ["/bin/sh", "-c", ` +
-        `"{{.Vars}} {{.Script}}"]`,
+      doc: `argv rendered with {{.Vars}}, {{.Script}} and {{.EnvVarFile}}; default ` +
+        `["/bin/sh", "-c", "{{.Vars}} {{.Script}}"], with use_env_var_file ` +
+        `["/bin/sh", "-c", ". {{.EnvVarFile}} && {{.Script}}"]`,
     },
     inline_shebang: { type: "string", default: DEFAULT_INLINE_SHEBANG },
     only_on: { type: "string_list", doc: "run only on these host OSes (linux, darwin, ...)" },

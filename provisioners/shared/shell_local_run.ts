@@ -3,13 +3,25 @@
  * provisioner and the post-processor: inline commands become a temporary
  * script, each script runs through the rendered execute_command with the
  * flattened variables, output streams to the UI, and the exit status must
- * be one of valid_exit_codes.
+ * be one of valid_exit_codes. With `use_env_var_file` the variables go to a
+ * 0600 temp file the command sources instead of onto its command line, where
+ * any local user could read them in `ps`.
  */
 import { resolve } from "node:path";
 import type { Ui } from "../../runtime/types.ts";
-import { flattenEnvVars, LOCAL_ENV_VAR_FORMAT, packerEnv } from "./env_vars.ts";
+import {
+  ENV_VAR_FILE_FORMAT,
+  flattenEnvVars,
+  LOCAL_ENV_VAR_FORMAT,
+  packerEnv,
+} from "./env_vars.ts";
 import { assertValidExitCode, validExitCodes } from "./exit_codes.ts";
-import { executeCommandArgv, renderExecuteCommand } from "./execute_command.ts";
+import {
+  DEFAULT_LOCAL_ENV_FILE_EXECUTE_COMMAND,
+  DEFAULT_LOCAL_EXECUTE_COMMAND,
+  executeCommandArgv,
+  renderExecuteCommand,
+} from "./execute_command.ts";
 import { inlineScript, inlineShebang, writeTempScript } from "./inline_script.ts";
 import { runLocalCommand, StartError } from "./local_process.ts";
 
@@ -44,18 +56,34 @@ export async function runShellLocal(
     ctx.ui.say("Skipping shell-local due to runtime OS");
     return;
   }
+  const useEnvFile = config.use_env_var_file === true;
   const vars = flattenEnvVars({
     builtins: packerEnv(ctx),
     environmentVars: config.environment_vars as string[] | undefined,
     env: config.env as Record<string, string> | undefined,
     format: typeof config.env_var_format === "string" && config.env_var_format !== ""
       ? config.env_var_format
+      : useEnvFile
+      ? ENV_VAR_FILE_FORMAT
       : LOCAL_ENV_VAR_FORMAT,
   });
-  const argv = executeCommandArgv(config.execute_command);
+  const argv = executeCommandArgv(
+    config.execute_command,
+    useEnvFile ? DEFAULT_LOCAL_ENV_FILE_EXECUTE_COMMAND : DEFAULT_LOCAL_EXECUTE_COMMAND,
+  );
   const allowed = validExitCodes(config.valid_exit_codes);
   const { scripts, temp } = await scriptsToRun(config);
+  let envVarFile = "";
   try {
+    // In TMPDIR, which the CLI points at the run's own 0700 temp dir: a kill -9
+    // before the finally below leaves it where --resume and cleanup sweep.
+    if (useEnvFile) {
+      envVarFile = await writeTempScript(vars, {
+        prefix: "varfile_",
+        extension: "sh",
+        mode: 0o600,
+      });
+    }
     for (const script of scripts) {
       ctx.signal.throwIfAborted();
       const path = temp === script ? script : resolve(script);
@@ -63,6 +91,7 @@ export async function runShellLocal(
         Vars: vars,
         Script: path,
         Command: path,
+        EnvVarFile: envVarFile,
       });
       ctx.ui.say(`Running local shell script: ${script}`);
       const started = Date.now();
@@ -94,6 +123,7 @@ export async function runShellLocal(
     }
   } finally {
     if (temp) await Deno.remove(temp).catch(() => {});
+    if (envVarFile) await Deno.remove(envVarFile).catch(() => {});
   }
 }
 

@@ -51,8 +51,13 @@ export async function runStreamed(ctx: ProvisionContext, command: string): Promi
   return { exitStatus, stdout: out.summary(), stderr: err.summary() };
 }
 
-async function runChecked(ctx: ProvisionContext, command: string, what: string): Promise<void> {
-  const { exitStatus } = await ctx.comm.start({ command, signal: ctx.signal });
+async function runChecked(
+  ctx: ProvisionContext,
+  command: string,
+  what: string,
+  signal: AbortSignal = ctx.signal,
+): Promise<void> {
+  const { exitStatus } = await ctx.comm.start({ command, signal });
   if (exitStatus !== 0) throw new Error(`${what}: "${command}" exited ${exitStatus}`);
 }
 
@@ -68,16 +73,31 @@ function scriptBytes(raw: Uint8Array, binary: boolean): Uint8Array {
   return out.subarray(0, n);
 }
 
-/** Uploads the env-var file (use_env_var_file), retrying through reboots. */
+/**
+ * Uploads the env var file (use_env_var_file) as Packer does — CRLF → LF
+ * unless `binary`, then `chmod 0600` — retrying through reboots. It is
+ * created 0600 as well: Packer's chmod comes after the upload, leaving a
+ * moment in which anyone on the machine could read the values.
+ */
 export async function uploadEnvFile(
   ctx: ProvisionContext,
   remotePath: string,
   content: string,
-  retryMs: number,
+  options: { binary: boolean; retryMs: number },
 ): Promise<void> {
-  const bytes = new TextEncoder().encode(content);
-  await retryUntil(retryMs, ctx.signal, async () => {
-    await ctx.comm.upload(remotePath, bytes, { mode: 0o644, size: bytes.length });
+  const bytes = scriptBytes(new TextEncoder().encode(content), options.binary);
+  await retryUntil(options.retryMs, ctx.signal, async () => {
+    try {
+      await ctx.comm.upload(remotePath, bytes, { mode: 0o600, size: bytes.length });
+    } catch (err) {
+      throw new Error(`Error uploading envVarFile: ${(err as Error).message}`);
+    }
+    // The upload keeps the mode of a file that was already there.
+    await runChecked(
+      ctx,
+      `chmod 0600 ${remotePath}`,
+      "Error chmodding env var file to 0600 in remote machine",
+    );
   });
 }
 
@@ -86,12 +106,50 @@ export async function removeRemote(
   ctx: ProvisionContext,
   path: string,
   retryMs: number,
+  signal: AbortSignal = ctx.signal,
 ): Promise<void> {
   await retryUntil(
     retryMs,
-    ctx.signal,
-    () => runChecked(ctx, `rm -f ${path}`, "Error removing temporary script"),
+    signal,
+    () => runChecked(ctx, `rm -f ${path}`, "Error removing temporary script", signal),
   );
+}
+
+/** How long removing the env var file may take once the provisioner has failed or was cancelled. */
+const FAILED_CLEANUP_MS = 10_000;
+
+/**
+ * Removes the env var file after a failure or a cancel, where Packer leaves
+ * it (and the values in it) on the machine. One attempt with its own
+ * deadline — the provisioner's signal may be aborted by now, and a machine
+ * that is gone must not hold the build up. If it fails, the user is told
+ * where the file may still be; the original error stands.
+ */
+export async function removeEnvFileAfterFailure(
+  ctx: ProvisionContext,
+  path: string,
+): Promise<void> {
+  const timeout = new AbortController();
+  // A lost connection is re-opened first, which the command's signal does not bound.
+  const deadline = new Promise<never>((_, reject) => {
+    timeout.signal.addEventListener("abort", () => reject(new Error("timed out")), { once: true });
+  });
+  deadline.catch(() => {});
+  const timer = setTimeout(() => timeout.abort(), FAILED_CLEANUP_MS);
+  try {
+    await Promise.race([
+      runChecked(ctx, `rm -f ${path}`, "Error removing temporary file", timeout.signal),
+      deadline,
+    ]);
+  } catch (err) {
+    ctx.ui.error(
+      `Could not make sure the environment variable file ${path} is removed: ${
+        (err as Error).message
+      }`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Uploads and runs one script; throws when its exit status is not valid. */

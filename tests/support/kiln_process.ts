@@ -21,14 +21,26 @@ export function watchKiln(
   args: string[],
   options: { cwd?: string; home?: string; env?: Record<string, string> } = {},
 ): WatchedKiln {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI_PATH, ...args],
+  return watchProcess(Deno.execPath(), ["run", "-A", CLI_PATH, ...args], {
     cwd: options.cwd,
     env: {
       NO_COLOR: "1",
       ...(options.home === undefined ? {} : { KILN_HOME: options.home }),
       ...options.env,
     },
+  });
+}
+
+/** Starts any program (stdin closed) and reads its output live, e.g. Packer beside kiln. */
+export function watchProcess(
+  program: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): WatchedKiln {
+  const process = new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
