@@ -46,3 +46,41 @@ Deno.test("a run driven by a live process is refused; a dead owner's lock is sta
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("an owner killed with kill -9 and not yet reaped (a zombie) holds no lock", async () => {
+  const root = await Deno.makeTempDir();
+  // The owner's parent never waits: after kill -9 the owner stays a zombie.
+  const parent = new Deno.Command("/bin/sh", {
+    args: ["-c", "sleep 30 & echo $!; exec sleep 60"],
+    stdout: "piped",
+  }).spawn();
+  try {
+    const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+    reader.releaseLock();
+    const owner = Number(text.trim());
+    await Deno.writeTextFile(
+      join(root, "lock"),
+      JSON.stringify({ pid: owner, start: await startTime(owner) }),
+    );
+    await assert.rejects(acquireRunLock(root, RUN_ID), RunLockedError);
+    Deno.kill(owner, "SIGKILL");
+    for (let i = 0; i < 100 && !(await state(owner)).startsWith("Z"); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.match(await state(owner), /^Z/, "the owner is a zombie");
+    const lock = await acquireRunLock(root, RUN_ID);
+    await lock.release();
+  } finally {
+    parent.kill("SIGKILL");
+    await parent.status;
+    await parent.stdout.cancel().catch(() => {});
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+async function state(pid: number): Promise<string> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => ") X");
+  return stat.slice(stat.lastIndexOf(")") + 2);
+}
