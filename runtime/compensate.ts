@@ -10,6 +10,7 @@ import { type BuildState, liveResources } from "./fold.ts";
 import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./types.ts";
 import { errorMessage } from "./errors.ts";
 import { runtimeResourceHandlers } from "../post_processors/output_ledger.ts";
+import { coreResourceHandlers } from "./resource_handlers.ts";
 
 /** What compensation needs from the build. */
 export interface CompensationParts {
@@ -122,7 +123,8 @@ export async function deleteResource(
   step: string | null,
 ): Promise<void> {
   const { log, buildName: build } = parts;
-  const handler = parts.handlers[resource.kind] ?? runtimeResourceHandlers[resource.kind];
+  const handler = coreResourceHandlers[resource.kind] ?? parts.handlers[resource.kind] ??
+    runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
     await handler.delete(parts.cleanupContext, resource).catch((err) => {
