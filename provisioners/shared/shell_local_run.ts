@@ -6,7 +6,7 @@
  * be one of valid_exit_codes.
  */
 import { resolve } from "node:path";
-import type { Ui } from "../../runtime/types.ts";
+import type { ResourceLedger, Ui } from "../../runtime/types.ts";
 import { flattenEnvVars, LOCAL_ENV_VAR_FORMAT, packerEnv } from "./env_vars.ts";
 import { assertValidExitCode, validExitCodes } from "./exit_codes.ts";
 import { executeCommandArgv, renderExecuteCommand } from "./execute_command.ts";
@@ -24,6 +24,8 @@ export interface ShellLocalContext {
   emit(type: string, data?: Record<string, unknown>): Promise<void>;
   /** Build data (`PackerHTTPAddr`, ...) for the PACKER_HTTP_* variables. */
   buildData?: Record<string, unknown>;
+  /** The run's ledger: each script's process group is recorded there while it runs. */
+  ledger?: ResourceLedger;
 }
 
 /** The event recording each script's outcome and a bounded output summary. */
@@ -72,6 +74,9 @@ export async function runShellLocal(
           signal: ctx.signal,
           stdout: (line) => ctx.ui.message(line),
           stderr: (line) => ctx.ui.error(line),
+          ledger: ctx.ledger,
+          label: script,
+          say: (message) => ctx.ui.say(message),
         });
       } catch (err) {
         if (err instanceof StartError) {
