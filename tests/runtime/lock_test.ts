@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { acquireRunLock, RunLockedError } from "../../runtime/lock.ts";
 import { resumeRun } from "../../runtime/run_build.ts";
+import { isRunLocked } from "../../runtime/run_store.ts";
+import { runDir } from "../../runtime/paths.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
 import { child, RUN_ID } from "./support/helpers.ts";
 
@@ -60,17 +62,21 @@ Deno.test("an owner killed with kill -9 and not yet reaped (a zombie) holds no l
     while (!text.includes("\n")) text += (await reader.read()).value ?? "";
     reader.releaseLock();
     const owner = Number(text.trim());
+    const dir = runDir(RUN_ID, root);
+    await Deno.mkdir(dir, { recursive: true });
     await Deno.writeTextFile(
-      join(root, "lock"),
+      join(dir, "lock"),
       JSON.stringify({ pid: owner, start: await startTime(owner) }),
     );
-    await assert.rejects(acquireRunLock(root, RUN_ID), RunLockedError);
+    await assert.rejects(acquireRunLock(dir, RUN_ID), RunLockedError);
+    assert.equal(await isRunLocked(RUN_ID, root), true, "`kiln runs` shows it running");
     Deno.kill(owner, "SIGKILL");
     for (let i = 0; i < 100 && !(await state(owner)).startsWith("Z"); i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
     assert.match(await state(owner), /^Z/, "the owner is a zombie");
-    const lock = await acquireRunLock(root, RUN_ID);
+    assert.equal(await isRunLocked(RUN_ID, root), false, "`kiln runs` still shows it running");
+    const lock = await acquireRunLock(dir, RUN_ID);
     await lock.release();
   } finally {
     parent.kill("SIGKILL");
