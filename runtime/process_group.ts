@@ -187,7 +187,9 @@ export const processGroupHandler: ResourceHandler = {
       : termGraceMs();
     const label = typeof resource.data?.label === "string" ? ` (${resource.data.label})` : "";
     if (!groupAlive(group)) return;
-    ctx.ui.say(`Stopping process group ${group.pgid}${label}, still running...`);
+    ctx.ui.say(
+      `Stopping process group ${group.pgid}${label}: SIGTERM, then SIGKILL after ${grace / 1000} s`,
+    );
     const outcome = await stopProcessGroup(group, grace);
     if (outcome === "killed") {
       ctx.ui.say(`Process group ${group.pgid} ignored SIGTERM for ${grace / 1000} s: killed`);
