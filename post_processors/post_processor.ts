@@ -1,6 +1,6 @@
 /** The post-processor plugin contract. */
 import type { ConfigSchema } from "../template/schema.ts";
-import type { Artifact, Ui } from "../runtime/types.ts";
+import type { Artifact, ResourceLedger, Ui } from "../runtime/types.ts";
 
 /** What a post-processor sees while it runs. */
 export interface PostProcessContext {
@@ -14,6 +14,8 @@ export interface PostProcessContext {
   /** Renders a `late` field with data such as `{ BuildName, BuilderType }`. */
   render(text: string, data?: Record<string, unknown>): string;
   emit(type: string, data?: Record<string, unknown>): Promise<void>;
+  /** Records what the post-processor starts locally (a process group) in the run's ledger. */
+  ledger?: ResourceLedger;
 }
 
 /** What a post-processor returns. */

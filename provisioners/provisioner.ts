@@ -1,7 +1,7 @@
 /** The provisioner plugin contract. */
 import type { ConfigSchema } from "../template/schema.ts";
 import type { Communicator } from "../communicators/communicator.ts";
-import type { SecretStore, Ui } from "../runtime/types.ts";
+import type { ResourceLedger, SecretStore, Ui } from "../runtime/types.ts";
 
 /** What a provisioner sees while it runs. */
 export interface ProvisionContext {
@@ -23,6 +23,8 @@ export interface ProvisionContext {
   render(text: string, data?: Record<string, unknown>): string;
   /** Appends an event (e.g. output summary, transfer) to the run log. */
   emit(type: string, data?: Record<string, unknown>): Promise<void>;
+  /** Records what the provisioner starts locally (a process group) in the run's ledger. */
+  ledger?: ResourceLedger;
 }
 
 /** A provisioner type, e.g. "shell-local", "shell", "file", "breakpoint". */

@@ -22,6 +22,7 @@ import { errorMessage } from "./errors.ts";
 import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import { removeRunTempDir } from "./run_temp.ts";
+import { stopLeftoverProcessGroups } from "./leftover_processes.ts";
 
 /** Options of cleanupRun. */
 export interface CleanupOptions {
@@ -83,6 +84,11 @@ export async function cleanupRun(
   const signal = options.signal ?? new AbortController().signal;
   try {
     log.append({ type: E.CleanupStarted, data: {} });
+    // Scripts the dead process left running stop first: they may still be writing what is deleted next.
+    // One that cannot be stopped stays live: the pass below tries again and reports it.
+    for (const g of await stopLeftoverProcessGroups(log, state, signal)) {
+      if (g.error === undefined) result.deleted.push({ build: g.build, kind: g.kind, id: g.id });
+    }
     for (const b of Object.values(state.builds)) {
       const ui = logUi(log, b.name, b.name);
       const plugin = b.type ? await plugins.builder(b.type) : undefined;

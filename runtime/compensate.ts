@@ -11,6 +11,7 @@ import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./t
 import { errorMessage } from "./errors.ts";
 import { hasUnresolvedRef } from "./secret_refs.ts";
 import { runtimeResourceHandlers } from "../post_processors/output_ledger.ts";
+import { coreResourceHandlers } from "./resource_handlers.ts";
 
 /** What compensation needs from the build. */
 export interface CompensationParts {
@@ -123,7 +124,8 @@ export async function deleteResource(
   step: string | null,
 ): Promise<void> {
   const { log, buildName: build } = parts;
-  const handler = parts.handlers[resource.kind] ?? runtimeResourceHandlers[resource.kind];
+  const handler = coreResourceHandlers[resource.kind] ?? parts.handlers[resource.kind] ??
+    runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
     if (hasUnresolvedRef(resource)) {

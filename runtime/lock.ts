@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { RunRefusedError } from "./errors.ts";
 import { runDir } from "./paths.ts";
+import { liveProcessStart } from "./proc_stat.ts";
 
 /** Raised when another live process drives the run. */
 export class RunLockedError extends Error {
@@ -22,20 +23,10 @@ export interface RunLock {
   release(): Promise<void>;
 }
 
-async function processStart(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // Field 22 (starttime) follows the parenthesised command name.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Takes the lock of the run whose directory is `dir`. */
 export async function acquireRunLock(dir: string, runId: string): Promise<RunLock> {
   const path = join(dir, "lock");
-  const me = { pid: Deno.pid, start: await processStart(Deno.pid) };
+  const me = { pid: Deno.pid, start: liveProcessStart(Deno.pid) };
   // The owner is written to a private file first and linked into place, so
   // the lock is never seen empty: an empty lock read as "owner died" let a
   // second process started at the same moment take over a live lock.
@@ -74,7 +65,9 @@ async function linkLock(
       // Unreadable: a lock written by an older kiln that died mid-write; stale.
     }
     if (typeof owner.pid === "number" && owner.pid !== me.pid) {
-      const start = await processStart(owner.pid);
+      // A zombie counts as gone: a kiln killed with `kill -9` stays one until its
+      // parent reaps it, and a resume started in that moment must not be refused.
+      const start = liveProcessStart(owner.pid);
       if (start !== undefined && start === owner.start) throw new RunLockedError(runId, owner.pid);
     } else if (owner.pid === me.pid) {
       throw new RunLockedError(runId, owner.pid);

@@ -8,7 +8,7 @@
 import type { EventLog } from "./event_log.ts";
 import { EventType as E, type NewEvent } from "./events.ts";
 import type { BuildState } from "./fold.ts";
-import type { Artifact, Ui } from "./types.ts";
+import type { Artifact, ResourceLedger, Ui } from "./types.ts";
 import type { PreparedPostProcessor } from "../template/types.ts";
 import type { PostProcessorPlugin } from "../post_processors/post_processor.ts";
 import type { PostProcessContext } from "../post_processors/post_processor.ts";
@@ -120,6 +120,7 @@ async function runOne(
       pending.push({ build, type, data: { chain, index, ...data } });
       return Promise.resolve();
     },
+    ledger: postProcessorLedger(log, build, pending),
   };
   const config = parts.resolve(pp.config, plugin.schema);
   const key = `${chain}:${index}`;
@@ -215,6 +216,37 @@ function owned(parts: PostProcessParts, path: string): boolean {
   return liveResources(parts.state()).some((e) =>
     e.resource.id === path || e.resource.data?.path === path
   );
+}
+
+/**
+ * The ledger as a post-processor writes it: build-level records; what it
+ * starts is on disk before it runs, what ended goes with the outcome (a
+ * crash in between only makes the next process find it gone).
+ */
+function postProcessorLedger(log: EventLog, build: string, pending: NewEvent[]): ResourceLedger {
+  const append = (type: string, data: Record<string, unknown>) => {
+    log.append({ build, type, data });
+    return Promise.resolve();
+  };
+  return {
+    intent: (i) =>
+      append(E.ResourceIntent, {
+        kind: i.kind,
+        token: i.token,
+        ...(i.data ? { data: i.data } : {}),
+      }),
+    created: (r) =>
+      append(E.ResourceCreated, {
+        kind: r.kind,
+        id: r.id,
+        ...(r.data ? { data: r.data } : {}),
+        ...(r.temporary ? { temporary: true } : {}),
+      }),
+    deleted: (r) => {
+      pending.push({ build, type: E.ResourceDeleted, data: { kind: r.kind, id: r.id } });
+      return Promise.resolve();
+    },
+  };
 }
 
 /** Deletes an artifact's local files (Packer's Artifact.Destroy for file artifacts). */

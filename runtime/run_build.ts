@@ -31,6 +31,7 @@ import { KILN_VERSION } from "../version.ts";
 import { INIT_TIME } from "../template/funcs.ts";
 import { removeRunTempDir, useRunTempDir } from "./run_temp.ts";
 import { STATE_SECRETS_FILE } from "./secret_refs.ts";
+import { stopLeftoverProcessGroups } from "./leftover_processes.ts";
 
 /** Options of `runBuild` / `resumeRun` (the CLI flags, as a library). */
 export interface BuildOptions {
@@ -188,7 +189,7 @@ export async function resumeRun(
     const secrets = new FileSecretStore(join(dir, "secrets"), masker);
     await secrets.maskAll();
     const interrupted = state.unfinished ? { driveSeq: state.driveSeq } : undefined;
-    return await drive({ log, state, secrets, prepared, options, home, interrupted }, () => {
+    return await drive({ log, state, secrets, prepared, options, home, interrupted }, async () => {
       const dropped = contents.unacknowledged;
       logUi(log, null).raw(
         `==> Resuming run ${runId} after event ${contents.last.seq}` +
@@ -211,6 +212,17 @@ export async function resumeRun(
           kilnVersion: KILN_VERSION,
         },
       });
+      // Never two copies: what the dead process left running stops before anything reruns.
+      const stuck = (await stopLeftoverProcessGroups(log, state, new AbortController().signal))
+        .filter((g) => g.error !== undefined);
+      if (stuck.length > 0) {
+        const names = stuck.map((g) => `${g.kind} ${g.id}`).join(", ");
+        throw new RunRefusedError(
+          `run ${runId}: ${names} of the interrupted run ${stuck.length > 1 ? "are" : "is"} ` +
+            `still running and could not be stopped (${stuck[0].error}); refusing to run a ` +
+            `second copy beside it`,
+        );
+      }
     });
   } finally {
     await dropTemp?.();
@@ -230,7 +242,7 @@ interface DriveParts {
 
 async function drive(
   parts: DriveParts,
-  begin: () => void,
+  begin: () => void | Promise<void>,
 ): Promise<RunResult> {
   const { log, state, secrets, prepared, options } = parts;
   const started = performance.now();
@@ -288,7 +300,7 @@ async function drive(
   const onAbort = () => cancelAll("cancelled by the caller");
   options.signal?.addEventListener("abort", onAbort);
   try {
-    begin();
+    await begin();
     const run: RunContext = {
       runId: log.runId,
       log,

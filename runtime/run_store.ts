@@ -8,6 +8,7 @@ import { kilnHome, runDir, runsRoot } from "./paths.ts";
 import { readRun, type RunRead } from "./run_reader.ts";
 import { isRunId } from "./run_id.ts";
 import { errorMessage } from "./errors.ts";
+import { liveProcessStart } from "./proc_stat.ts";
 
 /** One line of `kiln runs`. */
 export interface RunSummary {
@@ -64,8 +65,9 @@ export function readRunStart(
 export async function isRunLocked(runId: string, home: string = kilnHome()): Promise<boolean> {
   try {
     const owner = JSON.parse(await Deno.readTextFile(join(runDir(runId, home), "lock")));
-    const stat = await Deno.readTextFile(`/proc/${owner.pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] === owner.start;
+    // A zombie (killed, not yet reaped) holds nothing.
+    const start = liveProcessStart(owner.pid);
+    return start !== undefined && start === owner.start;
   } catch {
     return false;
   }

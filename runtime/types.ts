@@ -76,6 +76,23 @@ export interface ResourceIntentRecord {
   data?: Record<string, unknown>;
 }
 
+/**
+ * The run's ledger as a provisioner or post-processor sees it. Intents and
+ * creations are on disk (fsynced) when the call returns, not batched with
+ * the component's outcome: a resume must know what is running even if kiln
+ * dies mid-component. A deletion is written with the outcome instead, so
+ * finishing adds no crash point between the work and its success; a crash
+ * before it only makes the next process find the resource gone.
+ */
+export interface ResourceLedger {
+  /** Write-ahead: what is about to be created. */
+  intent(intent: ResourceIntentRecord): Promise<void>;
+  /** It exists: it joins the ledger. */
+  created(resource: ResourceRecord): Promise<void>;
+  /** It is gone: it leaves the ledger (with the component's outcome). */
+  deleted(resource: Pick<ResourceRecord, "kind" | "id">): Promise<void>;
+}
+
 /** Durable per-run secret storage (0600 files under runs/<id>/secrets/). */
 export interface SecretStore {
   /** Stores a secret, registers it for masking, returns the file path. */

@@ -8,7 +8,7 @@
  * any local user could read them in `ps`.
  */
 import { resolve } from "node:path";
-import type { Ui } from "../../runtime/types.ts";
+import type { ResourceLedger, Ui } from "../../runtime/types.ts";
 import {
   ENV_VAR_FILE_FORMAT,
   flattenEnvVars,
@@ -36,6 +36,8 @@ export interface ShellLocalContext {
   emit(type: string, data?: Record<string, unknown>): Promise<void>;
   /** Build data (`PackerHTTPAddr`, ...) for the PACKER_HTTP_* variables. */
   buildData?: Record<string, unknown>;
+  /** The run's ledger: each script's process group is recorded there while it runs. */
+  ledger?: ResourceLedger;
 }
 
 /** The event recording each script's outcome and a bounded output summary. */
@@ -102,6 +104,9 @@ export async function runShellLocal(
           stdout: (line) => ctx.ui.message(line),
           stderr: (line) => ctx.ui.error(line),
           guard: ctx.ui.guard,
+          ledger: ctx.ledger,
+          label: script,
+          say: (message) => ctx.ui.say(message),
         });
       } catch (err) {
         if (err instanceof StartError) {

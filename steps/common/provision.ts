@@ -111,6 +111,16 @@ async function runProvisioner(
         secrets: ctx.secrets,
         buildData: rt.buildData,
         render: (text, data) => templateApi().renderString(text, { ...renderCtx(), data }),
+        // What the provisioner starts is on disk before it runs; what ended is
+        // written with the outcome, so finishing adds no crash point before it.
+        ledger: {
+          intent: ctx.intent,
+          created: ctx.created,
+          deleted: (r) => {
+            pending.push({ type: E.ResourceDeleted, data: { kind: r.kind, id: r.id } });
+            return Promise.resolve();
+          },
+        },
         emit: (type, data = {}) => {
           const tagged = { index: p.index, ...data };
           // Progress says nothing about the outcome, so it need not wait for it;
