@@ -79,8 +79,8 @@ function verdict(result: ReplayResult): string {
   }
   if (result.unsealed > 0) {
     notes.push(
-      `${result.unsealed} record(s) after the last seal: written by a process that died before ` +
-        `sealing them; --resume and cleanup keep their output but never act on them`,
+      `${result.unsealed} record(s) after the last seal, written by a process that died before ` +
+        `sealing them (each carries the run key's MAC)`,
     );
   }
   return `kiln replay: sealed log verified: ${result.records} events` +

@@ -6,9 +6,12 @@
  * - State (every other record) is never rewritten: a secret inside it is
  *   replaced by a reference into the run's secret table (secret_refs.ts),
  *   which readers that need state restore exactly.
- * - A durable append (an event that records a side effect) is fsynced and
- *   then sealed (seal.ts) before `append` returns: the seal is the
- *   acknowledgement a step waits for before it acts.
+ * - Every record carries the run key's MAC (seal.ts); a durable append (an
+ *   event that records a side effect) is fsynced before `append` returns,
+ *   and the seal then moves to it, so no one can cut the log below it. The
+ *   seal is written to the page cache at once (a kill -9 cannot lose it)
+ *   and forced to disk at close: after a power loss the records past an
+ *   older seal still carry their MACs and count.
  * - Every SNAPSHOT_EVERY records the fold is sealed into a snapshot, so a
  *   resume reads only the tail.
  */
@@ -123,8 +126,8 @@ export class EventLog {
 
   /**
    * Opens an existing log for appending after verifying it against its
-   * seal. A torn last line and records that were never acknowledged are cut
-   * away, so the chain continues from the last record that counts.
+   * seal. A torn last line is cut away, so the chain continues from the
+   * last complete record.
    */
   static open(
     runId: string,
@@ -251,7 +254,7 @@ export class EventLog {
         if (this.#crashBeforeSeal > this.#seq && this.#crashBeforeSeal <= seq) {
           Deno.kill(Deno.pid, "SIGKILL");
         }
-        this.#seal.write({ seq, hash: prev });
+        this.#seal.write({ seq, hash: prev }, false);
       }
     } catch (err) {
       this.#stop(err);

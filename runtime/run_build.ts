@@ -190,14 +190,9 @@ export async function resumeRun(
     await secrets.maskAll();
     const interrupted = state.unfinished ? { driveSeq: state.driveSeq } : undefined;
     return await drive({ log, state, secrets, prepared, options, home, interrupted }, async () => {
-      const dropped = contents.unacknowledged;
       logUi(log, null).raw(
         `==> Resuming run ${runId} after event ${contents.last.seq}` +
-          (contents.torn ? ` (ignoring the torn last line ${contents.torn.line})` : "") +
-          (dropped
-            ? ` (dropping ${dropped.records} record(s) from seq ${dropped.fromSeq} that were ` +
-              `written after the last seal and never acknowledged)`
-            : ""),
+          (contents.torn ? ` (ignoring the torn last line ${contents.torn.line})` : ""),
       );
       log.append({
         type: E.RunResumed,
@@ -206,7 +201,6 @@ export async function resumeRun(
           ...(contents.torn
             ? { tornLine: contents.torn.line, tornBytes: contents.torn.bytes }
             : {}),
-          ...(dropped ? { unacknowledged: dropped } : {}),
           ...(changed.length > 0 ? { forced: changed } : {}),
           args: options.args ?? [],
           kilnVersion: KILN_VERSION,

@@ -3,13 +3,13 @@
  * log streamed (bounded memory), checked against the run's seal, and folded
  * from the newest sealed snapshot so the cost is the tail of the log.
  *
- * The seal marks the last record whose append was acknowledged. Records
- * after it were written by a process that died before sealing them (or were
- * added by someone else): output and other non-durable records there are
- * kept, but from the first durable record on nothing is trusted — its
- * append never returned, so the side effect it announces never started.
+ * The seal marks the last durable record the writer acknowledged: the log
+ * may not end before it (a cut). Records after it were written by a process
+ * that died before it sealed them (output is never sealed at once); they
+ * carry the run key's MAC like every record, so they are the writer's own
+ * and count.
  */
-import { type EventRecord, isDurable } from "./events.ts";
+import type { EventRecord } from "./events.ts";
 import { applyEvent, emptyRunState, type RunState } from "./fold.ts";
 import { EventLogError, scanEventLog, type ScanStart, type TornTail } from "./log_reader.ts";
 import fs from "node:fs";
@@ -34,14 +34,6 @@ export interface ReadRunOptions {
   onRecord?: (record: EventRecord) => void;
 }
 
-/** Records after the seal that were never acknowledged, from the first durable one. */
-export interface Unacknowledged {
-  /** Seq of the first dropped record. */
-  fromSeq: number;
-  /** How many records are dropped. */
-  records: number;
-}
-
 /** What readRun found. */
 export interface RunRead {
   state: RunState;
@@ -51,7 +43,6 @@ export interface RunRead {
   /** Bytes of the kept records: where the next writer appends. */
   validBytes: number;
   torn?: TornTail;
-  unacknowledged?: Unacknowledged;
   /** The run's seal; undefined when the run has none here (accepted with acceptUnsealed). */
   seal?: RunSeal;
   /** Seq the fold started from (0 without a snapshot). */
@@ -98,8 +89,6 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
     ? { offset: snap.offset, seq: snap.seq, hash: snap.hash }
     : undefined;
   if (snap) assertSnapshotInFile(file, snap.offset, snap.seq);
-  let kept = { seq: start?.seq ?? 0, hash: start?.hash ?? "", end: start?.offset ?? 0 };
-  let dropped: Unacknowledged | undefined;
   const fold = (r: EventRecord, line: string) => {
     const rec = refs && line.includes("<sensitive:") ? { ...r, data: refs.unmaskState(r.data) } : r;
     applyEvent(state, rec);
@@ -110,7 +99,7 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
       runId,
       start,
       macOf: sealed ? (hash) => seal.recordMac(hash) : undefined,
-      onRecord: (r, end, line) => {
+      onRecord: (r, _end, line) => {
         if (r.seq === sealSeq && r.hash !== seal!.point.hash) {
           throw new EventLogError(
             file,
@@ -119,13 +108,7 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
           );
         }
         options.onRecord?.(r);
-        if (r.seq > sealSeq && (dropped || isDurable(r.type))) {
-          if (dropped) dropped.records++;
-          else dropped = { fromSeq: r.seq, records: 1 };
-          return;
-        }
         fold(r, line);
-        kept = { seq: r.seq, hash: r.hash, end };
       },
     });
   } catch (err) {
@@ -145,10 +128,9 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
   return {
     state,
     file,
-    last: { seq: kept.seq, hash: kept.hash },
-    validBytes: dropped ? kept.end : scan.validBytes,
+    last: scan.last,
+    validBytes: scan.validBytes,
     torn: scan.torn,
-    unacknowledged: dropped,
     seal: sealed ? seal : undefined,
     snapshotSeq: snap?.seq ?? 0,
     unsealed: sealed ? Math.max(0, scan.last.seq - sealSeq) : 0,

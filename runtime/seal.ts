@@ -131,8 +131,12 @@ export class RunSeal {
     return want.length === got.length && timingSafeEqual(want, got);
   }
 
-  /** Seals `point` durably (written to the older slot, then fsynced). */
-  write(point: SealPoint): void {
+  /**
+   * Seals `point` into the older slot. The write reaches the page cache at
+   * once, so any later reader (after a kill -9 too) sees it; `sync` also
+   * forces it to the disk.
+   */
+  write(point: SealPoint, sync = true): void {
     const body = JSON.stringify({
       run: this.runId,
       seq: point.seq,
@@ -151,7 +155,7 @@ export class RunSeal {
     this.#fd.seekSync(this.#slot * SLOT, Deno.SeekMode.Start);
     let written = 0;
     while (written < slot.length) written += this.#fd.writeSync(slot.subarray(written));
-    this.#fd.syncDataSync();
+    if (sync) this.#fd.syncDataSync();
     this.#point = { ...point };
   }
 
