@@ -109,13 +109,13 @@ export async function parseYamlSource(text: string): Promise<SourceDoc> {
   }
   const positions = new Map<string, Position>();
   const problems: SourceProblem[] = [];
-  let firstAlias: Position | undefined;
+  let firstAlias: (Position & { path: string }) | undefined;
   // Recursion is safe here: the token tree was at most MAX_NESTING deep, and aliases are not followed.
   const walk = (node: unknown, path: string) => {
     if (!YAML.isNode(node)) return;
     const start = node.range ? at(node.range[0]) : undefined;
     if (start) positions.set(path, start);
-    if (YAML.isAlias(node)) firstAlias ??= start ?? { line: 1, column: 1 };
+    if (YAML.isAlias(node)) firstAlias ??= { ...(start ?? { line: 1, column: 1 }), path };
     if (YAML.isScalar(node)) {
       if (typeof node.value === "number" && !Number.isFinite(node.value)) {
         const source = node.range ? text.slice(node.range[0], node.range[1]) : String(node.value);
@@ -159,14 +159,23 @@ export async function parseYamlSource(text: string): Promise<SourceDoc> {
     // YAML 1.2 core schema: no Date objects or other surprises reach the template layer.
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    const p = firstAlias ?? { line: 1, column: 1 };
-    if (err instanceof RangeError) throw new SourceSyntaxError(TOO_DEEP, p.line, p.column);
+    const p = firstAlias ?? { line: 1, column: 1, path: "" };
+    p.path = shortPath(p.path);
+    if (err instanceof RangeError) {
+      throw new SourceSyntaxError(
+        `${TOO_DEEP} once aliases are expanded`,
+        p.line,
+        p.column,
+        p.path,
+      );
+    }
     if (err instanceof ReferenceError) {
       throw new SourceSyntaxError(
         `aliases expand more than ${MAX_ALIAS_COUNT} times (kiln's guard against exponential ` +
           `expansion): ${err.message}`,
         p.line,
         p.column,
+        p.path,
       );
     }
     throw err;
@@ -176,6 +185,7 @@ export async function parseYamlSource(text: string): Promise<SourceDoc> {
       `${TOO_DEEP} once aliases are expanded`,
       firstAlias.line,
       firstAlias.column,
+      shortPath(firstAlias.path),
     );
   }
   return { value, positions, problems };
