@@ -23,49 +23,61 @@ import {
 /** How many alias expansions a YAML file may need (npm `yaml`'s guard against "billion laughs"). */
 const MAX_ALIAS_COUNT = 100;
 
-/** A token of the parse tree with the way back to the document root. */
-interface Step {
-  token: Yaml.CST.Token;
-  depth: number;
-  parent?: Step;
-  key?: string | number;
-}
+const isCollection = (
+  t: Yaml.CST.Token,
+): t is Yaml.CST.BlockMap | Yaml.CST.BlockSequence | Yaml.CST.FlowCollection =>
+  t.type === "block-map" || t.type === "block-seq" || t.type === "flow-collection";
 
-/** The JSON path of a step: `a.b[2]`. */
-function pathOf(step: Step): string {
-  const keys: (string | number)[] = [];
-  for (let s: Step | undefined = step; s; s = s.parent) if (s.key !== undefined) keys.push(s.key);
-  return keys.reverse().reduce<string>((path, key) => childPath(path, key), "");
-}
-
-/** The first collection nested deeper than MAX_NESTING (offset and JSON path), if any. */
-function tooDeep(
-  root: Yaml.CST.Token,
+/**
+ * The JSON path of the innermost open collection on the parser's stack. A
+ * child joins its parent's items only when it closes, so the open child of a
+ * sequence is at its item count (or the last item, a placeholder, in block
+ * and flow sequences), and of a map at its last item's key.
+ */
+function openPath(
+  open: (Yaml.CST.BlockMap | Yaml.CST.BlockSequence | Yaml.CST.FlowCollection)[],
   scalarText: (token: Yaml.CST.Token) => string,
-): { offset: number; path: string } | undefined {
-  const stack: Step[] = [{ token: root, depth: 0 }];
-  while (stack.length > 0) {
-    const step = stack.pop()!;
-    const { token, depth } = step;
-    if (token.type === "document") {
-      if (token.value) stack.push({ token: token.value, depth, parent: step });
-      continue;
-    }
-    if (
-      token.type !== "block-map" && token.type !== "block-seq" && token.type !== "flow-collection"
-    ) {
-      continue;
-    }
-    if (depth + 1 > MAX_NESTING) return { offset: token.offset, path: pathOf(step) };
-    const isSeq = token.type === "block-seq" ||
-      (token.type === "flow-collection" && token.start.source === "[");
-    (token.items as Yaml.CST.CollectionItem[]).forEach((item, i) => {
-      const key = isSeq ? i : item.key ? scalarText(item.key) : "";
-      if (item.key) stack.push({ token: item.key, depth: depth + 1, parent: step, key });
-      if (item.value) stack.push({ token: item.value, depth: depth + 1, parent: step, key });
-    });
+): string {
+  let path = "";
+  for (const parent of open.slice(0, -1)) {
+    const items = parent.items as Yaml.CST.CollectionItem[];
+    const last = items[items.length - 1];
+    if (parent.type === "block-seq") path = childPath(path, Math.max(0, items.length - 1));
+    else if (parent.type === "flow-collection" && parent.start.source === "[") {
+      const placeholder = last !== undefined && !last.key && !last.value;
+      path = childPath(path, placeholder ? items.length - 1 : items.length);
+    } else path = childPath(path, last?.key ? scalarText(last.key) : "");
   }
-  return undefined;
+  return path;
+}
+
+/**
+ * Runs the parser (which keeps open collections on an explicit stack, no
+ * recursion) over the text and stops at the first collection nested deeper
+ * than MAX_NESTING, before the rest is read: a 2 MB line of `[` would
+ * otherwise build a gigabyte of tokens first.
+ */
+function checkDepth(
+  YAML: typeof Yaml,
+  text: string,
+  onNewLine: (offset: number) => void,
+  fail: (offset: number, path: string) => never,
+): void {
+  const parser = new YAML.Parser(onNewLine);
+  const scalarText = (token: Yaml.CST.Token) =>
+    String(YAML.CST.resolveAsScalar(token as Yaml.CST.FlowScalar)?.value ?? "");
+  onNewLine(0);
+  for (const lexeme of new YAML.Lexer().lex(text)) {
+    for (const _ of parser.next(lexeme));
+    // The stack also holds the document and the odd scalar: count only when it might matter.
+    if (parser.stack.length <= MAX_NESTING) continue;
+    const open = parser.stack.filter(isCollection);
+    if (open.length > MAX_NESTING) {
+      const tooDeep = open.slice(0, MAX_NESTING + 1);
+      fail(tooDeep[MAX_NESTING].offset, openPath(tooDeep, scalarText));
+    }
+  }
+  for (const _ of parser.end());
 }
 
 /** Depth of a plain value's objects and arrays, without recursion; stops counting past `limit`. */
@@ -90,15 +102,10 @@ export async function parseYamlSource(text: string): Promise<SourceDoc> {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  const scalarText = (token: Yaml.CST.Token) =>
-    String(YAML.CST.resolveAsScalar(token as Yaml.CST.FlowScalar)?.value ?? "");
-  for (const token of new YAML.Parser(lineCounter.addNewLine).parse(text)) {
-    const deep = tooDeep(token, scalarText);
-    if (deep) {
-      const p = at(deep.offset);
-      throw new SourceSyntaxError(TOO_DEEP, p.line, p.column, shortPath(deep.path));
-    }
-  }
+  checkDepth(YAML, text, lineCounter.addNewLine, (offset, path) => {
+    const p = at(offset);
+    throw new SourceSyntaxError(TOO_DEEP, p.line, p.column, shortPath(path));
+  });
   const doc = YAML.parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];

@@ -70,6 +70,18 @@ Deno.test("YAML: flow, block-sequence and block-map nesting stop at the same lim
   });
 });
 
+Deno.test("YAML: the parser stops at the limit, so a 2 MB line of brackets costs no gigabyte", async () => {
+  await withTempDir(async (dir) => {
+    for (const kind of ["flow", "seq"] as const) {
+      const before = Deno.memoryUsage().rss;
+      const { issues } = await prepareIssues(dir, "huge.yaml", yamlNested(kind, 1_000_000));
+      const grew = Deno.memoryUsage().rss - before;
+      assertMatch(issues[0].message, /nest deeper than 500 levels/);
+      assert(grew < 200 << 20, `${kind}: RSS grew by ${grew >> 20} MiB`);
+    }
+  });
+});
+
 Deno.test("YAML: aliases are bounded in count and, once expanded, in depth", async () => {
   await withTempDir(async (dir) => {
     const half = Math.floor(MAX_NESTING * 0.8);
