@@ -90,6 +90,7 @@ async function caseTrial(
         env: { CHECKPOINT_DISABLE: "1" },
         stdout: "piped",
         stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
       }).output();
       const answer = packer.code === 0 ? "accept" : "reject";
       checks.expect(

@@ -19,7 +19,10 @@ export interface BadCase {
   path?: string;
   /** What the error says after the path. */
   message?: RegExp;
-  /** Packer 1.6.6's verdict on the JSON cases ("accept" where kiln deliberately refuses). */
+  /**
+   * Packer 1.6.6's verdict ("accept" where kiln deliberately refuses), checked in "full" when
+   * Packer is installed; left out where Packer would need unbounded memory to answer.
+   */
   packer?: "accept" | "reject";
   /** In the fast subset. */
   fast?: boolean;
@@ -291,7 +294,7 @@ export const EXPANSION: BadCase[] = [
     }),
     path: "variables.v24",
     message: TOO_LONG,
-    packer: "accept",
+    // Packer accepts it after tens of gigabytes (14 GB two minutes in): never run it here.
     fast: true,
   },
   {
