@@ -11,7 +11,7 @@ import { authHandler, authMethods } from "./ssh_auth.ts";
 import { connectViaSocks5 } from "./ssh_proxy.ts";
 import { installCertificateAuth } from "./ssh_cert.ts";
 import type { SshCredentials, SshSettings } from "./ssh_settings.ts";
-import { sleep } from "../runtime/sleep.ts";
+import { MAX_TIMER_MS, sleep } from "../runtime/sleep.ts";
 
 /** A live SSH session and what it rides on. */
 export interface SshLink {
@@ -242,7 +242,11 @@ export async function connectOnce(
   bastion?.on("error", () => {});
   if (settings.readWriteTimeoutMs > 0 && rawSocket) {
     // Packer's read/write deadline: a connection idle that long is dead (e.g. after a reboot).
-    rawSocket.setTimeout(settings.readWriteTimeoutMs, () => rawSocket?.destroy());
+    // Node fires a longer idle timer at once; 24.8 days idle is as dead as longer.
+    rawSocket.setTimeout(
+      Math.min(settings.readWriteTimeoutMs, MAX_TIMER_MS),
+      () => rawSocket?.destroy(),
+    );
   }
   return {
     client,

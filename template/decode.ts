@@ -6,30 +6,46 @@
  * check. Every problem is reported with its JSON path.
  */
 import type { ConfigSchema, FieldSpec } from "./schema.ts";
-import { childPath, setOwn } from "./source.ts";
-import { parseDuration } from "./duration.ts";
+import { childPath, excerpt, setOwn } from "./source.ts";
+import {
+  durationOutOfRange,
+  MAX_DURATION_TEXT,
+  nanosecondsOutOfRange,
+  parseDuration,
+} from "./duration.ts";
 import { isObject, weakString } from "./values.ts";
 
 /** Receives one problem: the JSON path of the value and what was expected. */
 export type Report = (path: string, message: string) => void;
 
 const describe = (v: unknown): string =>
-  Array.isArray(v) ? "an array" : isObject(v) ? "an object" : JSON.stringify(v);
+  Array.isArray(v) ? "an array" : isObject(v) ? "an object" : excerpt(JSON.stringify(v), 200);
 
-/** Go's strconv.ParseInt(s, 0, 64): decimal, 0x hex, 0o/0 octal, 0b binary, underscores. */
-function parseGoInt(s: string): number | undefined {
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** Why an int option refuses a value that is a number but does not fit Go's int64. */
+const INT_RANGE = "value out of range (an integer option holds -9223372036854775808 to " +
+  "9223372036854775807)";
+
+/**
+ * Go's strconv.ParseInt(s, 0, 64): decimal, 0x hex, 0o/0 octal, 0b binary,
+ * underscores. "out of range" when it is an integer that int64 cannot hold.
+ */
+function parseGoInt(s: string): number | "out of range" | undefined {
   if (s === "") return 0;
   const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]+|[0-9][0-9_]*)$/.exec(s);
   if (!m) return undefined;
   const body = m[2].replace(/_/g, "");
-  let n: number;
-  if (/^0[xX]/.test(body)) n = parseInt(body.slice(2), 16);
-  else if (/^0[bB]/.test(body)) n = parseInt(body.slice(2), 2);
-  else if (/^0[oO]/.test(body)) n = parseInt(body.slice(2), 8);
-  else if (body.length > 1 && body[0] === "0") n = parseInt(body.slice(1), 8);
-  else n = parseInt(body, 10);
-  return m[1] === "-" ? -n : n;
+  // A leading 0 alone means octal in Go ("010" is 8, "08" is no number).
+  const legacyOctal = /^0[0-9]/.test(body);
+  if (legacyOctal && !/^0[0-7]+$/.test(body)) return undefined;
+  const digits = legacyOctal ? "0o" + body.slice(1) : body;
+  const n = m[1] === "-" ? -BigInt(digits) : BigInt(digits);
+  return n > INT64_MAX || n < INT64_MIN ? "out of range" : Number(n);
 }
+
+const DURATION_RANGE = `value out of range (a duration is at most ${MAX_DURATION_TEXT})`;
 
 const TRUE = ["1", "t", "T", "TRUE", "true", "True"];
 const FALSE = ["0", "f", "F", "FALSE", "false", "False", ""];
@@ -52,29 +68,53 @@ function decodeValue(v: unknown, spec: FieldSpec, path: string, report: Report):
       return undefined;
     }
     case "int": {
-      if (typeof v === "number") return Math.trunc(v);
+      // Packer truncates a fraction (22.5 → 22), and turns a number past int64 into
+      // garbage without a word; kiln refuses that one.
+      if (typeof v === "number") {
+        if (Number.isFinite(v) && Math.abs(Math.trunc(v)) < 2 ** 63) return Math.trunc(v);
+        report(path, `expected an integer, got ${describe(v)}: ${INT_RANGE}`);
+        return undefined;
+      }
       if (typeof v === "boolean") return v ? 1 : 0;
       const n = typeof v === "string" ? parseGoInt(v) : undefined;
+      if (n === "out of range") {
+        report(path, `expected an integer, got ${describe(v)}: ${INT_RANGE}`);
+        return undefined;
+      }
       if (n === undefined) report(path, `expected an integer, got ${describe(v)}`);
       return n;
     }
     case "number": {
-      if (typeof v === "number") return v;
       if (typeof v === "boolean") return v ? 1 : 0;
-      const n = typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
       if (typeof v === "string" && v === "") return 0;
+      const n = typeof v === "number"
+        ? v
+        : typeof v === "string" && v.trim() !== ""
+        ? Number(v)
+        : NaN;
       if (Number.isNaN(n)) report(path, `expected a number, got ${describe(v)}`);
-      return Number.isNaN(n) ? undefined : n;
+      else if (!Number.isFinite(n)) {
+        // Go's strconv.ParseFloat: "value out of range".
+        report(path, `expected a number, got ${describe(v)}: value out of range`);
+      }
+      return Number.isFinite(n) ? n : undefined;
     }
     case "duration": {
-      // A bare number is nanoseconds, as Go's time.Duration.
-      if (typeof v === "number") return Math.trunc(v) / 1e6;
+      // A bare number is nanoseconds, as Go's time.Duration. Past int64 Packer gets
+      // garbage without a word; kiln refuses it.
+      if (typeof v === "number") {
+        if (!nanosecondsOutOfRange(v)) return Math.trunc(v) / 1e6;
+        report(path, `expected a duration, got ${describe(v)} nanoseconds: ${DURATION_RANGE}`);
+        return undefined;
+      }
       if (typeof v === "string") {
         const ms = parseDuration(v);
         if (ms === undefined) {
           report(
             path,
-            `expected a duration such as "10s", "500ms" or "1h5m2s", got ${describe(v)}`,
+            durationOutOfRange(v)
+              ? `invalid duration ${describe(v)}: ${DURATION_RANGE}`
+              : `expected a duration such as "10s", "500ms" or "1h5m2s", got ${describe(v)}`,
           );
         }
         return ms;

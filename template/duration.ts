@@ -11,8 +11,36 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
-/** Parses a Go duration into milliseconds; undefined when it is not one (Go's time.ParseDuration). */
+/** Go's longest duration (int64 nanoseconds), in milliseconds: 2562047h47m16.854775807s. */
+export const MAX_DURATION_MS = 9223372036854.775;
+
+/** Go's longest duration as Go prints it, for messages. */
+export const MAX_DURATION_TEXT = "2562047h47m16.854775807s";
+
+/** True when a number of nanoseconds does not fit Go's time.Duration (int64). */
+export function nanosecondsOutOfRange(ns: number): boolean {
+  return !Number.isFinite(ns) || Math.abs(Math.trunc(ns)) >= 2 ** 63;
+}
+
+/**
+ * True when `text` is a well-formed duration that Go's time.ParseDuration
+ * still refuses because it does not fit int64 nanoseconds ("99999999999h").
+ */
+export function durationOutOfRange(text: string): boolean {
+  const ms = parseUnbounded(text);
+  return ms !== undefined && Math.abs(ms) > MAX_DURATION_MS;
+}
+
+/**
+ * Parses a Go duration into milliseconds; undefined when it is not one, or
+ * does not fit int64 nanoseconds (Go's time.ParseDuration).
+ */
 export function parseDuration(text: string): number | undefined {
+  const ms = parseUnbounded(text);
+  return ms === undefined || Math.abs(ms) > MAX_DURATION_MS ? undefined : ms;
+}
+
+function parseUnbounded(text: string): number | undefined {
   let s = text;
   let sign = 1;
   if (s.startsWith("-") || s.startsWith("+")) {
@@ -22,12 +50,12 @@ export function parseDuration(text: string): number | undefined {
   if (s === "0") return 0;
   if (s === "") return undefined;
   let total = 0;
-  const re = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-  while (s.length > 0) {
+  // Sticky, so a long string is read in one pass instead of being sliced per unit.
+  const re = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  while (re.lastIndex < s.length) {
     const m = re.exec(s);
     if (!m) return undefined;
     total += Number(m[1]) * UNIT_MS[m[2]];
-    s = s.slice(m[0].length);
   }
   return sign * total;
 }

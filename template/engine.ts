@@ -5,11 +5,13 @@
  * error calling split: ...`) and are thrown as EngineError.
  */
 import { type Command, EngineError, lineCol, type Node, type Operand } from "./engine_parse.ts";
-import { parseTemplateText, type Pipeline } from "./engine_parse.ts";
+import { operandsOf, parseTemplateText, type Pipeline } from "./engine_parse.ts";
+import { RenderBudget, RenderLimitError, tooLongMessage } from "./render_budget.ts";
 import { type FuncContext, FuncError, FUNCS, type FuncSpec } from "./funcs.ts";
 import { GoInt, goString, goType, isTrue, plain } from "./engine_values.ts";
 
 export { EngineError } from "./engine_parse.ts";
+export { RenderBudget, RenderLimitError } from "./render_budget.ts";
 
 /** What a string is rendered with. */
 export interface RenderContext {
@@ -25,6 +27,11 @@ export interface RenderContext {
   buildData?: Record<string, string>;
   /** Internal: rendering a variable default (env allowed, unknown `user` errors). */
   inVariables?: boolean;
+  /**
+   * The size limits this rendering shares with others (one per template
+   * preparation); a fresh one per call when absent.
+   */
+  budget?: RenderBudget;
 }
 
 const cache = new Map<string, Node[]>();
@@ -43,28 +50,12 @@ function parsed(text: string): Node[] {
 
 /** Go resolves function names at parse time: an unknown one is a syntax error. */
 function checkFunctions(src: string, nodes: Node[]): void {
-  const inPipe = (p: Pipeline) => {
-    for (const c of p.commands) {
-      for (const a of c.args) {
-        if (a.kind === "ident" && !Object.hasOwn(FUNCS, a.name)) {
-          const [line] = lineCol(src, a.pos);
-          throw new EngineError(`template: root:${line}: function "${a.name}" not defined`);
-        }
-        if (a.kind === "pipe") inPipe(a.pipe);
-      }
+  for (const a of operandsOf(nodes)) {
+    if (a.kind === "ident" && !Object.hasOwn(FUNCS, a.name)) {
+      const [line] = lineCol(src, a.pos);
+      throw new EngineError(`template: root:${line}: function "${a.name}" not defined`);
     }
-  };
-  const walk = (ns: Node[]) => {
-    for (const n of ns) {
-      if (n.kind === "action") inPipe(n.pipe);
-      else if (n.kind !== "text") {
-        inPipe(n.pipe);
-        walk(n.list);
-        walk(n.elseList);
-      }
-    }
-  };
-  walk(nodes);
+  }
 }
 
 /** Checks a string's syntax without rendering it; throws EngineError. */
@@ -81,19 +72,8 @@ export function usesFunction(text: string, name: string): boolean {
   } catch {
     return false;
   }
-  const inPipe = (p: Pipeline): boolean =>
-    p.commands.some((c) =>
-      c.args.some((a) =>
-        (a.kind === "ident" && a.name === name) || (a.kind === "pipe" && inPipe(a.pipe))
-      )
-    );
-  const inNodes = (ns: Node[]): boolean =>
-    ns.some((n) =>
-      n.kind === "action"
-        ? inPipe(n.pipe)
-        : n.kind !== "text" && (inPipe(n.pipe) || inNodes(n.list) || inNodes(n.elseList))
-    );
-  return inNodes(nodes);
+  for (const a of operandsOf(nodes)) if (a.kind === "ident" && a.name === name) return true;
+  return false;
 }
 
 class Exec {
@@ -102,6 +82,7 @@ class Exec {
     private src: string,
     private ctx: RenderContext,
     private fctx: FuncContext,
+    private budget: RenderBudget,
   ) {}
 
   private fail(pos: number, at: string, message: string): never {
@@ -111,30 +92,63 @@ class Exec {
 
   run(nodes: Node[], dot: unknown): string {
     let out = "";
+    // Checked before each append, so a string never grows past the limit.
+    const append = (piece: string, at?: Pipeline) => {
+      if (!this.budget.fits(out.length + piece.length)) {
+        const message = tooLongMessage(this.budget.maxLength);
+        if (at) this.fail(at.pos, at.text, message);
+        throw new RenderLimitError(`template: root: ${message}`);
+      }
+      out += piece;
+    };
     for (const n of nodes) {
-      if (n.kind === "text") out += n.text;
+      if (n.kind === "text") append(n.text);
       else if (n.kind === "action") {
         const v = this.pipeline(n.pipe, dot);
-        if (!n.pipe.decl) out += v === undefined || v === null ? "<no value>" : goString(v);
-      } else {
+        if (!n.pipe.decl) {
+          append(v === undefined || v === null ? "<no value>" : goString(v), n.pipe);
+        }
+      } else if (n.kind === "range") {
         this.vars.push(new Map());
         try {
           const v = this.pipeline(n.pipe, dot);
-          if (n.kind === "range") {
-            const items = plain(v);
-            const list = Array.isArray(items)
-              ? items
-              : items && typeof items === "object"
-              ? Object.keys(items).sort().map((k) => (items as Record<string, unknown>)[k])
-              : items === undefined || items === null
-              ? []
-              : this.fail(n.pipe.pos, n.pipe.text, `range can't iterate over ${goString(v)}`);
-            if (list.length === 0) out += this.run(n.elseList, dot);
-            for (const item of list) out += this.run(n.list, item);
-          } else if (isTrue(v)) out += this.run(n.list, n.kind === "with" ? v : dot);
-          else out += this.run(n.elseList, dot);
+          const items = plain(v);
+          const list = Array.isArray(items)
+            ? items
+            : items && typeof items === "object"
+            ? Object.keys(items).sort().map((k) => (items as Record<string, unknown>)[k])
+            : items === undefined || items === null
+            ? []
+            : this.fail(n.pipe.pos, n.pipe.text, `range can't iterate over ${goString(v)}`);
+          if (list.length === 0) append(this.run(n.elseList, dot), n.pipe);
+          for (const item of list) append(this.run(n.list, item), n.pipe);
         } finally {
           this.vars.pop();
+        }
+      } else {
+        // An `else if` chain is a loop here: each link is the else branch of the one before,
+        // so its scope stays open until the chain ends, as in Go.
+        let node = n;
+        let scopes = 0;
+        try {
+          for (;;) {
+            this.vars.push(new Map());
+            scopes++;
+            const v = this.pipeline(node.pipe, dot);
+            if (isTrue(v)) {
+              append(this.run(node.list, node.kind === "with" ? v : dot), node.pipe);
+              break;
+            }
+            const next = node.elseList.length === 1 ? node.elseList[0] : undefined;
+            if (next?.kind === "if" && next.chained) {
+              node = next;
+              continue;
+            }
+            append(this.run(node.elseList, dot), node.pipe);
+            break;
+          }
+        } finally {
+          this.vars.length -= scopes;
         }
       }
     }
@@ -224,12 +238,18 @@ class Exec {
     const kindAt = (i: number) => i < fixed ? spec.params[i] : spec.variadic!;
     argOps.forEach((op, i) => args.push(this.argument(op, kindAt(i), dot, p)));
     piped.forEach((v, j) => args.push(this.convert(v, kindAt(argOps.length + j), pos, p)));
+    let result: unknown;
     try {
-      return spec.call(args, this.fctx);
+      result = spec.call(args, this.fctx);
     } catch (err) {
       if (err instanceof FuncError) this.fail(pos, p.text, `error calling ${name}: ${err.message}`);
+      if (err instanceof RenderLimitError) this.fail(pos, p.text, err.message);
       throw err;
     }
+    if (typeof result === "string" && !this.budget.fits(result.length)) {
+      this.fail(pos, p.text, tooLongMessage(this.budget.maxLength));
+    }
+    return result;
   }
 
   /** Evaluates an argument; Go checks literal constants against the parameter kind. */
@@ -297,6 +317,7 @@ function fieldOf(v: unknown, path: string[]): unknown {
 export function renderString(text: string, ctx: RenderContext): string {
   if (!text.includes("{{")) return text;
   const nodes = parsed(text);
+  const budget = ctx.budget ?? new RenderBudget();
   const fctx: FuncContext = {
     variables: ctx.variables,
     templateDir: ctx.templateDir,
@@ -304,6 +325,9 @@ export function renderString(text: string, ctx: RenderContext): string {
     buildType: ctx.buildType,
     buildData: ctx.buildData,
     inVariables: ctx.inVariables,
+    budget,
   };
-  return new Exec(text, ctx, fctx).run(nodes, ctx.data);
+  const out = new Exec(text, ctx, fctx, budget).run(nodes, ctx.data);
+  budget.spend(out.length);
+  return out;
 }

@@ -6,6 +6,8 @@
  * executor in engine.ts walks.
  */
 
+import { MAX_ENGINE_NESTING } from "./limits.ts";
+
 /** A template syntax or execution error, worded like Go's `template: root:L:C: ...`. */
 export class EngineError extends Error {
   constructor(message: string) {
@@ -49,6 +51,8 @@ export type Node =
     pipe: Pipeline;
     list: Node[];
     elseList: Node[];
+    /** Written as `{{else if}}`: the executor walks such a chain in a loop, not by recursion. */
+    chained?: true;
   };
 
 type Token =
@@ -218,12 +222,14 @@ function parseNumber(text: string, fail: (m: string) => never): Operand {
     value = Number(clean);
     isInt = Number.isInteger(value) && !/[.eE]/.test(clean);
   } else fail(`bad number syntax: "${text}"`);
+  if (!Number.isFinite(value!)) fail(`illegal number syntax: "${text}"`);
   return { kind: "number", value, isInt, text, pos: 0 };
 }
 
 /** Parses the tokens of one action into a pipeline. */
 class ActionParser {
   private i = 0;
+  private parens = 0;
   constructor(
     private tokens: Token[],
     private fail: (m: string) => never,
@@ -330,9 +336,17 @@ class ActionParser {
       case "number":
         return { ...parseNumber(tok.v, this.fail), pos: tok.pos };
       case "lparen": {
+        // Each level costs the parser and the executor stack frames: bound it.
+        if (++this.parens > MAX_ENGINE_NESTING) {
+          this.fail(
+            `max expression depth exceeded: parentheses nest more than ${MAX_ENGINE_NESTING} ` +
+              `levels (kiln's limit)`,
+          );
+        }
         const pipe = this.pipeline("parenthesized pipeline");
         this.skipSpace();
         if (this.next().t !== "rparen") this.fail("unclosed left paren");
+        this.parens--;
         return { kind: "pipe", pipe, pos: tok.pos };
       }
       case "rparen":
@@ -356,6 +370,8 @@ export function parseTemplateText(src: string): Node[] {
   };
   let i = 0;
   let trimNext = false;
+  // Blocks open, not counting `else if` links (their chain runs in a loop).
+  let depth = 0;
   while (i < src.length) {
     const open = src.indexOf("{{", i);
     let text = src.slice(i, open < 0 ? src.length : open);
@@ -424,6 +440,12 @@ export function parseTemplateText(src: string): Node[] {
     const keyword = head.t === "ident" ? head.v : undefined;
     const parser = new ActionParser(tokens.slice(tokens.indexOf(head) + 1), fail, body.trim());
     if (keyword === "if" || keyword === "with" || keyword === "range") {
+      if (++depth > MAX_ENGINE_NESTING) {
+        fail(
+          `{{if}}/{{with}}/{{range}} blocks nest more than ${MAX_ENGINE_NESTING} levels ` +
+            `(kiln's limit)`,
+        );
+      }
       const pipe = parser.parseTop(keyword);
       const node: Extract<Node, { list: Node[] }> = { kind: keyword, pipe, list: [], elseList: [] };
       current().push(node);
@@ -440,7 +462,13 @@ export function parseTemplateText(src: string): Node[] {
           body.trim(),
         ).parseTop("if");
         top!.inElse = true;
-        const node = { kind: "if" as const, pipe: inner, list: [] as Node[], elseList: [] };
+        const node = {
+          kind: "if" as const,
+          pipe: inner,
+          list: [] as Node[],
+          elseList: [],
+          chained: true as const,
+        };
         current().push(node);
         stack.push({ node, inElse: false, pos: -1 });
       } else {
@@ -452,6 +480,7 @@ export function parseTemplateText(src: string): Node[] {
       if (stack.length === 0) fail("unexpected {{end}}");
       // Pop the chained `else if` frames together with their opener.
       while (stack.length > 0 && stack.pop()!.pos < 0);
+      depth--;
     } else if (
       keyword === "define" || keyword === "template" || keyword === "block" ||
       keyword === "break" || keyword === "continue"
@@ -468,4 +497,32 @@ export function parseTemplateText(src: string): Node[] {
     throw new EngineError(`template: root:${line}: unexpected EOF`);
   }
   return root;
+}
+
+/**
+ * Every operand of every pipeline in `nodes`, in source order, nested
+ * parentheses and blocks included. Iterative, so a long `else if` chain
+ * costs no stack.
+ */
+export function* operandsOf(nodes: Node[]): Generator<Operand> {
+  const stack: (Node | Operand)[] = [...nodes].reverse();
+  const pushPipe = (p: Pipeline) => {
+    for (let c = p.commands.length - 1; c >= 0; c--) {
+      const args = p.commands[c].args;
+      for (let a = args.length - 1; a >= 0; a--) stack.push(args[a]);
+    }
+  };
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (item.kind === "text") continue;
+    if (item.kind === "action") pushPipe(item.pipe);
+    else if ("list" in item) {
+      for (let k = item.elseList.length - 1; k >= 0; k--) stack.push(item.elseList[k]);
+      for (let k = item.list.length - 1; k >= 0; k--) stack.push(item.list[k]);
+      pushPipe(item.pipe);
+    } else {
+      yield item;
+      if (item.kind === "pipe") pushPipe(item.pipe);
+    }
+  }
 }

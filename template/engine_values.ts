@@ -37,6 +37,38 @@ function formatFloat(n: number): string {
   return String(n);
 }
 
+/**
+ * Go's `%.Nf`: the exact decimal value of the float, rounded half to even at
+ * `prec` digits (toFixed rounds half up, stops at 100 digits and switches to
+ * exponent form at 1e21).
+ */
+export function formatFixed(v: number, prec: number): string {
+  if (!Number.isFinite(v)) return formatFloat(v);
+  const bits = new DataView(new Float64Array([Math.abs(v)]).buffer).getBigUint64(0, true);
+  const exponent = Number(bits >> 52n);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = exponent === 0 ? fraction : fraction | (1n << 52n);
+  const shift = exponent === 0 ? -1074 : exponent - 1075;
+  // |v| = mantissa * 2^shift; with k = -shift fractional bits it is mantissa * 5^k / 10^k.
+  const k = Math.max(0, -shift);
+  const digits = (shift >= 0 ? mantissa << BigInt(shift) : mantissa * 5n ** BigInt(k))
+    .toString().padStart(k + 1, "0");
+  let whole = BigInt(digits.slice(0, digits.length - k) || "0");
+  let frac = digits.slice(digits.length - k);
+  if (frac.length <= prec) frac = frac.padEnd(prec, "0");
+  else {
+    const rest = frac.slice(prec);
+    const kept = BigInt(whole.toString() + frac.slice(0, prec));
+    const odd = kept % 2n === 1n;
+    const up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || odd));
+    const rounded = (kept + (up ? 1n : 0n)).toString().padStart(prec + 1, "0");
+    whole = BigInt(rounded.slice(0, rounded.length - prec));
+    frac = rounded.slice(rounded.length - prec);
+  }
+  const sign = v < 0 || Object.is(v, -0) ? "-" : "";
+  return `${sign}${whole}${prec > 0 ? `.${frac}` : ""}`;
+}
+
 /** Go's truth: false, 0, nil and empty strings/collections are false. */
 export function isTrue(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === "") return false;

@@ -1,4 +1,5 @@
 /** The shape of a template function: what it sees, what it takes, how it fails. */
+import type { RenderBudget } from "./render_budget.ts";
 
 /** What the functions can see while a string renders. */
 export interface FuncContext {
@@ -10,6 +11,8 @@ export interface FuncContext {
   buildData?: Record<string, string>;
   /** Rendering a user variable's default: env allowed, unknown `user` is an error. */
   inVariables?: boolean;
+  /** A function that builds a string checks it against this while it grows. */
+  budget: RenderBudget;
 }
 
 /** An argument kind a function declares: Go checks them before calling. */

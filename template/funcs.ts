@@ -7,6 +7,7 @@ import { formatGoTime, formatStrftime, RFC3339 } from "./time_format.ts";
 import { type GoInt, goString } from "./engine_values.ts";
 import { FuncError, type FuncSpec, type ParamKind } from "./func_types.ts";
 import { GO_BUILTINS } from "./go_builtins.ts";
+import type { RenderBudget } from "./render_budget.ts";
 
 export { FuncError } from "./func_types.ts";
 export type { FuncContext, FuncSpec, ParamKind } from "./func_types.ts";
@@ -45,9 +46,11 @@ const int = (v: unknown) => (v as GoInt).value;
  * every byte outside [a-z0-9] becomes "-" (so a multi-byte character becomes
  * several dashes).
  */
-export function cleanResourceName(s: string): string {
+export function cleanResourceName(s: string, budget?: RenderBudget): string {
+  const bytes = new TextEncoder().encode(s.toLowerCase());
+  budget?.check(bytes.length);
   let out = "";
-  for (const b of new TextEncoder().encode(s.toLowerCase())) {
+  for (const b of bytes) {
     const alnum = (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39);
     out += alnum ? String.fromCharCode(b) : "-";
   }
@@ -123,25 +126,35 @@ const packerFuncs: Record<string, FuncSpec> = {
   isotime: {
     params: [],
     variadic: "string",
-    call(args) {
+    call(args, ctx) {
       if (args.length > 1) {
         throw new FuncError(`too many values, 1 needed: [${args.map(goString).join(" ")}]`);
       }
-      return formatGoTime(INIT_TIME, args.length === 0 ? RFC3339 : str(args[0]));
+      const check = (n: number) => ctx.budget.check(n);
+      return formatGoTime(INIT_TIME, args.length === 0 ? RFC3339 : str(args[0]), check);
     },
   },
-  strftime: { params: ["string"], call: ([f]) => formatStrftime(INIT_TIME, str(f)) },
-  upper: { params: ["string"], call: ([s]) => str(s).toUpperCase() },
-  lower: { params: ["string"], call: ([s]) => str(s).toLowerCase() },
+  strftime: {
+    params: ["string"],
+    call: ([f], ctx) => formatStrftime(INIT_TIME, str(f), (n) => ctx.budget.check(n)),
+  },
+  upper: {
+    params: ["string"],
+    call: ([s], ctx) => ctx.budget.mapChunks(str(s), (c) => c.toUpperCase()),
+  },
+  lower: {
+    params: ["string"],
+    call: ([s], ctx) => ctx.budget.mapChunks(str(s), (c) => c.toLowerCase()),
+  },
   replace: {
     params: ["string", "string", "int", "string"],
-    call([oldS, newS, n, s]) {
-      return goReplace(str(s), str(oldS), str(newS), int(n));
+    call([oldS, newS, n, s], ctx) {
+      return goReplace(str(s), str(oldS), str(newS), int(n), ctx.budget);
     },
   },
   replace_all: {
     params: ["string", "string", "string"],
-    call: ([oldS, newS, s]) => goReplace(str(s), str(oldS), str(newS), -1),
+    call: ([oldS, newS, s], ctx) => goReplace(str(s), str(oldS), str(newS), -1, ctx.budget),
   },
   split: {
     params: ["string", "string", "int"],
@@ -158,39 +171,54 @@ const packerFuncs: Record<string, FuncSpec> = {
       return parts[idx];
     },
   },
-  clean_resource_name: { params: ["string"], call: ([s]) => cleanResourceName(str(s)) },
+  clean_resource_name: {
+    params: ["string"],
+    call: ([s], ctx) => cleanResourceName(str(s), ctx.budget),
+  },
   vault: unsupported("vault", ["string", "string"]),
   consul_key: unsupported("consul_key", ["string"]),
   aws_secretsmanager: { ...unsupported("aws_secretsmanager", ["string"]), variadic: "string" },
 };
 
-/** Go's strings.Replace: n < 0 replaces all; an empty `old` matches between runes. */
-function goReplace(s: string, oldS: string, newS: string, n: number): string {
+/**
+ * Go's strings.Replace: n < 0 replaces all; an empty `old` matches between
+ * runes. The result is checked against the budget as it grows: replacing
+ * with a longer string multiplies its input.
+ */
+function goReplace(s: string, oldS: string, newS: string, n: number, budget: RenderBudget): string {
   if (n === 0 || oldS === newS) return s;
+  let out = "";
+  let done = 0;
+  const more = () => n < 0 || done < n;
   if (oldS === "") {
-    const runes = [...s];
-    let out = "";
-    let done = 0;
-    for (let i = 0; i <= runes.length; i++) {
-      if (n < 0 || done < n) {
+    let i = 0;
+    for (const rune of s) {
+      if (more()) {
+        budget.check(out.length + newS.length);
         out += newS;
         done++;
       }
-      if (i < runes.length) out += runes[i];
+      out += rune;
+      i += rune.length;
+      if (!more()) return out + s.slice(i);
+    }
+    if (more()) {
+      budget.check(out.length + newS.length);
+      out += newS;
     }
     return out;
   }
-  let out = "";
-  let rest = s;
-  let done = 0;
-  while (n < 0 || done < n) {
-    const at = rest.indexOf(oldS);
+  let from = 0;
+  while (more()) {
+    const at = s.indexOf(oldS, from);
     if (at < 0) break;
-    out += rest.slice(0, at) + newS;
-    rest = rest.slice(at + oldS.length);
+    budget.check(out.length + (at - from) + newS.length);
+    out += s.slice(from, at) + newS;
+    from = at + oldS.length;
     done++;
   }
-  return out + rest;
+  budget.check(out.length + s.length - from);
+  return out + s.slice(from);
 }
 
 /** Go's strings.Split: an empty separator splits into runes. */

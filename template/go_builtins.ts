@@ -4,7 +4,8 @@
  * gt, ge — with Go's formatting and truth rules.
  */
 import { FuncError, type FuncSpec } from "./func_types.ts";
-import { GoInt, goString, goType, isTrue, plain } from "./engine_values.ts";
+import { formatFixed, GoInt, goString, goType, isTrue, plain } from "./engine_values.ts";
+import type { RenderBudget } from "./render_budget.ts";
 
 const str = (v: unknown) => v as string;
 const int = (v: unknown) => (v as GoInt).value;
@@ -20,28 +21,73 @@ function compare(a: unknown, b: unknown, name: string): number {
   throw new FuncError(`invalid type for comparison`);
 }
 
-/** Go's printf, enough for the verbs templates use. */
-function goPrintf(format: string, args: unknown[]): string {
+/** Go's fmt.parsenum: a width or precision past about 10^7 counts as no number at all. */
+function parseGoNum(format: string, at: number): { num: number; end: number } | "overflow" {
+  let num = 0;
+  let i = at;
+  for (; i < format.length && format[i] >= "0" && format[i] <= "9"; i++) {
+    if (num > 1e6) return "overflow";
+    num = num * 10 + (format.charCodeAt(i) - 48);
+  }
+  return { num, end: i };
+}
+
+/** Lower-case hex of a string's UTF-8 bytes, refused before it is built when too long. */
+function hexBytes(s: string, budget: RenderBudget): string {
+  const bytes = new TextEncoder().encode(s);
+  budget.check(bytes.length * 2);
+  let out = "";
+  for (const b of bytes) out += (b < 16 ? "0" : "") + b.toString(16);
+  return out;
+}
+
+/** Go's printf, enough for the verbs templates use; the result is checked as it grows. */
+function goPrintf(format: string, args: unknown[], budget: RenderBudget): string {
   let out = "";
   let ai = 0;
+  const add = (piece: string) => {
+    budget.check(out.length + piece.length);
+    out += piece;
+  };
+  const flagsRe = /[-+# 0]*/y;
   for (let i = 0; i < format.length; i++) {
     if (format[i] !== "%") {
-      out += format[i];
+      add(format[i]);
       continue;
     }
-    const m = format.slice(i + 1).match(/^([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])/);
-    if (!m) {
-      out += "%!(NOVERB)";
-      continue;
+    flagsRe.lastIndex = i + 1;
+    const flags = flagsRe.exec(format)![0];
+    const width = parseGoNum(format, i + 1 + flags.length);
+    if (width === "overflow") {
+      add("%!(NOVERB)");
+      break;
     }
-    i += m[0].length;
-    const [, flags, width, prec, verb] = m;
+    let at = width.end;
+    let prec: number | undefined;
+    if (format[at] === ".") {
+      const p = parseGoNum(format, at + 1);
+      if (p === "overflow") {
+        add("%!(NOVERB)");
+        break;
+      }
+      prec = p.num;
+      at = p.end;
+    }
+    // Go takes any rune as the verb ("%!" is verb "!").
+    const verb = format.codePointAt(at) === undefined
+      ? undefined
+      : String.fromCodePoint(format.codePointAt(at)!);
+    if (verb === undefined) {
+      add("%!(NOVERB)");
+      break;
+    }
+    i = at + verb.length - 1;
     if (verb === "%") {
-      out += "%";
+      add("%");
       continue;
     }
     if (ai >= args.length) {
-      out += `%!${verb}(MISSING)`;
+      add(`%!${verb}(MISSING)`);
       continue;
     }
     const arg = args[ai++];
@@ -51,26 +97,21 @@ function goPrintf(format: string, args: unknown[]): string {
       case "s":
       case "v":
         s = goString(arg);
-        if (prec !== undefined && verb === "s") s = s.slice(0, Number(prec));
+        if (prec !== undefined && verb === "s") s = s.slice(0, prec);
         break;
       case "q":
-        s = JSON.stringify(goString(arg));
+        s = `"${budget.mapChunks(goString(arg), (c) => JSON.stringify(c).slice(1, -1))}"`;
         break;
       case "d":
         s = typeof v === "number" ? String(Math.trunc(v)) : `%!d(${goType(arg)}=${goString(arg)})`;
         break;
       case "x":
       case "X":
-        s = typeof v === "number"
-          ? Math.trunc(v).toString(16)
-          : [...new TextEncoder().encode(goString(arg))].map((b) => b.toString(16).padStart(2, "0"))
-            .join("");
-        if (verb === "X") s = s.toUpperCase();
+        s = typeof v === "number" ? Math.trunc(v).toString(16) : hexBytes(goString(arg), budget);
+        if (verb === "X") s = budget.mapChunks(s, (c) => c.toUpperCase());
         break;
       case "f":
-        s = typeof v === "number"
-          ? v.toFixed(prec === undefined ? 6 : Number(prec))
-          : goString(arg);
+        s = typeof v === "number" ? formatFixed(v, prec ?? 6) : goString(arg);
         break;
       case "t":
         s = typeof v === "boolean" ? String(v) : `%!t(${goType(arg)}=${goString(arg)})`;
@@ -78,26 +119,31 @@ function goPrintf(format: string, args: unknown[]): string {
       default:
         s = `%!${verb}(${goType(arg)}=${goString(arg)})`;
     }
-    const w = Number(width || 0);
+    const w = width.num;
     if (s.length < w) {
+      budget.check(out.length + w);
+      const zeros = flags.includes("0") && verb !== "s" && !flags.includes("-");
+      const sign = zeros && /^[-+]/.test(s) ? s[0] : "";
       s = flags.includes("-")
         ? s.padEnd(w)
-        : s.padStart(w, flags.includes("0") && verb !== "s" ? "0" : " ");
+        : sign + s.slice(sign.length).padStart(w - sign.length, zeros ? "0" : " ");
     }
-    out += s;
+    add(s);
   }
   if (ai < args.length) {
-    out += `%!(EXTRA ${args.slice(ai).map((a) => `${goType(a)}=${goString(a)}`).join(", ")})`;
+    add(`%!(EXTRA ${args.slice(ai).map((a) => `${goType(a)}=${goString(a)}`).join(", ")})`);
   }
   return out;
 }
 
 /** Go's fmt.Sprint: spaces between operands when neither side is a string. */
-function goSprint(args: unknown[]): string {
+function goSprint(args: unknown[], budget: RenderBudget): string {
   let out = "";
   args.forEach((a, i) => {
-    if (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string") out += " ";
-    out += goString(a);
+    const piece = (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string" ? " " : "") +
+      goString(a);
+    budget.check(out.length + piece.length);
+    out += piece;
   });
   return out;
 }
@@ -174,34 +220,53 @@ export const GO_BUILTINS: Readonly<Record<string, FuncSpec>> = {
       return v.slice(from ?? 0, to ?? v.length);
     },
   },
-  print: { params: [], variadic: "any", call: (args) => goSprint(args) },
-  println: { params: [], variadic: "any", call: (args) => args.map(goString).join(" ") + "\n" },
-  printf: { params: ["string"], variadic: "any", call: ([f, ...a]) => goPrintf(str(f), a) },
+  print: { params: [], variadic: "any", call: (args, ctx) => goSprint(args, ctx.budget) },
+  println: {
+    params: [],
+    variadic: "any",
+    call(args, ctx) {
+      const pieces = args.map(goString);
+      ctx.budget.check(pieces.reduce((n, p) => n + p.length + 1, 0));
+      return pieces.join(" ") + "\n";
+    },
+  },
+  printf: {
+    params: ["string"],
+    variadic: "any",
+    call: ([f, ...a], ctx) => goPrintf(str(f), a, ctx.budget),
+  },
   html: {
     params: [],
     variadic: "any",
-    call: (args) => goSprint(args).replace(/[<>&'"\0]/g, (c) => htmlEscapes[c]),
+    call: (args, ctx) =>
+      ctx.budget.mapChunks(
+        goSprint(args, ctx.budget),
+        (c) => c.replace(/[<>&'"\0]/g, (ch) => htmlEscapes[ch]),
+      ),
   },
   js: {
     params: [],
     variadic: "any",
-    call: (args) =>
-      goSprint(args).replace(
-        /[\\'"<>&=]/g,
-        (c) =>
-          c === "\\" || c === "'" || c === '"'
-            ? "\\" + c
-            : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
-      ),
+    call: (args, ctx) =>
+      ctx.budget.mapChunks(goSprint(args, ctx.budget), (chunk) =>
+        chunk.replace(
+          /[\\'"<>&=]/g,
+          (c) =>
+            c === "\\" || c === "'" || c === '"'
+              ? "\\" + c
+              : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
+        )),
   },
   urlquery: {
     params: [],
     variadic: "any",
-    call: (args) =>
-      encodeURIComponent(goSprint(args)).replace(/%20/g, "+").replace(
-        /[!'()*]/g,
-        (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
-      ),
+    call: (args, ctx) =>
+      ctx.budget.mapChunks(goSprint(args, ctx.budget), (chunk) =>
+        // A lone surrogate (a JSON "\ud800") is U+FFFD to Go; encodeURIComponent would throw.
+        encodeURIComponent(chunk.toWellFormed()).replace(/%20/g, "+").replace(
+          /[!'()*]/g,
+          (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
+        )),
   },
   eq: {
     params: ["any", "any"],

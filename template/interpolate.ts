@@ -9,10 +9,11 @@ import {
   checkSyntax,
   EngineError,
   type RenderContext,
+  RenderLimitError,
   renderString,
   usesFunction,
 } from "./engine.ts";
-import { childPath, setOwn } from "./source.ts";
+import { childPath, excerpt, setOwn } from "./source.ts";
 import type { Report } from "./decode.ts";
 import { isObject } from "./values.ts";
 
@@ -36,8 +37,9 @@ function renderOne(
     }
     return renderString(text, options.ctx);
   } catch (err) {
+    if (err instanceof RenderLimitError && err.again) return text;
     if (err instanceof EngineError) {
-      report(path, `${err.message} in: ${text}`);
+      report(path, `${err.message} in: ${excerpt(text, 200)}`);
       return text;
     }
     throw err;
@@ -56,7 +58,7 @@ function walk(
       try {
         checkSyntax(value);
       } catch (err) {
-        if (err instanceof EngineError) report(path, `${err.message} in: ${value}`);
+        if (err instanceof EngineError) report(path, `${err.message} in: ${excerpt(value, 200)}`);
         else throw err;
       }
       return value;

@@ -16,14 +16,20 @@ import {
 import {
   childPath,
   parseJsonSource,
-  parseYamlSource,
   type Position,
   positionOf,
   setOwn,
   type SourceDoc,
+  type SourceProblem,
   SourceSyntaxError,
 } from "./source.ts";
-import { parseDuration } from "./duration.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+import {
+  durationOutOfRange,
+  MAX_DURATION_TEXT,
+  nanosecondsOutOfRange,
+  parseDuration,
+} from "./duration.ts";
 import { isObject, weakString } from "./values.ts";
 
 const ROOT_KEYS = new Set([
@@ -36,6 +42,8 @@ const ROOT_KEYS = new Set([
   "min_packer_version",
   "error-cleanup-provisioner",
 ]);
+
+const DURATION_RANGE = `value out of range (a duration is at most ${MAX_DURATION_TEXT})`;
 
 const positionsByTemplate = new WeakMap<Template, Map<string, Position>>();
 
@@ -80,14 +88,24 @@ function stringList(
 
 function durationOption(v: unknown, path: string, issues: IssueList): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === "number") return Math.trunc(v) / 1e6;
+  if (typeof v === "number") {
+    // Nanoseconds. Past int64 Packer silently gets garbage (no pause, no timeout); kiln refuses.
+    if (!nanosecondsOutOfRange(v)) return Math.trunc(v) / 1e6;
+    issues.add(path, `expected a duration, got ${v} nanoseconds: ${DURATION_RANGE}`);
+    return undefined;
+  }
   if (typeof v !== "string") {
     issues.add(path, `expected a duration such as "10s" or "1h5m2s"`);
     return undefined;
   }
   const ms = parseDuration(v);
   if (ms === undefined) {
-    issues.add(path, `invalid duration ${JSON.stringify(v)} (e.g. "10s", "1h5m2s")`);
+    issues.add(
+      path,
+      durationOutOfRange(v)
+        ? `invalid duration ${JSON.stringify(v)}: ${DURATION_RANGE}`
+        : `invalid duration ${JSON.stringify(v)} (e.g. "10s", "1h5m2s")`,
+    );
   }
   return ms;
 }
@@ -136,15 +154,21 @@ function parseProvisioner(
   def.timeout = durationOption(raw.timeout, childPath(path, "timeout"), issues);
   if (raw.max_retries !== undefined && raw.max_retries !== null) {
     const r = raw.max_retries;
-    // Packer reads max_retries as a string and Atoi()s it: 2.5 is refused.
+    // Packer reads max_retries as a string and Atoi()s it: 2.5 is refused, and so is
+    // anything past int64 ("value out of range").
     const n = typeof r === "number" && Number.isInteger(r)
-      ? r
+      ? BigInt(r)
       : typeof r === "string" && /^[+-]?\d+$/.test(r)
-      ? Number(r)
+      ? BigInt(r)
       : undefined;
     if (n === undefined) {
       issues.add(childPath(path, "max_retries"), "`max_retries` must be a valid integer");
-    } else def.maxRetries = n;
+    } else if (n >= 2n ** 63n || n < -(2n ** 63n)) {
+      issues.add(
+        childPath(path, "max_retries"),
+        "`max_retries` must be a valid integer: value out of range (at most 9223372036854775807)",
+      );
+    } else def.maxRetries = Number(n);
   }
   return def;
 }
@@ -190,6 +214,8 @@ export function templateFromDoc(
   format: "json" | "yaml",
   digest: string,
 ): Template {
+  // Packer refuses these before it looks at the template's structure.
+  throwProblems(doc.problems, file);
   const issues = new IssueList(file, doc.positions);
   const root = doc.value;
   if (!isObject(root)) {
@@ -375,6 +401,14 @@ export async function readSourceFile(file: string, what: string): Promise<Uint8A
   }
 }
 
+/** Throws a TemplateError listing `problems` (duplicate keys, numbers out of range), if any. */
+export function throwProblems(problems: SourceProblem[], file: string): void {
+  if (problems.length === 0) return;
+  throw new TemplateError(
+    problems.map(({ path, message, line, column }) => ({ file, path, message, line, column })),
+  );
+}
+
 /** Parses text as JSON or YAML into a SourceDoc, turning syntax errors into issues. */
 export async function parseSourceText(
   text: string,
@@ -387,7 +421,7 @@ export async function parseSourceText(
     if (err instanceof SourceSyntaxError) {
       throw new TemplateError([{
         file,
-        path: "",
+        path: err.path,
         message: `error parsing ${format === "yaml" ? "YAML" : "JSON"}: ${err.message}`,
         line: err.line,
         column: err.column,

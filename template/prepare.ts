@@ -23,7 +23,7 @@ import { checkTemplateReferences, selectBuildNames, skips } from "./select.ts";
 import { checkMinVersion } from "./min_version.ts";
 import { decodeConfig, type Report } from "./decode.ts";
 import { interpolateConfig } from "./interpolate.ts";
-import type { RenderContext } from "./engine.ts";
+import { RenderBudget, type RenderContext } from "./engine.ts";
 import { childPath } from "./source.ts";
 import { builderTypes, loadBuilder } from "../builders/mod.ts";
 import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
@@ -71,6 +71,8 @@ async function load<T>(
 class Preparer {
   readonly issues: TemplateIssue[] = [];
   readonly secrets = new Set<string>();
+  /** Everything this template renders, variables included, shares one budget. */
+  readonly budget = new RenderBudget();
   constructor(readonly template: Template, readonly displayFile: string) {}
 
   private seen = new Set<string>();
@@ -195,6 +197,7 @@ class Preparer {
       templateDir: t.dir,
       buildName: def.name,
       buildType: def.type,
+      budget: this.budget,
     };
     let config: Record<string, unknown> = {};
     if (plugin) {
@@ -289,7 +292,7 @@ export async function prepareTemplate(
   let variables: Record<string, string> = {};
   let variableSecrets: string[] = [];
   try {
-    const resolved = await resolveVariables(template, inputs, file);
+    const resolved = await resolveVariables(template, inputs, file, prep.budget);
     variables = resolved.values;
     variableSecrets = resolved.secrets;
   } catch (err) {

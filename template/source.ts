@@ -2,9 +2,11 @@
  * Reads a template or var-file's text into plain values while remembering
  * where each value sits (JSON path → line/column), so every later issue can
  * point at the offending value. JSON is parsed by a small scanner of our own
- * (exact positions for syntax errors); YAML goes through npm `yaml`, loaded
- * only when a YAML file is read.
+ * (exact positions for syntax errors); YAML is in yaml_source.ts.
  */
+import { MAX_NESTING } from "./limits.ts";
+
+export { MAX_NESTING } from "./limits.ts";
 
 /** A 1-based line/column position. */
 export interface Position {
@@ -12,15 +14,36 @@ export interface Position {
   column: number;
 }
 
-/** Parsed text: the value and where each JSON path starts. */
+/**
+ * Something well-formed that Packer still refuses: a key written twice in
+ * one object (Packer: "template has duplicate field"), a number no 64-bit
+ * float holds (Packer: "cannot unmarshal number ... into Go value of type
+ * float64"). The parser reads on and collects them all; the caller decides
+ * (a var-file, for one, keeps the last duplicate as Packer does).
+ */
+export interface SourceProblem {
+  kind: "duplicate-key" | "number-out-of-range";
+  path: string;
+  message: string;
+  line: number;
+  column: number;
+}
+
+/** Parsed text: the value, where each JSON path starts, and what Packer would refuse. */
 export interface SourceDoc {
   value: unknown;
   positions: Map<string, Position>;
+  problems: SourceProblem[];
 }
 
-/** A syntax error at a position. */
+/** A syntax error at a position (and JSON path, when the parser knows it). */
 export class SourceSyntaxError extends Error {
-  constructor(message: string, readonly line: number, readonly column: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+    readonly path = "",
+  ) {
     super(message);
     this.name = "SourceSyntaxError";
   }
@@ -76,25 +99,52 @@ function describeChar(text: string, i: number): string {
   return c === "\n" ? "newline" : `character ${JSON.stringify(c)}`;
 }
 
-/**
- * How deep objects and arrays may nest. Real templates nest a handful of
- * levels; the limit turns a hostile file into a clear error instead of a
- * stack overflow in the parser or in anything that walks the document.
- */
-export const MAX_NESTING = 1000;
+/** The message for a document nested deeper than MAX_NESTING. */
+export const TOO_DEEP = `objects and arrays nest deeper than ${MAX_NESTING} levels ` +
+  `(kiln's limit; Packer allows 10000 in JSON)`;
 
-const TOO_DEEP = `objects and arrays nest deeper than ${MAX_NESTING} levels`;
+/** At most `max` characters of `text`, with how much was left out. */
+export function excerpt(text: string, max = 80): string {
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** A long JSON path cut after its first segments: `a[0][0][0]…`. */
+export function shortPath(path: string, max = 60): string {
+  if (path.length <= max) return path;
+  const cut = Math.max(path.lastIndexOf("[", max), path.lastIndexOf(".", max));
+  return `${path.slice(0, cut > 0 ? cut : max)}…`;
+}
+
+/** The message for a duplicate key, pointing at the other value written for it. */
+export function duplicateKeyMessage(key: string, other: Position | undefined): string {
+  const where = other
+    ? ` (another value for it is at line ${other.line}, column ${other.column})`
+    : "";
+  return `duplicate key ${JSON.stringify(excerpt(key))}${where}: a key may appear only once ` +
+    `in an object (Packer: "template has duplicate field: ${excerpt(key)}")`;
+}
+
+/** The message for a number no 64-bit float holds. */
+export function numberOutOfRangeMessage(text: string): string {
+  return `number ${excerpt(text, 40)} is out of range: numbers must fit a 64-bit float ` +
+    `(magnitude below 1.8e308), as in Packer`;
+}
+
+const JSON_LITERAL = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
 
 /** Parses JSON text, recording the position of every value. */
 export function parseJsonSource(text: string): SourceDoc {
   const positions = new Map<string, Position>();
+  const problems: SourceProblem[] = [];
   let i = 0;
   // JSON strings cannot hold raw newlines, so whitespace is the only place lines end.
   let line = 1;
   let lineStart = 0;
-  const fail = (message: string, at = i): never => {
+  const fail = (message: string, at = i, path = ""): never => {
     const p = positionAt(text, at);
-    throw new SourceSyntaxError(message, p.line, p.column);
+    throw new SourceSyntaxError(message, p.line, p.column, path);
   };
   const ws = () => {
     while (i < text.length) {
@@ -137,7 +187,7 @@ export function parseJsonSource(text: string): SourceDoc {
     ws();
     positions.set(path, { line, column: i - lineStart + 1 });
     const c = text[i];
-    if ((c === "{" || c === "[") && depth >= MAX_NESTING) fail(TOO_DEEP);
+    if ((c === "{" || c === "[") && depth >= MAX_NESTING) fail(TOO_DEEP, i, shortPath(path));
     if (c === "{") {
       i++;
       const obj: Record<string, unknown> = {};
@@ -149,13 +199,23 @@ export function parseJsonSource(text: string): SourceDoc {
       for (;;) {
         ws();
         if (text[i] !== '"') fail(`expected a quoted object key, found ${describeChar(text, i)}`);
+        const keyColumn = i - lineStart + 1;
         const key = parseString();
+        const keyPath = childPath(path, key);
+        if (Object.hasOwn(obj, key)) {
+          problems.push({
+            kind: "duplicate-key",
+            path: keyPath,
+            message: duplicateKeyMessage(key, positions.get(keyPath)),
+            line,
+            column: keyColumn,
+          });
+        }
         ws();
         if (text[i] !== ":") fail(`expected ':' after object key, found ${describeChar(text, i)}`);
         i++;
-        const value = parseValue(childPath(path, key), depth + 1);
-        // Go's encoding/json keeps the last duplicate; so do we.
-        setOwn(obj, key, value);
+        // The value keeps the last duplicate, as Go's encoding/json does.
+        setOwn(obj, key, parseValue(keyPath, depth + 1));
         ws();
         if (text[i] === ",") {
           i++;
@@ -191,60 +251,30 @@ export function parseJsonSource(text: string): SourceDoc {
       }
     }
     if (c === '"') return parseString();
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(
-      text.slice(i, i + 400),
-    );
+    JSON_LITERAL.lastIndex = i;
+    const m = JSON_LITERAL.exec(text);
     if (!m) fail(`invalid ${describeChar(text, i)} looking for beginning of value`);
-    i += m![0].length;
-    if (m![0] === "true") return true;
-    if (m![0] === "false") return false;
-    if (m![0] === "null") return null;
-    return Number(m![0]);
+    const literal = m![0];
+    const column = i - lineStart + 1;
+    i += literal.length;
+    if (literal === "true") return true;
+    if (literal === "false") return false;
+    if (literal === "null") return null;
+    const n = Number(literal);
+    if (!Number.isFinite(n)) {
+      problems.push({
+        kind: "number-out-of-range",
+        path,
+        message: numberOutOfRangeMessage(literal),
+        line,
+        column,
+      });
+    }
+    return n;
   };
   if (text.charCodeAt(0) === 0xfeff) i = 1;
   const value = parseValue("");
   ws();
   if (i < text.length) fail(`invalid ${describeChar(text, i)} after top-level value`);
-  return { value, positions };
-}
-
-/** Parses YAML text (npm `yaml`, imported on demand), recording value positions. */
-export async function parseYamlSource(text: string): Promise<SourceDoc> {
-  const YAML = await import("yaml");
-  const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const p = lineCounter.linePos(err.pos[0]);
-    // The yaml package reports its own stack overflow as a parse error.
-    const message = /Maximum call stack/.test(err.message)
-      ? "objects and arrays nest too deeply for the YAML parser"
-      : err.message;
-    throw new SourceSyntaxError(message.split("\n")[0], p.line, p.col);
-  }
-  const positions = new Map<string, Position>();
-  const walk = (node: unknown, path: string, depth: number) => {
-    if (!node || typeof node !== "object") return;
-    if (depth > MAX_NESTING) {
-      const p = lineCounter.linePos((node as { range?: number[] }).range?.[0] ?? 0);
-      throw new SourceSyntaxError(TOO_DEEP, p.line, p.col);
-    }
-    const range = (node as { range?: [number, number, number] }).range;
-    if (range) {
-      const p = lineCounter.linePos(range[0]);
-      positions.set(path, { line: p.line, column: p.col });
-    }
-    if (YAML.isMap(node)) {
-      for (const pair of node.items) {
-        const key = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        walk(pair.value, childPath(path, key), depth + 1);
-      }
-    } else if (YAML.isSeq(node)) {
-      node.items.forEach((item, idx) => walk(item, childPath(path, idx), depth + 1));
-    }
-  };
-  walk(doc.contents, "", 0);
-  // YAML 1.2 core schema: no Date objects or other surprises reach the template layer.
-  const value = doc.toJS({ maxAliasCount: 100 });
-  return { value, positions };
+  return { value, positions, problems };
 }

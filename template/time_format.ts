@@ -172,11 +172,19 @@ function chunkAt(layout: string, i: number): string | undefined {
   return undefined;
 }
 
-/** Formats `t` (as UTC) with a Go reference-time layout, like Go's `time.Time.Format`. */
-export function formatGoTime(t: Date, layout: string): string {
+/**
+ * Formats `t` (as UTC) with a Go reference-time layout, like Go's
+ * `time.Time.Format`; `check` sees the length as the result grows.
+ */
+export function formatGoTime(
+  t: Date,
+  layout: string,
+  check?: (length: number) => void,
+): string {
   let out = "";
   let i = 0;
   while (i < layout.length) {
+    check?.(out.length);
     const chunk = chunkAt(layout, i);
     if (chunk === undefined) {
       out += layout[i];
@@ -209,10 +217,18 @@ const strftimeTable: Record<string, string> = {
   L: ".000",
 };
 
-/** Formats `t` (as UTC) with a C strftime format; unknown directives stay literal, as in Packer. */
-export function formatStrftime(t: Date, format: string): string {
+/**
+ * Formats `t` (as UTC) with a C strftime format; unknown directives stay
+ * literal, as in Packer. `check` sees the length as the result grows.
+ */
+export function formatStrftime(
+  t: Date,
+  format: string,
+  check?: (length: number) => void,
+): string {
   let out = "";
   for (let i = 0; i < format.length; i++) {
+    check?.(out.length);
     const c = format[i];
     if (c !== "%") {
       out += c;

@@ -4,6 +4,7 @@
  * `PreparedBuild` per selected builder (variables resolved, strings
  * interpolated, every component's config decoded against its schema).
  */
+import { excerpt, shortPath } from "./source.ts";
 
 /** One problem found in a template or in the flags that feed it. */
 export interface TemplateIssue {
@@ -29,11 +30,15 @@ export class TemplateError extends Error {
   }
 }
 
-/** Renders an issue as `file:line:col: path: message` (position and path omitted when unknown). */
+/**
+ * Renders an issue as `file:line:col: path: message` (position and path
+ * omitted when unknown). A path hundreds of levels deep, or a message quoting
+ * a huge value, is cut so one issue stays a readable line or two.
+ */
 export function formatIssue(issue: TemplateIssue): string {
   const pos = issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ""}` : "";
-  const path = issue.path ? `${issue.path}: ` : "";
-  return `${issue.file}${pos}: ${path}${issue.message}`;
+  const path = issue.path ? `${shortPath(issue.path, 120)}: ` : "";
+  return `${issue.file}${pos}: ${path}${excerpt(issue.message, 1000)}`;
 }
 
 /** A user variable declared in `variables`. */

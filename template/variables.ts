@@ -5,10 +5,16 @@
  * allowed and `user` references resolved in dependency order, as Packer does.
  */
 import { type Template, TemplateError, type TemplateInputs, type TemplateIssue } from "./types.ts";
-import { EngineError, renderString } from "./engine.ts";
+import { EngineError, RenderBudget, RenderLimitError, renderString } from "./engine.ts";
 import { VARIABLE_NOT_SET } from "./funcs.ts";
-import { childPath, setOwn } from "./source.ts";
-import { decodeSourceBytes, formatOf, parseSourceText, readSourceFile } from "./parse.ts";
+import { childPath, excerpt, setOwn } from "./source.ts";
+import {
+  decodeSourceBytes,
+  formatOf,
+  parseSourceText,
+  readSourceFile,
+  throwProblems,
+} from "./parse.ts";
 
 /** Resolved variables and which values are secrets. */
 export interface ResolvedVariables {
@@ -29,6 +35,8 @@ async function readVarFile(path: string): Promise<Record<string, string>> {
   const format = formatOf(path);
   const text = decodeSourceBytes(bytes, path, "var-file", format);
   const doc = await parseSourceText(text, path, format);
+  // Packer reads a var-file with plain encoding/json: a duplicate key is no error, the last wins.
+  throwProblems(doc.problems.filter((p) => p.kind !== "duplicate-key"), path);
   const value = doc.value;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new TemplateError([{
@@ -57,11 +65,16 @@ async function readVarFile(path: string): Promise<Record<string, string>> {
   return out;
 }
 
-/** Resolves the template's variables with the command-line inputs. Throws TemplateError. */
+/**
+ * Resolves the template's variables with the command-line inputs. Throws
+ * TemplateError. `budget` bounds what rendering the values may produce
+ * (shared with the rest of the template's preparation).
+ */
 export async function resolveVariables(
   template: Template,
   inputs: TemplateInputs = {},
   displayFile = template.file,
+  budget = new RenderBudget(),
 ): Promise<ResolvedVariables> {
   const issues: TemplateIssue[] = [];
   const raw: Record<string, string> = {};
@@ -107,6 +120,7 @@ export async function resolveVariables(
   const values: Record<string, string> = {};
   let pending = Object.keys(raw).sort();
   const lastError: Record<string, string> = {};
+  const failed = new Set<string>();
   while (pending.length > 0) {
     const next: string[] = [];
     for (const name of pending) {
@@ -118,14 +132,18 @@ export async function resolveVariables(
             variables: values,
             templateDir: template.dir,
             inVariables: true,
+            budget,
           }),
         );
       } catch (err) {
         if (!(err instanceof EngineError)) throw err;
-        if (err.message.includes(VARIABLE_NOT_SET)) {
+        if (err instanceof RenderLimitError && err.again) {
+          failed.add(name);
+        } else if (err.message.includes(VARIABLE_NOT_SET)) {
           next.push(name);
           lastError[name] = err.message;
         } else {
+          failed.add(name);
           issues.push({
             ...origin[name],
             message: `error interpolating the value of "${name}": ${err.message}`,
@@ -135,10 +153,21 @@ export async function resolveVariables(
     }
     if (next.length === pending.length) {
       for (const name of next) {
+        // A variable that only waits for one that failed above is not a cycle: say so briefly.
+        const waitsFor = lastError[name].split(`${VARIABLE_NOT_SET} `)[1];
+        if (waitsFor !== undefined && failed.has(waitsFor)) {
+          issues.push({
+            ...origin[name],
+            message: `the value of "${name}" uses "${waitsFor}", which could not be rendered`,
+          });
+          continue;
+        }
         issues.push({
           ...origin[name],
           message: `failed to interpolate ${
-            template.variables[name]?.sensitive ? "<sensitive>" : JSON.stringify(raw[name])
+            template.variables[name]?.sensitive
+              ? "<sensitive>"
+              : JSON.stringify(excerpt(raw[name], 200))
           }: ${
             lastError[name]
           }; a variable used in another variable must be defined, and references must not form a cycle`,

@@ -8,7 +8,7 @@
  * restart_timeout.
  */
 import type { ProvisionContext } from "../provisioner.ts";
-import { sleep } from "../../runtime/sleep.ts";
+import { setLongTimeout, sleep } from "../../runtime/sleep.ts";
 import { retryUntil } from "../shell/retry.ts";
 import { runStreamed, type StreamedResult } from "../shell/run.ts";
 import { powershellEncoded } from "./powershell_command.ts";
@@ -71,7 +71,7 @@ export async function restartMachine(ctx: ProvisionContext, o: RestartOptions): 
   ctx.ui.say("Waiting for machine to restart...");
   const waitStarted = Date.now();
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), o.timeoutMs);
+  const cancelTimer = setLongTimeout(() => deadline.abort(), o.timeoutMs);
   const bounded: ProvisionContext = {
     ...ctx,
     signal: AbortSignal.any([ctx.signal, deadline.signal]),
@@ -85,7 +85,7 @@ export async function restartMachine(ctx: ProvisionContext, o: RestartOptions): 
     ctx.ui.error(message);
     throw new Error(message);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
   await ctx.emit(RESTART_EVENT, { waitedMs: Date.now() - waitStarted });
   ctx.ui.say("Machine successfully restarted, moving on");

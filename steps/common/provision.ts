@@ -14,7 +14,7 @@ import { errorMessage, ProvisioningError } from "../../runtime/errors.ts";
 import { humanDuration } from "../../runtime/duration.ts";
 import { templateApi } from "../../runtime/template_bridge.ts";
 import { ensureCommunicator } from "./connect.ts";
-import { sleep } from "../../runtime/sleep.ts";
+import { setLongTimeout, sleep } from "../../runtime/sleep.ts";
 
 /** The step id builders list it under. */
 export const PROVISION_STEP_ID = "common.provision";
@@ -92,8 +92,8 @@ async function runProvisioner(
   };
   for (let attempt = 0;; attempt++) {
     const timeout = new AbortController();
-    const timer = p.timeout > 0
-      ? setTimeout(
+    const cancelTimer = p.timeout > 0
+      ? setLongTimeout(
         () => timeout.abort(new Error(`provisioner timed out after ${humanDuration(p.timeout)}`)),
         p.timeout,
       )
@@ -148,7 +148,7 @@ async function runProvisioner(
       await settle(E.ProvisionerFailed, { ...tag, error: message });
       throw new ProvisioningError(p.index, message);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      cancelTimer?.();
     }
   }
 }
