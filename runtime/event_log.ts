@@ -237,11 +237,16 @@ export class EventLog {
         data: event.type === "Ui" ? this.masker.maskValue(data) : this.refs.maskState(data),
         prev,
       };
-      prev = sha256Hex(canonicalJson(body));
-      const record: EventRecord = { ...body, hash: prev, mac: this.#seal.recordMac(prev) };
+      const bodyText = canonicalJson(body);
+      prev = sha256Hex(bodyText);
+      const mac = this.#seal.recordMac(prev);
+      const record: EventRecord = { ...body, hash: prev, mac };
       records.push(record);
       originals.push({ ...record, data });
-      text += canonicalJson(record) + "\n";
+      // The record's canonical form is the body's with hash and mac inserted
+      // before prev (keys sorted), so the body is serialised only once.
+      const at = bodyText.lastIndexOf(',"prev":"');
+      text += `${bodyText.slice(0, at)},"hash":"${prev}","mac":"${mac}"${bodyText.slice(at)}\n`;
       durable ||= isDurable(event.type);
     }
     const bytes = encoder.encode(text);

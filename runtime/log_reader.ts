@@ -60,6 +60,8 @@ export interface ScanOptions {
    * the edit is, not only at the seal.
    */
   macOf?: (hash: string) => string;
+  /** Check MACs only of records after this seq (those before are proven by a seal). */
+  macFrom?: number;
 }
 
 /** What a scan found. */
@@ -101,7 +103,7 @@ export function scanEventLog(file: string, options: ScanOptions = {}): ScanResul
 
 function scan(fd: number, file: string, options: ScanOptions): ScanResult {
   const start = options.start ?? { offset: 0, seq: 0, hash: "" };
-  const verifier = new ChainVerifier(file, start, options.runId, options.macOf);
+  const verifier = new ChainVerifier(file, start, options.runId, options.macOf, options.macFrom);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   let buf = new Uint8Array(CHUNK);
   let filled = 0;
@@ -163,8 +165,13 @@ export function readEventLog(file: string, runId?: string): Promise<LogContents>
 }
 
 /** Verifies log bytes held in memory (see scanEventLog). */
-export function parseEventLog(bytes: Uint8Array, file: string, runId?: string): LogContents {
-  const verifier = new ChainVerifier(file, { offset: 0, seq: 0, hash: "" }, runId);
+export function parseEventLog(
+  bytes: Uint8Array,
+  file: string,
+  runId?: string,
+  macOf?: (hash: string) => string,
+): LogContents {
+  const verifier = new ChainVerifier(file, { offset: 0, seq: 0, hash: "" }, runId, macOf);
   const records: EventRecord[] = [];
   let at = 0;
   for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, at)) {
@@ -198,13 +205,21 @@ class ChainVerifier {
   #run?: string;
   #lastText = "";
   #macOf?: (hash: string) => string;
+  #macFrom: number;
 
-  constructor(file: string, start: ScanStart, run?: string, macOf?: (hash: string) => string) {
+  constructor(
+    file: string,
+    start: ScanStart,
+    run?: string,
+    macOf?: (hash: string) => string,
+    macFrom = 0,
+  ) {
     this.#file = file;
     this.seq = start.seq;
     this.prev = start.hash;
     this.#run = run;
     this.#macOf = macOf;
+    this.#macFrom = macFrom;
   }
 
   /** Verifies the next line (without its newline) and advances the chain. */
@@ -264,7 +279,7 @@ class ChainVerifier {
     if (hash.digest("hex") !== rec.hash) {
       throw new EventLogError(file, line, "hash mismatch: the record was altered");
     }
-    if (this.#macOf && rec.mac !== this.#macOf(rec.hash)) {
+    if (this.#macOf && rec.seq > this.#macFrom && rec.mac !== this.#macOf(rec.hash)) {
       throw new EventLogError(
         file,
         line,

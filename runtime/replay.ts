@@ -65,6 +65,7 @@ function replay(runId: string, options: ReplayOptions): ReplayResult {
   try {
     const read = readRun(runId, home, {
       full: true,
+      everyMac: true,
       acceptUnsealed: true,
       sealHome: options.sealHome,
       onRecord,

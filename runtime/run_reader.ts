@@ -32,6 +32,13 @@ export interface ReadRunOptions {
   acceptUnsealed?: boolean;
   /** Sees every verified record, those after the seal included (replay renders them all). */
   onRecord?: (record: EventRecord) => void;
+  /**
+   * Check every record's MAC as it is read (replay, which shows records as
+   * it goes). Otherwise the sealed prefix is proven by the chain ending in
+   * the sealed hash, and MACs are checked past the seal — and over the whole
+   * log only to name the first bad record once the seal does not match.
+   */
+  everyMac?: boolean;
 }
 
 /** What readRun found. */
@@ -82,8 +89,9 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
     ? newestSnapshot(snapshotsDir(dir), seal, sealSeq)
     : undefined;
   const refs = options.refs;
+  // A parsed snapshot is this reader's own copy; references need restoring only if any exist.
   const state = snap
-    ? (refs ? refs.unmaskState(snap.state) : structuredClone(snap.state))
+    ? (refs && snap.hasRefs ? refs.unmaskState(snap.state) : snap.state)
     : emptyRunState(runId);
   const start: ScanStart | undefined = snap
     ? { offset: snap.offset, seq: snap.seq, hash: snap.hash }
@@ -93,12 +101,14 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
     const rec = refs && line.includes("<sensitive:") ? { ...r, data: refs.unmaskState(r.data) } : r;
     applyEvent(state, rec);
   };
+  const macOf = sealed ? (hash: string) => seal.recordMac(hash) : undefined;
   let scan;
   try {
     scan = scanEventLog(file, {
       runId,
       start,
-      macOf: sealed ? (hash) => seal.recordMac(hash) : undefined,
+      macOf,
+      macFrom: options.everyMac ? 0 : sealSeq,
       onRecord: (r, _end, line) => {
         if (r.seq === sealSeq && r.hash !== seal!.point.hash) {
           throw new EventLogError(
@@ -113,9 +123,11 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
     });
   } catch (err) {
     if (isNotFound(err)) throw new RunRefusedError(`no run ${runId} under ${home}`);
+    if (err instanceof EventLogError && !options.everyMac) firstForgedRecord(file, runId, macOf);
     throw err;
   }
   if (sealed && scan.last.seq < sealSeq) {
+    firstForgedRecord(file, runId, macOf);
     throw new EventLogError(
       file,
       scan.last.seq + 1,
@@ -135,6 +147,24 @@ export function readRun(runId: string, home: string, options: ReadRunOptions = {
     snapshotSeq: snap?.seq ?? 0,
     unsealed: sealed ? Math.max(0, scan.last.seq - sealSeq) : 0,
   };
+}
+
+/**
+ * The seal did not match: find the first record whose MAC fails, so the
+ * error names where the log was edited rather than where it was caught.
+ * Throws that record's error; returns when every record carries its MAC.
+ */
+function firstForgedRecord(
+  file: string,
+  runId: string,
+  macOf: ((hash: string) => string) | undefined,
+): void {
+  if (!macOf) return;
+  try {
+    scanEventLog(file, { runId, macOf });
+  } catch (err) {
+    if (err instanceof EventLogError) throw err;
+  }
 }
 
 /** A snapshot's offset must end a line of the file: a log cut below it is refused. */

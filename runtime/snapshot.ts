@@ -9,14 +9,13 @@
  */
 import fs from "node:fs";
 import { join } from "node:path";
-import { canonicalJson } from "./canonical.ts";
 import type { RunState } from "./fold.ts";
 import type { RunSeal } from "./seal.ts";
 
-/** Records between snapshots (KILN_SNAPSHOT_EVERY overrides it, for tests). */
+/** Records between snapshots (KILN_SNAPSHOT_EVERY overrides it, for tests): a resume reads at most this many. */
 export function snapshotInterval(): number {
   const n = Number(Deno.env.get("KILN_SNAPSHOT_EVERY") ?? "");
-  return Number.isInteger(n) && n > 0 ? n : 10_000;
+  return Number.isInteger(n) && n > 0 ? n : 5_000;
 }
 
 /** Snapshots kept per run (older ones are removed). */
@@ -24,6 +23,8 @@ const KEEP = 2;
 
 /** The fold at one sealed record. */
 export interface Snapshot {
+  /** Set by the reader: the state holds secret references to restore. */
+  hasRefs?: boolean;
   run: string;
   /** Seq of the last record folded into `state`. */
   seq: number;
@@ -44,11 +45,17 @@ function fileName(seq: number): string {
   return `${String(seq).padStart(12, "0")}.json`;
 }
 
-/** Writes a snapshot (0600, atomically) and prunes old ones; a failure only costs speed. */
+/**
+ * Writes a snapshot (0600, atomically) and prunes old ones; a failure only
+ * costs speed. The file is the MAC of the JSON text on the first line, then
+ * the text itself: the reader authenticates exactly the bytes it parses.
+ */
 export function writeSnapshot(dir: string, seal: RunSeal, snap: Snapshot): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const text = JSON.stringify({ ...snap, mac: seal.mac(canonicalJson(snap)) });
+    const { hasRefs: _derived, ...stored } = snap;
+    const body = JSON.stringify(stored);
+    const text = `${seal.mac(body)}\n${body}`;
     const file = join(dir, fileName(snap.seq));
     const tmp = `${file}.${Deno.pid}.tmp`;
     fs.writeFileSync(tmp, text, { mode: 0o600 });
@@ -78,13 +85,16 @@ export function newestSnapshot(dir: string, seal: RunSeal, maxSeq: number): Snap
     try {
       const file = join(dir, name);
       if (!fs.lstatSync(file).isFile()) continue;
-      const { mac, ...snap } = JSON.parse(fs.readFileSync(file, "utf8"));
+      const text = fs.readFileSync(file, "utf8");
+      const nl = text.indexOf("\n");
+      const body = text.slice(nl + 1);
+      if (nl !== 64 || !seal.verify(body, text.slice(0, nl))) continue;
+      const snap = JSON.parse(body);
       if (
         snap.run === seal.runId && typeof snap.seq === "number" && snap.seq <= maxSeq &&
-        typeof snap.offset === "number" && typeof snap.hash === "string" &&
-        seal.verify(canonicalJson(snap), String(mac))
+        typeof snap.offset === "number" && typeof snap.hash === "string"
       ) {
-        return snap as Snapshot;
+        return { ...snap, hasRefs: body.includes("<sensitive:") } as Snapshot;
       }
     } catch {
       // Damaged: try an older one.

@@ -3,7 +3,7 @@
  * and that nothing the interrupted process had written — or shown — is gone
  * after the resume or cleanup that followed ("lost events").
  */
-import { readEventLog } from "../../runtime/log_reader.ts";
+import { readRun } from "../../runtime/run_reader.ts";
 import type { EventRecord } from "../../runtime/events.ts";
 import { foldRun, type RunState } from "../../runtime/fold.ts";
 import { eventsPath } from "../../runtime/paths.ts";
@@ -34,17 +34,29 @@ export type VerifiedLog =
   | { ok: true; records: EventRecord[]; state: RunState }
   | { ok: false; problem: string };
 
-/** Reads the run's log through kiln's own verifying reader. */
-export async function verifyLog(home: string, runId: string): Promise<VerifiedLog> {
+/**
+ * Reads the run's log through kiln's own verifying reader: every record's
+ * chain link, run id and MAC, and the run's seal.
+ */
+export function verifyLog(home: string, runId: string): Promise<VerifiedLog> {
+  return Promise.resolve().then(() => verifyNow(home, runId));
+}
+
+function verifyNow(home: string, runId: string): VerifiedLog {
   try {
-    const contents = await readEventLog(eventsPath(runId, home));
+    const records: EventRecord[] = [];
+    const contents = readRun(runId, home, {
+      full: true,
+      everyMac: true,
+      onRecord: (r) => records.push(r),
+    });
     if (contents.torn) {
       return {
         ok: false,
         problem: `torn last line ${contents.torn.line} after a finished command`,
       };
     }
-    return { ok: true, records: contents.records, state: foldRun(contents.records, runId) };
+    return { ok: true, records, state: foldRun(records, runId) };
   } catch (err) {
     return { ok: false, problem: errorMessage(err) };
   }

@@ -10,6 +10,7 @@ import { Masker } from "../../runtime/masker.ts";
 import { canonicalJson, sha256Hex } from "../../runtime/canonical.ts";
 import { eventsPath, runDir } from "../../runtime/paths.ts";
 import { newRunId } from "../../runtime/run_id.ts";
+import { RunSeal } from "../../runtime/seal.ts";
 import { runBuild } from "../../runtime/run_build.ts";
 import { fakePlugins, fakeTemplate, SENTINEL } from "./support/fakes.ts";
 import { allBytes } from "./support/helpers.ts";
@@ -39,7 +40,7 @@ Deno.test("records chain by SHA-256 over canonical JSON including prev", async (
     for (const [i, r] of records.entries()) {
       assert.equal(r.seq, i + 1);
       assert.equal(r.prev, prev);
-      const { hash, ...body } = r;
+      const { hash, mac: _mac, ...body } = r;
       assert.equal(hash, sha256Hex(canonicalJson(body)));
       prev = hash;
     }
@@ -52,14 +53,16 @@ Deno.test("records chain by SHA-256 over canonical JSON including prev", async (
 Deno.test("editing any byte of any record is refused, naming its line", async () => {
   const home = await Deno.makeTempDir();
   try {
-    const { file } = await smallLog(home, 4);
+    const { runId, file } = await smallLog(home, 4);
     const bytes = await Deno.readFile(file);
+    const seal = RunSeal.load(runId, runDir(runId, home))!;
+    const macOf = (hash: string) => seal.recordMac(hash);
     for (let at = 0; at < bytes.length; at++) {
       const edited = bytes.slice();
       edited[at] = edited[at] === 0x30 ? 0x31 : 0x30; // '0' <-> '1' or anything -> '0'
       const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
       assert.throws(
-        () => parseEventLog(edited, file),
+        () => parseEventLog(edited, file, runId, macOf),
         (err: unknown) => err instanceof EventLogError && err.line === line,
         `byte ${at} (line ${line}) edited but not refused`,
       );
