@@ -8,8 +8,9 @@ import type { EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
 import { type BuildState, liveResources } from "./fold.ts";
 import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./types.ts";
-import { errorMessage } from "./errors.ts";
-import { runtimeResourceHandlers } from "../post_processors/output_ledger.ts";
+import { DeletionRefused, errorMessage } from "./errors.ts";
+import { runtimeResourceHandlers } from "./output_ledger.ts";
+import type { OutputScope } from "./output_scope.ts";
 
 /** What compensation needs from the build. */
 export interface CompensationParts {
@@ -23,6 +24,12 @@ export interface CompensationParts {
   stepContext(stepId: string): StepContext;
   cleanupContext: CleanupContext;
   ui: Ui;
+  /**
+   * The template check for local paths (output_scope.ts), computed on first
+   * need; it throws when no trustworthy template is at hand. Without it a
+   * local path is never deleted.
+   */
+  scope?: () => Promise<OutputScope>;
 }
 
 /** Compensates the whole build; returns the problems that remain (empty when all undone). */
@@ -64,7 +71,7 @@ export async function compensateBuild(parts: CompensationParts, reason: string):
   for (const entry of liveResources(b)) {
     units.push({
       seq: entry.createdSeq,
-      run: () => deleteResource(parts, entry.resource, entry.step),
+      run: async () => void await deleteResource(parts, entry.resource, entry.step),
     });
   }
   units.sort((a, b) => b.seq - a.seq);
@@ -115,22 +122,54 @@ async function reconcileUnsettled(parts: CompensationParts): Promise<void> {
   }
 }
 
-/** Deletes one ledger resource through its handler and logs the deletion. */
+/** How a deletion ended: done, or refused (released from the ledger, left alone). */
+export type DeletionOutcome = { deleted: true } | { refused: string };
+
+/**
+ * Deletes one ledger resource through its handler and logs the deletion. A
+ * local path must first pass the template check; a refusal (outside the
+ * template's outputs, not provably the run's) is logged as ResourceReleased
+ * and reported, and the thing is left alone. Throws when the deletion failed
+ * (the resource stays in the ledger for a retry).
+ */
 export async function deleteResource(
-  parts: Pick<CompensationParts, "log" | "buildName" | "handlers" | "cleanupContext">,
-  resource: { kind: string; id: string; region?: string; data?: Record<string, unknown> },
+  parts: Pick<CompensationParts, "log" | "buildName" | "handlers" | "cleanupContext" | "scope">,
+  resource: {
+    kind: string;
+    id: string;
+    region?: string;
+    data?: Record<string, unknown>;
+  },
   step: string | null,
-): Promise<void> {
+): Promise<DeletionOutcome> {
   const { log, buildName: build } = parts;
   const handler = parts.handlers[resource.kind] ?? runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
+    const path = handler.localPath?.(resource);
+    if (path !== undefined) {
+      if (!parts.scope) {
+        throw new Error(`cannot confirm ${path} is an output of the run's template: no template`);
+      }
+      const problem = (await parts.scope()).problem(path);
+      if (problem) throw new DeletionRefused(problem);
+    }
     await handler.delete(parts.cleanupContext, resource).catch((err) => {
       // "Not found" is what deleted looks like after a crash mid-deletion.
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });
   } catch (err) {
     const error = errorMessage(err);
+    if (err instanceof DeletionRefused) {
+      parts.cleanupContext.ui.say(`${resource.id}: ${error}: left alone`);
+      log.append({
+        build,
+        step,
+        type: E.ResourceReleased,
+        data: { kind: resource.kind, id: resource.id, reason: error },
+      });
+      return { refused: error };
+    }
     log.append({
       build,
       step,
@@ -145,6 +184,7 @@ export async function deleteResource(
     type: E.ResourceDeleted,
     data: { kind: resource.kind, id: resource.id },
   });
+  return { deleted: true };
 }
 
 /** After success: deletes the build's temporary resources (Packer's step Cleanup). */
