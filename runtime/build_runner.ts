@@ -210,6 +210,11 @@ async function drive(
         runDir: dirname(log.file),
       }),
   };
+  compensation.sharedWith = (r) =>
+    Object.values(run.state.builds).find((b) =>
+      b.name !== name &&
+      liveResources(b).some((e) => e.resource.kind === r.kind && e.resource.id === r.id)
+    )?.name;
   // Files the run owns that this process's own work changed in place keep
   // an identity that matches them (see refreshedRecords).
   const refresh = async (step: string | null) => {
@@ -338,6 +343,7 @@ async function drive(
           });
         },
         decide: (pp, error) => decideAfterPostProcessor(run, pp.type, error, ui),
+        otherBuilds: () => Object.values(run.state.builds).filter((b) => b.name !== name),
       }, artifact);
     } catch (err) {
       if (cancelSignal.aborted) {

@@ -120,12 +120,21 @@ export async function cleanupRun(
               handlers: plugin?.resources ?? {},
               cleanupContext: { runId, buildName: b.name, config, ui, signal },
               scope,
+              sharedWith: (res) =>
+                Object.values(state.builds).find((o) =>
+                  o.name !== b.name &&
+                  liveResources(o).some((x) =>
+                    x.resource.kind === res.kind && x.resource.id === res.id
+                  )
+                )?.name,
             },
             r,
             e.step,
           );
           if ("refused" in outcome) {
             result.refused.push({ build: b.name, kind: r.kind, id: r.id, reason: outcome.refused });
+          } else if ("sharedWith" in outcome) {
+            result.kept.push({ build: b.name, kind: r.kind, id: r.id });
           } else {
             result.deleted.push({ build: b.name, kind: r.kind, id: r.id });
           }

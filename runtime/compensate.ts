@@ -30,6 +30,11 @@ export interface CompensationParts {
    * local path is never deleted.
    */
   scope?: () => Promise<OutputScope>;
+  /**
+   * Another build of the run that holds the same resource live (one manifest
+   * written by every build): this build lets go of it instead of deleting it.
+   */
+  sharedWith?(resource: { kind: string; id: string }): string | undefined;
 }
 
 /** Compensates the whole build; returns the problems that remain (empty when all undone). */
@@ -122,8 +127,11 @@ async function reconcileUnsettled(parts: CompensationParts): Promise<void> {
   }
 }
 
-/** How a deletion ended: done, or refused (released from the ledger, left alone). */
-export type DeletionOutcome = { deleted: true } | { refused: string };
+/**
+ * How a deletion ended: done, refused (released from the ledger, left
+ * alone), or kept for another build of the run that holds it too.
+ */
+export type DeletionOutcome = { deleted: true } | { refused: string } | { sharedWith: string };
 
 /**
  * Deletes one ledger resource through its handler and logs the deletion. A
@@ -133,7 +141,10 @@ export type DeletionOutcome = { deleted: true } | { refused: string };
  * (the resource stays in the ledger for a retry).
  */
 export async function deleteResource(
-  parts: Pick<CompensationParts, "log" | "buildName" | "handlers" | "cleanupContext" | "scope">,
+  parts: Pick<
+    CompensationParts,
+    "log" | "buildName" | "handlers" | "cleanupContext" | "scope" | "sharedWith"
+  >,
   resource: {
     kind: string;
     id: string;
@@ -143,6 +154,20 @@ export async function deleteResource(
   step: string | null,
 ): Promise<DeletionOutcome> {
   const { log, buildName: build } = parts;
+  // Checked and logged with no await between: two builds undoing at once
+  // cannot both let go of a file they share.
+  const other = parts.sharedWith?.(resource);
+  if (other !== undefined) {
+    const reason = `also a result of build ${other}`;
+    parts.cleanupContext.ui.say(`${resource.id}: ${reason}: kept`);
+    log.append({
+      build,
+      step,
+      type: E.ResourceReleased,
+      data: { kind: resource.kind, id: resource.id, reason },
+    });
+    return { sharedWith: other };
+  }
   const handler = parts.handlers[resource.kind] ?? runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);

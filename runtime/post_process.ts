@@ -42,6 +42,11 @@ export interface PostProcessParts {
    * owns it (identity-checked, logged), else as Packer's Artifact.Destroy.
    */
   discardFile(path: string): Promise<void>;
+  /**
+   * The run's other builds: a file they own that this post-processor rewrote
+   * (one manifest shared by every build) is recorded again in their ledgers.
+   */
+  otherBuilds?(): BuildState[];
   /** After a post-processor failed: `-on-error` (asking the user for "ask"). */
   decide(pp: PreparedPostProcessor, error: unknown): Promise<"cleanup" | "abort" | "retry">;
 }
@@ -145,7 +150,7 @@ async function runOne(
   try {
     result = await plugin.postProcess(ctx, config, input);
   } catch (err) {
-    log.appendAll([...pending, ...await settle(parts, planned), {
+    log.appendAll([...pending, ...await settle(parts, planned, key), {
       build,
       type: E.PostProcessorFailed,
       data: { chain, index, type: pp.type, error: errorMessage(err) },
@@ -160,7 +165,7 @@ async function runOne(
       keep = pp.keepInputArtifact;
     }
   }
-  const settled = await settle(parts, planned);
+  const settled = await settle(parts, planned, key);
   const adopted = await newFiles(parts, result.artifact, input, planned, key);
   log.appendAll([...pending, ...settled, ...adopted, {
     build,
@@ -210,7 +215,11 @@ async function claimOutputs(
  * shown to be the run's as released. Every other file the run owns whose
  * content this post-processor changed in place gets its identity refreshed.
  */
-async function settle(parts: PostProcessParts, planned: Set<string>): Promise<NewEvent[]> {
+async function settle(
+  parts: PostProcessParts,
+  planned: Set<string>,
+  key: string,
+): Promise<NewEvent[]> {
   const build = parts.buildName;
   const events: NewEvent[] = [];
   const live = liveResources(parts.state());
@@ -226,6 +235,24 @@ async function settle(parts: PostProcessParts, planned: Set<string>): Promise<Ne
         build,
         type: E.ResourceReleased,
         data: { kind: r.kind, id: r.id, reason: now.foreign },
+      });
+    }
+  }
+  // A file another build of the run owns (one manifest for every build):
+  // rewritten here, it is this build's result too, and both record it as it is now.
+  const mine = new Set(live.map((e) => e.resource.id));
+  for (const other of parts.otherBuilds?.() ?? []) {
+    for (const e of liveResources(other).filter((e) => planned.has(e.resource.id))) {
+      const now = await settledClaim(e.resource);
+      if (!("made" in now)) continue;
+      events.push({ build: other.name, type: E.ResourceCreated, data: { ...now.made } });
+      if (mine.has(e.resource.id)) continue;
+      mine.add(e.resource.id);
+      const { postProcessor: _theirs, ...data } = now.made.data ?? {};
+      events.push({
+        build,
+        type: E.ResourceCreated,
+        data: { ...now.made, data: { ...data, postProcessor: key } },
       });
     }
   }

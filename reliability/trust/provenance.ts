@@ -276,11 +276,13 @@ function abortedTemplate(out: string) {
   return {
     builders: [fileTarget(out)],
     provisioners: [{ type: "shell-local", inline: [`mkdir ${out}/vm && echo a > ${out}/vm/a`] }],
-    "post-processors": [[
-      { type: "artifice", files: [join(out, "disk.img"), join(out, "vm")] },
-      { type: "compress", output: join(out, "disk.tar.gz"), keep_input_artifact: true },
-      { type: "shell-local", inline: ["exit 4"] },
-    ]],
+    "post-processors": [
+      [
+        { type: "compress", output: join(out, "disk.tar.gz"), keep_input_artifact: true },
+        { type: "shell-local", inline: ["exit 4"] },
+      ],
+      { type: "artifice", files: [join(out, "vm")] },
+    ],
   };
 }
 

@@ -231,3 +231,38 @@ Deno.test("a directory the run made, replaced after the run: cleanup leaves the 
     await assert.rejects(() => Deno.lstat(join(lab.out, "disk.img")), Deno.errors.NotFound);
   });
 });
+
+Deno.test("one manifest shared by two builds: both own it, and one build's failure keeps it for the other", async () => {
+  for (const fail of [false, true]) {
+    await withTempDir(async (dir) => {
+      const lab = await fileLab(dir, (out) => ({
+        builders: ["a", "b"].map((name) => ({
+          type: "file",
+          name,
+          content: `${name}\n`,
+          target: join(out, `${name}.img`),
+        })),
+        "post-processors": [[
+          { type: "manifest", output: join(out, "manifest.json") },
+          ...(fail ? [{ type: "shell-local", only: ["b"], inline: ["exit 2"] }] : []),
+        ]],
+      }));
+      const run = await lab.build();
+      assert.equal(run.code, fail ? 1 : 0, run.stdout);
+      const runId = lab.runIdOf(run);
+      assert.deepEqual(await lab.honesty(runId), []);
+      const state = await lab.state(runId);
+      const owners = Object.values(state.builds).filter((b) =>
+        liveResources(b).some((e) => e.resource.id === join(lab.out, "manifest.json"))
+      ).map((b) => b.name);
+      assert.deepEqual(owners.sort(), fail ? ["a"] : ["a", "b"]);
+      if (fail) {
+        // b failed and undid what it made; a's results, the shared manifest among them, stay.
+        assert.deepEqual(
+          [...await filesUnder([lab.out])].sort(),
+          [join(lab.out, "a.img"), join(lab.out, "manifest.json")],
+        );
+      }
+    });
+  }
+});
