@@ -266,3 +266,24 @@ Deno.test("one manifest shared by two builds: both own it, and one build's failu
     });
   }
 });
+
+Deno.test("without the run's template, cleanup cannot vouch for a path: it fails and keeps it for later", async () => {
+  await withTempDir(async (dir) => {
+    const lab = await fileLab(dir, failingBuild);
+    const run = await lab.build(["-on-error=abort"]);
+    const runId = lab.runIdOf(run);
+    const target = join(lab.out, "disk.img");
+    const template = await Deno.readTextFile(lab.file);
+    await Deno.writeTextFile(lab.file, template.replace("exit 7", "exit 8"));
+    const changed = await lab.kiln(["cleanup", runId]);
+    assert.equal(changed.code, 1, changed.stdout);
+    assert.match(changed.stdout, /template\.json changed since the run\); kept in the ledger/);
+    assert.equal(await Deno.readTextFile(target), "the run's\n");
+    await Deno.writeTextFile(lab.file, template);
+    const restored = await lab.kiln(["cleanup", runId]);
+    assert.equal(restored.code, 0, restored.stdout);
+    assert.match(restored.stdout, new RegExp(`Deleted ${target}\\n`));
+    await assert.rejects(() => Deno.lstat(target), Deno.errors.NotFound);
+    assert.deepEqual(await lab.honesty(runId), []);
+  });
+});
