@@ -142,15 +142,18 @@ async function runOne(
   };
   const config = parts.resolve(pp.config, plugin.schema);
   const key = `${chain}:${index}`;
+  const scratchPaths = new Set(
+    (plugin.scratch?.(ctx, config, input) ?? []).map((path) => resolvePath(path)),
+  );
   const planned = await claimOutputs(parts, [
     ...(plugin.outputs?.(ctx, config, input) ?? []).map((path) => ({ path, scratch: false })),
-    ...(plugin.scratch?.(ctx, config, input) ?? []).map((path) => ({ path, scratch: true })),
+    ...[...scratchPaths].map((path) => ({ path, scratch: true })),
   ], key);
   let result;
   try {
     result = await plugin.postProcess(ctx, config, input);
   } catch (err) {
-    log.appendAll([...pending, ...await settle(parts, planned, key), {
+    log.appendAll([...pending, ...await settle(parts, planned, scratchPaths, key, false), {
       build,
       type: E.PostProcessorFailed,
       data: { chain, index, type: pp.type, error: errorMessage(err) },
@@ -165,7 +168,7 @@ async function runOne(
       keep = pp.keepInputArtifact;
     }
   }
-  const settled = await settle(parts, planned, key);
+  const settled = await settle(parts, planned, scratchPaths, key, true);
   const adopted = await newFiles(parts, result.artifact, input, planned, key);
   log.appendAll([...pending, ...settled, ...adopted, {
     build,
@@ -212,13 +215,16 @@ async function claimOutputs(
  * recorded as it is: each output the run owns with the identity of what is
  * there now, anything absent — a scratch name renamed or removed, an output
  * never written — as deleted, and a claimed path holding something not
- * shown to be the run's as released. Every other file the run owns whose
+ * shown to be the run's (or, after success, a scratch name still there) as
+ * released. A failed one's leftover scratch file stays the run's to delete. Every other file the run owns whose
  * content this post-processor changed in place gets its identity refreshed.
  */
 async function settle(
   parts: PostProcessParts,
   planned: Set<string>,
+  scratch: Set<string>,
   key: string,
+  succeeded: boolean,
 ): Promise<NewEvent[]> {
   const build = parts.buildName;
   const events: NewEvent[] = [];
@@ -226,7 +232,15 @@ async function settle(
   for (const e of live.filter((e) => planned.has(e.resource.id))) {
     const r = e.resource;
     const now = await settledClaim(r);
-    if ("made" in now) {
+    if (succeeded && scratch.has(r.id) && "made" in now) {
+      // A finished post-processor has renamed or removed its scratch files:
+      // one still there is another's (a build holding the shared lock).
+      events.push({
+        build,
+        type: E.ResourceReleased,
+        data: { kind: r.kind, id: r.id, reason: "another's scratch file, still in use" },
+      });
+    } else if ("made" in now) {
       events.push({ build, type: E.ResourceCreated, data: { ...now.made } });
     } else if ("gone" in now) {
       events.push({ build, type: E.ResourceDeleted, data: { kind: r.kind, id: r.id } });
@@ -242,7 +256,11 @@ async function settle(
   // rewritten here, it is this build's result too, and both record it as it is now.
   const mine = new Set(live.map((e) => e.resource.id));
   for (const other of parts.otherBuilds?.() ?? []) {
-    for (const e of liveResources(other).filter((e) => planned.has(e.resource.id))) {
+    // Scratch names (a lock) are one invocation's, never shared.
+    const theirs = liveResources(other).filter((e) =>
+      planned.has(e.resource.id) && !e.resource.data?.scratch && !scratch.has(e.resource.id)
+    );
+    for (const e of theirs) {
       const now = await settledClaim(e.resource);
       if (!("made" in now)) continue;
       events.push({ build: other.name, type: E.ResourceCreated, data: { ...now.made } });

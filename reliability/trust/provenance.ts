@@ -577,7 +577,28 @@ function ppTrial(mode: PpMode): Promise<TrialOutcome> {
 
 // --- runs show after success / failure / cancel / cleanup -------------------------
 
-type Ending = "success" | "failure" | "cancel" | "abort, then cleanup";
+type Ending =
+  | "success"
+  | "failure"
+  | "cancel"
+  | "abort, then cleanup"
+  | "two builds share a manifest, one fails";
+
+/** Two builds, one manifest; b fails after writing it. */
+function sharedTemplate(out: string) {
+  return {
+    builders: ["a", "b"].map((name) => ({
+      type: "file",
+      name,
+      content: `${name}\n`,
+      target: join(out, `${name}.img`),
+    })),
+    "post-processors": [[
+      { type: "manifest", output: join(out, "manifest.json") },
+      { type: "shell-local", only: ["b"], inline: ["exit 2"] },
+    ]],
+  };
+}
 
 function showTemplate(fail: boolean, sleep: boolean) {
   return (out: string) => ({
@@ -622,7 +643,8 @@ async function showProblems(lab: FileLab, runId: string): Promise<string[]> {
 }
 
 function showTrial(ending: Ending): Promise<TrialOutcome> {
-  const template = showTemplate(
+  const shared = ending === "two builds share a manifest, one fails";
+  const template = shared ? sharedTemplate : showTemplate(
     ending === "failure" || ending === "abort, then cleanup",
     ending === "cancel",
   );
@@ -656,6 +678,13 @@ function showTrial(ending: Ending): Promise<TrialOutcome> {
     const runId = lab.runIdOf(run);
     c.expect((run.code === 0) === (ending === "success"), `exit ${run.code}`);
     await check(runId, `after the ${ending === "success" ? "success" : "failure"}`);
+    if (shared) {
+      const left = [...await filesUnder([lab.out])].map((p) => p.slice(lab.out.length + 1)).sort();
+      c.expect(
+        left.join(",") === "a.img,manifest.json",
+        `a's results should stay, b's go: ${left}`,
+      );
+    }
     const clean = await lab.kiln(["cleanup", runId]);
     c.expect(clean.code === 0, `cleanup exited ${clean.code}`);
     await check(runId, "after cleanup");
@@ -728,9 +757,10 @@ export async function trustRows(size: CampaignSize): Promise<ScenarioResult[]> {
       ppTrial,
     ),
   );
+  const shared: Ending = "two builds share a manifest, one fails";
   const endings: Ending[] = full
-    ? ["success", "failure", "abort, then cleanup", "cancel"]
-    : ["success", "cancel"];
+    ? ["success", "failure", "abort, then cleanup", "cancel", shared, shared, shared]
+    : ["success", "cancel", shared];
   rows.push(
     await runScenario(
       "runs show lists exactly what exists after success/failure/cancel/cleanup",
