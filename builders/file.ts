@@ -43,15 +43,8 @@ export function partialPath(target: string, runId: string): string {
   return join(dirname(target), `.${basename(target)}.kiln-${runId}`);
 }
 
-/** Copies `source` to the new file `to` in chunks; returns the byte count. */
-async function copyFile(source: string, to: string, signal: AbortSignal): Promise<number> {
-  // Packer opens the source first: a missing source fails before anything is written.
-  using from = await Deno.open(source).catch((err) => {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new Error(`open ${source}: no such file or directory`);
-    }
-    throw err;
-  });
+/** Copies the open `from` to the new file `to` in chunks; returns the byte count. */
+async function copyFile(from: Deno.FsFile, to: string, signal: AbortSignal): Promise<number> {
   using out = await Deno.open(to, { write: true, createNew: true });
   const buf = new Uint8Array(1 << 20);
   let total = 0;
@@ -68,8 +61,15 @@ async function copyFile(source: string, to: string, signal: AbortSignal): Promis
 async function writePartial(ctx: StepContext, partial: string): Promise<number> {
   const source = typeof ctx.config.source === "string" ? ctx.config.source : "";
   if (source !== "") {
+    // As Packer: a missing source fails before anything is said or written.
+    using from = await Deno.open(source).catch((err) => {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new Error(`open ${source}: no such file or directory`);
+      }
+      throw err;
+    });
     ctx.ui.say(`Copying ${source} to ${String(ctx.config.target)}`);
-    const bytes = await copyFile(source, partial, ctx.signal);
+    const bytes = await copyFile(from, partial, ctx.signal);
     ctx.ui.say(`Copied ${bytes} bytes`);
     return bytes;
   }

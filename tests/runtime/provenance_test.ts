@@ -34,6 +34,11 @@ Deno.test("a failed build leaves the user's file at its target (Packer does too)
     assert.equal(run.code, 1, run.stdout);
     assert.match(run.stdout, /open does-not-exist\.img: no such file or directory/);
     assert.doesNotMatch(run.stdout, /Deleted/);
+    assert.doesNotMatch(
+      run.stdout,
+      /Copying/,
+      "as Packer: nothing is said before the source opens",
+    );
     assert.equal(await Deno.readTextFile(join(lab.out, "disk.img")), PRECIOUS);
     assert.deepEqual(await lab.honesty(lab.runIdOf(run)), []);
   });
