@@ -217,8 +217,8 @@ async function drive(
     )?.name;
   // Files the run owns that this process's own work changed in place keep
   // an identity that matches them (see refreshedRecords).
-  const refresh = async (step: string | null) => {
-    const records = await refreshedRecords(liveResources(bs()).map((e) => e.resource));
+  const refresh = (step: string | null) => {
+    const records = refreshedRecords(liveResources(bs()).map((e) => e.resource));
     for (const r of records) {
       log.append({ build: name, step, type: E.ResourceCreated, data: { ...r } });
     }
@@ -260,7 +260,7 @@ async function drive(
           }
         }
         const output = await step.run(ctx);
-        await refresh(step.id);
+        refresh(step.id);
         log.append({
           build: name,
           step: step.id,
@@ -269,7 +269,7 @@ async function drive(
         });
       } catch (err) {
         failure = err;
-        await refresh(step.id).catch(() => {});
+        refresh(step.id);
         log.append({
           build: name,
           step: step.id,

@@ -46,15 +46,32 @@ const CLOCK_SLACK_MS = 100;
 
 /** The identity of whatever is at `path` (not following a final symlink); undefined if nothing. */
 export async function identityOf(path: string): Promise<LocalIdentity | undefined> {
-  let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(path);
+    return fromInfo(await Deno.lstat(path));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
       return undefined;
     }
     throw err;
   }
+}
+
+/**
+ * identityOf, synchronously: reading identities and logging them with no
+ * await between means no other build of the process can act in the gap.
+ */
+export function identityOfSync(path: string): LocalIdentity | undefined {
+  try {
+    return fromInfo(Deno.lstatSync(path));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function fromInfo(info: Deno.FileInfo): LocalIdentity {
   return {
     type: info.isSymlink ? "symlink" : info.isDirectory ? "dir" : info.isFile ? "file" : "other",
     dev: info.dev,

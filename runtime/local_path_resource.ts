@@ -11,6 +11,7 @@ import type { ResourceHandler, ResourceRecord } from "./types.ts";
 import { DeletionRefused } from "./errors.ts";
 import {
   identityOf,
+  identityOfSync,
   type OwnedPath,
   parseIdentity,
   provenanceProblem,
@@ -123,12 +124,17 @@ export const localPathHandler: ResourceHandler = {
  * the target, say — get their identity again, since the change was made
  * while the run held the file. A different object is not adopted.
  */
-export async function refreshedRecords(records: ResourceRecord[]): Promise<ResourceRecord[]> {
+export function refreshedRecords(records: ResourceRecord[]): ResourceRecord[] {
   const out: ResourceRecord[] = [];
   for (const r of records) {
     const recorded = parseIdentity(r.data?.identity);
     if (!recorded || recordProblem(r)) continue;
-    const current = await identityOf(r.id).catch(() => undefined);
+    let current;
+    try {
+      current = identityOfSync(r.id);
+    } catch {
+      continue;
+    }
     if (!current || !sameObject(recorded, current) || sameIdentity(recorded, current)) continue;
     out.push({ ...r, data: { ...r.data, identity: current } });
   }
@@ -140,12 +146,12 @@ export async function refreshedRecords(records: ResourceRecord[]): Promise<Resou
  * component has ended: the record with the identity of what is there now
  * ("made"), "gone" when nothing is there, or "foreign" (with the reason)
  * when a write-ahead claim finds something it cannot show to be the run's —
- * born before the claim, not a regular file.
+ * born before the claim, not a regular file. Synchronous, as refreshedRecords.
  */
-export async function settledClaim(
+export function settledClaim(
   r: ResourceRecord,
-): Promise<{ made: ResourceRecord } | { gone: true } | { foreign: string }> {
-  const identity = await identityOf(r.id);
+): { made: ResourceRecord } | { gone: true } | { foreign: string } {
+  const identity = identityOfSync(r.id);
   if (!identity) return { gone: true };
   const { claimedAt, ...rest } = r.data ?? {};
   if (typeof claimedAt === "string") {

@@ -153,7 +153,7 @@ async function runOne(
   try {
     result = await plugin.postProcess(ctx, config, input);
   } catch (err) {
-    log.appendAll([...pending, ...await settle(parts, planned, scratchPaths, key, false), {
+    log.appendAll([...pending, ...settle(parts, planned, scratchPaths, key, false), {
       build,
       type: E.PostProcessorFailed,
       data: { chain, index, type: pp.type, error: errorMessage(err) },
@@ -168,9 +168,9 @@ async function runOne(
       keep = pp.keepInputArtifact;
     }
   }
-  const settled = await settle(parts, planned, scratchPaths, key, true);
   const adopted = await newFiles(parts, result.artifact, input, planned, key);
-  log.appendAll([...pending, ...settled, ...adopted, {
+  // Read and logged with no await between (see settle).
+  log.appendAll([...pending, ...settle(parts, planned, scratchPaths, key, true), ...adopted, {
     build,
     type: E.ArtifactProduced,
     data: {
@@ -188,9 +188,10 @@ async function runOne(
 /**
  * Write-ahead: the outputs a post-processor will write join the ledger before
  * it runs, the absent ones only (a file that is already there is not this
- * run's, unless an earlier attempt of this run claimed it). Deleting one that
- * was never written is a no-op, so a crash at any point leaves no orphan.
- * Returns every planned path, absolute.
+ * run's, unless an earlier attempt of this run claimed it or another build of
+ * the run holds it: one manifest for every build, which that build may yet
+ * delete). Deleting one that was never written is a no-op, so a crash at any
+ * point leaves no orphan. Returns every planned path, absolute.
  */
 async function claimOutputs(
   parts: PostProcessParts,
@@ -203,7 +204,8 @@ async function claimOutputs(
     const record = outputClaim(path, key, scratch);
     if (planned.has(record.id)) continue;
     planned.add(record.id);
-    if (owned(parts, record.id) || await identityOf(record.id)) continue;
+    if (owned(parts, record.id)) continue;
+    if (await identityOf(record.id) && (scratch || !heldByRun(parts, record.id))) continue;
     claims.push({ build: parts.buildName, type: E.ResourceCreated, data: { ...record } });
   }
   if (claims.length > 0) parts.log.appendAll(claims);
@@ -216,22 +218,25 @@ async function claimOutputs(
  * there now, anything absent — a scratch name renamed or removed, an output
  * never written — as deleted, and a claimed path holding something not
  * shown to be the run's (or, after success, a scratch name still there) as
- * released. A failed one's leftover scratch file stays the run's to delete. Every other file the run owns whose
+ * released. A failed one's leftover scratch file stays the run's to delete.
+ * Synchronous, and logged at once by the caller: builds of one process run
+ * side by side, and one that read a shared file (the manifest) and logged
+ * it later could record what another build has replaced in between. Every other file the run owns whose
  * content this post-processor changed in place gets its identity refreshed.
  */
-async function settle(
+function settle(
   parts: PostProcessParts,
   planned: Set<string>,
   scratch: Set<string>,
   key: string,
   succeeded: boolean,
-): Promise<NewEvent[]> {
+): NewEvent[] {
   const build = parts.buildName;
   const events: NewEvent[] = [];
   const live = liveResources(parts.state());
   for (const e of live.filter((e) => planned.has(e.resource.id))) {
     const r = e.resource;
-    const now = await settledClaim(r);
+    const now = settledClaim(r);
     if (succeeded && scratch.has(r.id) && "made" in now) {
       // A finished post-processor has renamed or removed its scratch files:
       // one still there is another's (a build holding the shared lock).
@@ -261,7 +266,7 @@ async function settle(
       planned.has(e.resource.id) && !e.resource.data?.scratch && !scratch.has(e.resource.id)
     );
     for (const e of theirs) {
-      const now = await settledClaim(e.resource);
+      const now = settledClaim(e.resource);
       if (!("made" in now)) continue;
       events.push({ build: other.name, type: E.ResourceCreated, data: { ...now.made } });
       if (mine.has(e.resource.id)) continue;
@@ -275,7 +280,7 @@ async function settle(
     }
   }
   const others = live.filter((e) => !planned.has(e.resource.id)).map((e) => e.resource);
-  for (const r of await refreshedRecords(others)) {
+  for (const r of refreshedRecords(others)) {
     events.push({ build, type: E.ResourceCreated, data: { ...r } });
   }
   return events;
@@ -307,6 +312,13 @@ async function newFiles(
     }
   }
   return events;
+}
+
+/** Whether another build of the run holds `path` live in its ledger. */
+function heldByRun(parts: PostProcessParts, path: string): boolean {
+  return (parts.otherBuilds?.() ?? []).some((b) =>
+    liveResources(b).some((e) => e.resource.id === path)
+  );
 }
 
 /** Whether a live ledger entry of this build already covers `path`. */
