@@ -23,6 +23,7 @@ import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import { removeRunTempDir } from "./run_temp.ts";
 import { type OutputScope, outputScope } from "./output_scope.ts";
+import { isLocalPathRecord } from "./local_path_resource.ts";
 import type { PluginSource } from "./plugins.ts";
 import type { RunState } from "./fold.ts";
 
@@ -111,7 +112,8 @@ export async function cleanupRun(
       const scope = scopeFor(options.prepared, state, b, plugins, dir);
       for (const e of targets) {
         const r = e.resource;
-        ui.say(`Deleting ${r.kind} ${r.id}`);
+        // A file's handler says "Deleted <path>" or why it left it alone.
+        if (!isLocalPathRecord(r)) ui.say(`Deleting ${r.kind} ${r.id}`);
         try {
           const outcome = await deleteResource(
             {
