@@ -22,6 +22,13 @@ export interface BuilderPlugin {
   artifact(state: Readonly<Record<string, unknown>>, config: Record<string, unknown>):
     | Artifact
     | undefined;
+  /**
+   * Every local path the steps may record in the ledger (absolute, or
+   * relative to the working directory): a ledger path of the build that is
+   * none of these, a post-processor's output or inside the run's temp
+   * directory is refused, never deleted.
+   */
+  localPaths?(config: Record<string, unknown>, build: BuildInfo): string[];
   /** Deleters for every resource kind the steps record. */
   resources: Record<string, ResourceHandler>;
 }

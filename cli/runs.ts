@@ -136,8 +136,17 @@ function showBuild(b: BuildState, _run: RunState): string[] {
   if (b.resources.length > 0) {
     out.push("  resources:");
     for (const e of b.resources) {
-      const st = e.deletedAt ? "deleted" : e.resource.temporary ? "live (temporary)" : "live";
-      out.push(`    ${st.padEnd(16)} ${e.resource.kind} ${e.resource.id}`);
+      const st = e.deletedAt
+        ? "deleted"
+        : e.released
+        ? "released"
+        : e.resource.temporary
+        ? "live (temporary)"
+        : "live";
+      out.push(
+        `    ${st.padEnd(16)} ${e.resource.kind} ${e.resource.id}` +
+          (e.released ? ` — left alone: ${e.released.reason}` : ""),
+      );
     }
   }
   if (b.artifacts.length > 0) {

@@ -23,6 +23,7 @@ export const artificePostProcessor: PostProcessorPlugin = {
       }
     },
   },
+  adopts: (_ctx, config) => config.files as string[],
   async postProcess(ctx, config, input) {
     if (input.files.length > 0) {
       ctx.ui.say(`Discarding files from artifact: ${input.files.join(", ")}`);

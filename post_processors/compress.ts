@@ -89,10 +89,13 @@ async function* lazily(
   yield* await load();
 }
 
-/** Writes `bytes` to `target` through a temporary file renamed at the end. */
-/** Where the archive is written before it is renamed into place. */
-function partialOf(target: string): string {
-  return `${target}.kiln-partial`;
+/**
+ * Where the archive is written before it is renamed into place: named after
+ * the run, and created exclusively, so it is provably this run's and a
+ * symlink planted there is never written through.
+ */
+function partialOf(target: string, runId: string): string {
+  return `${target}.kiln-${runId}.partial`;
 }
 
 function compressTarget(ctx: PostProcessContext, config: Record<string, unknown>): string {
@@ -100,10 +103,18 @@ function compressTarget(ctx: PostProcessContext, config: Record<string, unknown>
   return ctx.render(String(config.output || DEFAULT_COMPRESS_OUTPUT), data);
 }
 
-async function writeAtomically(target: string, bytes: AsyncIterable<Uint8Array>): Promise<void> {
-  const partial = partialOf(target);
+/** Writes `bytes` to `target` through a temporary file renamed at the end. */
+async function writeAtomically(
+  target: string,
+  partial: string,
+  bytes: AsyncIterable<Uint8Array>,
+): Promise<void> {
+  // An earlier attempt of this run (its name says so) may have left it.
+  await Deno.remove(partial).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
   try {
-    using file = await Deno.open(partial, { write: true, create: true, truncate: true });
+    using file = await Deno.open(partial, { write: true, createNew: true });
     for await (const chunk of bytes) {
       let off = 0;
       while (off < chunk.length) off += await file.write(chunk.subarray(off));
@@ -149,8 +160,10 @@ export const compressPostProcessor: PostProcessorPlugin = {
     check: checkCompress,
   },
   outputs(ctx, config) {
-    const target = compressTarget(ctx, config);
-    return [target, partialOf(target)];
+    return [compressTarget(ctx, config)];
+  },
+  scratch(ctx, config) {
+    return [partialOf(compressTarget(ctx, config), ctx.runId)];
   },
   async postProcess(ctx, config, input) {
     const target = compressTarget(ctx, config);
@@ -165,7 +178,7 @@ export const compressPostProcessor: PostProcessorPlugin = {
       throw new Error(`Unable to create dir for archive ${target}: ${err.message}`);
     });
     const bytes = archiveStream(input.files, format, level, ctx.ui, target, ctx.signal);
-    await writeAtomically(target, bytes);
+    await writeAtomically(target, partialOf(target, ctx.runId), bytes);
     ctx.ui.say(`Archive ${target} completed`);
     return {
       artifact: {

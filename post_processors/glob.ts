@@ -4,6 +4,7 @@
  * returned as is when the file exists, nothing when nothing matches.
  */
 import { join } from "node:path";
+import { globSegmentSource } from "../runtime/path_pattern.ts";
 
 const META = /[*?[\\]/;
 
@@ -50,29 +51,5 @@ async function exists(path: string): Promise<boolean> {
 
 /** One path segment of a Go glob as a RegExp. */
 function segmentRegExp(segment: string): RegExp {
-  let re = "";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i];
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "\\" && i + 1 < segment.length) re += escape(segment[++i]);
-    else if (c === "[") {
-      const end = segment.indexOf("]", i + 2);
-      if (end === -1) {
-        re += "\\[";
-        continue;
-      }
-      // Go negates a class with "^" only ("!" is an ordinary character there).
-      const body = segment.slice(i + 1, end);
-      const negate = body.startsWith("^");
-      const chars = (negate ? body.slice(1) : body).replace(/\\(?!.)|[\]\[]/g, "\\$&");
-      re += `[${negate ? "^" : ""}${chars}]`;
-      i = end;
-    } else re += escape(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escape(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  return new RegExp(`^${globSegmentSource(segment)}$`);
 }

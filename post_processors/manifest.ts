@@ -126,16 +126,26 @@ export async function appendToManifest(
     manifest.last_run_uuid = entry.packer_run_uuid;
     await Deno.mkdir(dirname(resolve(path)), { recursive: true });
     // Write then rename: a crash never leaves a half-written manifest.
-    const tmp = tempOf(path);
-    await Deno.writeTextFile(tmp, JSON.stringify(manifest, null, 2), { mode: 0o664 });
+    const tmp = tempOf(path, entry.packer_run_uuid);
+    await Deno.remove(tmp).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+    await Deno.writeTextFile(tmp, JSON.stringify(manifest, null, 2), {
+      mode: 0o664,
+      createNew: true,
+    });
     await Deno.rename(tmp, path);
     return manifest;
   });
 }
 
-/** Where the manifest is written before it is renamed into place. */
-function tempOf(path: string): string {
-  return `${path}.kiln-tmp`;
+/**
+ * Where the manifest is written before it is renamed into place: named
+ * after the run and created exclusively (a planted symlink is never
+ * written through).
+ */
+function tempOf(path: string, runId: string): string {
+  return `${path}.kiln-${runId}.tmp`;
 }
 
 function manifestOutput(ctx: PostProcessContext, config: Record<string, unknown>): string {
@@ -160,8 +170,11 @@ export const manifestPostProcessor: PostProcessorPlugin = {
     },
   },
   outputs(ctx, config) {
+    return [manifestOutput(ctx, config)];
+  },
+  scratch(ctx, config) {
     const output = manifestOutput(ctx, config);
-    return [output, tempOf(output), `${resolve(output)}.lock`];
+    return [tempOf(output, ctx.runId), `${resolve(output)}.lock`];
   },
   async postProcess(ctx, config, input) {
     const output = manifestOutput(ctx, config);

@@ -42,4 +42,17 @@ export interface PostProcessorPlugin {
    * first, so a crash mid-write leaves nothing `kiln cleanup` cannot find.
    */
   outputs?(ctx: PostProcessContext, config: Record<string, unknown>, input: Artifact): string[];
+  /**
+   * Temporary names `postProcess` writes and renames or removes before it
+   * ends (a partial archive, a lock): claimed like outputs, so a crash
+   * leaves none behind, and struck from the ledger once it has ended.
+   */
+  scratch?(ctx: PostProcessContext, config: Record<string, unknown>, input: Artifact): string[];
+  /**
+   * Glob patterns of files made during the build that `postProcess` may
+   * name in its artifact without writing them (artifice's `files`): the
+   * run adopts those born since the build started, and a ledger path of
+   * this post-processor must match one of these or its outputs.
+   */
+  adopts?(ctx: PostProcessContext, config: Record<string, unknown>): string[];
 }

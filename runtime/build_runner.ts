@@ -32,7 +32,11 @@ import { compensateBuild, type CompensationParts, deleteTemporaryResources } fro
 import { runPostProcessors } from "./post_process.ts";
 import { errorMessage, ProvisioningError } from "./errors.ts";
 import { templateApi } from "./template_bridge.ts";
-import { decideOnError } from "./on_error.ts";
+import { decideAfterPostProcessor, decideOnError } from "./on_error.ts";
+import { deleteResource } from "./compensate.ts";
+import { outputScope } from "./output_scope.ts";
+import { refreshedRecords } from "./local_path_resource.ts";
+import { dirname } from "node:path";
 import { startingPoint } from "./start_point.ts";
 import { endBuild } from "./build_end.ts";
 import { CONNECT_STEP_ID, type ConnectStep, ensureCommunicator } from "../steps/common/connect.ts";
@@ -194,6 +198,30 @@ async function drive(
     stepContext: (id) => contextFor(id, cleanupAbort.signal),
     cleanupContext,
     ui,
+    // Computed afresh: post-processors that ran since add outputs to it.
+    scope: () =>
+      outputScope({
+        prepared: run.prepared,
+        build,
+        state: bs(),
+        plugins: run.plugins,
+        runId,
+        cwd: run.state.cwd ?? Deno.cwd(),
+        runDir: dirname(log.file),
+      }),
+  };
+  compensation.sharedWith = (r) =>
+    Object.values(run.state.builds).find((b) =>
+      b.name !== name &&
+      liveResources(b).some((e) => e.resource.kind === r.kind && e.resource.id === r.id)
+    )?.name;
+  // Files the run owns that this process's own work changed in place keep
+  // an identity that matches them (see refreshedRecords).
+  const refresh = (step: string | null) => {
+    const records = refreshedRecords(liveResources(bs()).map((e) => e.resource));
+    for (const r of records) {
+      log.append({ build: name, step, type: E.ResourceCreated, data: { ...r } });
+    }
   };
 
   const start = startingPoint(log, bs(), steps, build.type);
@@ -232,6 +260,7 @@ async function drive(
           }
         }
         const output = await step.run(ctx);
+        refresh(step.id);
         log.append({
           build: name,
           step: step.id,
@@ -240,6 +269,7 @@ async function drive(
         });
       } catch (err) {
         failure = err;
+        refresh(step.id);
         log.append({
           build: name,
           step: step.id,
@@ -302,17 +332,40 @@ async function drive(
         render,
         resolve: (config, schema) =>
           templateApi().resolveBuildData(config, schema, renderContext()),
+        discardFile: async (path) => {
+          const entry = liveResources(bs()).find((e) => e.resource.id === path);
+          if (entry) {
+            await deleteResource(compensation, entry.resource, entry.step);
+            return;
+          }
+          await Deno.remove(path, { recursive: true }).catch((err) => {
+            if (!(err instanceof Deno.errors.NotFound)) throw err;
+          });
+        },
+        decide: (pp, error) => decideAfterPostProcessor(run, pp.type, error, ui),
+        otherBuilds: () => Object.values(run.state.builds).filter((b) => b.name !== name),
       }, artifact);
     } catch (err) {
-      if (!cancelSignal.aborted) throw err;
-      return endBuild(log, name, started, { status: "cancelled", error: "Build was cancelled." });
+      if (cancelSignal.aborted) {
+        // Ctrl-C during post-processing undoes the build, as during provisioning.
+        await compensateBuild(compensation, "cancelled");
+        return endBuild(log, name, started, { status: "cancelled", error: "Build was cancelled." });
+      }
+      pp = { artifacts: [], errors: [errorMessage(err)], abort: run.onError === "abort" };
     }
     if (pp.errors.length > 0) {
-      return endBuild(log, name, started, {
-        status: "failed",
-        error: pp.errors.join("\n"),
-        artifacts: pp.artifacts,
-      });
+      const error = pp.errors.join("\n");
+      if (pp.abort) {
+        leaving(bs(), run, ui);
+        return endBuild(log, name, started, {
+          status: "failed",
+          error,
+          aborted: true,
+          artifacts: pp.artifacts,
+        });
+      }
+      await compensateBuild(compensation, "failed");
+      return endBuild(log, name, started, { status: "failed", error });
     }
     return endBuild(log, name, started, { status: "succeeded", artifacts: pp.artifacts });
   }
@@ -321,14 +374,18 @@ async function drive(
   }
   const error = failure === undefined ? "build failed" : errorMessage(failure);
   const aborted = outcome === "aborted";
-  const left = liveResources(bs()).length;
-  if (aborted && left > 0) {
-    ui.say(
-      `Leaving ${left} resource(s) for debugging (-on-error=${run.onError}); ` +
-        `\`kiln cleanup ${runId}\` deletes them, \`kiln build --resume ${runId}\` retries`,
-    );
-  }
+  if (aborted) leaving(bs(), run, ui);
   return endBuild(log, name, started, { status: "failed", error, aborted });
+}
+
+/** `-on-error=abort`: says what stays for debugging and how to get rid of it. */
+function leaving(b: BuildState, run: RunContext, ui: ReturnType<typeof logUi>): void {
+  const left = liveResources(b).length;
+  if (left === 0) return;
+  ui.say(
+    `Leaving ${left} resource(s) for debugging (-on-error=${run.onError}); ` +
+      `\`kiln cleanup ${run.runId}\` deletes them, \`kiln build --resume ${run.runId}\` retries`,
+  );
 }
 
 async function closeLive(live: Map<string, { close(): Promise<void> }>): Promise<void> {

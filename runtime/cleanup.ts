@@ -23,6 +23,10 @@ import { type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import { removeRunTempDir } from "./run_temp.ts";
 import { stopLeftoverProcessGroups } from "./leftover_processes.ts";
+import { type OutputScope, outputScope } from "./output_scope.ts";
+import { isLocalPathRecord } from "./local_path_resource.ts";
+import type { PluginSource } from "./plugins.ts";
+import type { RunState } from "./fold.ts";
 
 /** Options of cleanupRun. */
 export interface CleanupOptions {
@@ -40,7 +44,13 @@ export interface CleanupOptions {
 /** What cleanup did. */
 export interface CleanupResult {
   runId: string;
+  /** Deleted now; for a local path, `id` is exactly the path deleted. */
   deleted: { build: string; kind: string; id: string }[];
+  /**
+   * Not provably this run's (changed since the run made it, existed before,
+   * outside the template's outputs): left alone and released from the ledger.
+   */
+  refused: { build: string; kind: string; id: string; reason: string }[];
   failed: { build: string; kind: string; id: string; error: string }[];
   /** Resources that remain live (results of successful builds are kept on purpose). */
   kept: { build: string; kind: string; id: string }[];
@@ -80,7 +90,7 @@ export async function cleanupRun(
   });
   if (terminal) log.subscribe((r) => terminal.show(r));
   const plugins = pluginSource(options.plugins);
-  const result: CleanupResult = { runId, deleted: [], failed: [], kept: [] };
+  const result: CleanupResult = { runId, deleted: [], refused: [], failed: [], kept: [] };
   const signal = options.signal ?? new AbortController().signal;
   try {
     log.append({ type: E.CleanupStarted, data: {} });
@@ -119,21 +129,37 @@ export async function cleanupRun(
           data: { kind: "build", reason: "cleanup" },
         });
       }
+      const scope = scopeFor(options.prepared, state, b, plugins, dir);
       for (const e of targets) {
         const r = e.resource;
-        ui.say(`Deleting ${r.kind} ${r.id}`);
+        // A file's handler says "Deleted <path>" or why it left it alone.
+        if (!isLocalPathRecord(r)) ui.say(`Deleting ${r.kind} ${r.id}`);
         try {
-          await deleteResource(
+          const outcome = await deleteResource(
             {
               log,
               buildName: b.name,
               handlers: plugin?.resources ?? {},
               cleanupContext: { runId, buildName: b.name, config, ui, signal },
+              scope,
+              sharedWith: (res) =>
+                Object.values(state.builds).find((o) =>
+                  o.name !== b.name &&
+                  liveResources(o).some((x) =>
+                    x.resource.kind === res.kind && x.resource.id === res.id
+                  )
+                )?.name,
             },
             r,
             e.step,
           );
-          result.deleted.push({ build: b.name, kind: r.kind, id: r.id });
+          if ("refused" in outcome) {
+            result.refused.push({ build: b.name, kind: r.kind, id: r.id, reason: outcome.refused });
+          } else if ("sharedWith" in outcome) {
+            result.kept.push({ build: b.name, kind: r.kind, id: r.id });
+          } else {
+            result.deleted.push({ build: b.name, kind: r.kind, id: r.id });
+          }
         } catch (err) {
           const error = errorMessage(err);
           ui.error(error);
@@ -160,7 +186,11 @@ export async function cleanupRun(
     }
     log.append({
       type: E.CleanupFinished,
-      data: { deleted: result.deleted.length, failed: result.failed.length },
+      data: {
+        deleted: result.deleted.length,
+        refused: result.refused.length,
+        failed: result.failed.length,
+      },
     });
     if (state.unfinished) {
       log.append({
@@ -177,6 +207,48 @@ export async function cleanupRun(
     log.close();
     await lock.release();
   }
+}
+
+/**
+ * The template check for build `b`'s local paths, from the run's own
+ * template: only when it is the one the run was started with (same
+ * template and variables digests). Otherwise no local path can be shown
+ * to be the template's; the deletion fails and the entry stays in the
+ * ledger, for a cleanup once the template is back.
+ */
+function scopeFor(
+  prepared: PreparedTemplate | undefined,
+  state: RunState,
+  b: BuildState,
+  plugins: PluginSource,
+  runDir: string,
+): () => Promise<OutputScope> {
+  const build = prepared?.builds.find((x) => x.name === b.name);
+  return async () => {
+    const why = !prepared
+      ? "the run's template could not be read"
+      : prepared.template.digest !== state.templateDigest
+      ? `${prepared.template.file} changed since the run`
+      : prepared.inputsDigest !== state.inputsDigest
+      ? "the run's variables are no longer known"
+      : !build
+      ? `the template has no build named ${b.name}`
+      : undefined;
+    if (why || !prepared || !build) {
+      throw new Error(
+        `cannot show it is an output of the run's template (${why}); kept in the ledger`,
+      );
+    }
+    return await outputScope({
+      prepared,
+      build,
+      state: b,
+      plugins,
+      runId: state.runId,
+      cwd: state.cwd ?? Deno.cwd(),
+      runDir,
+    });
+  };
 }
 
 /**

@@ -8,10 +8,11 @@ import type { EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
 import { type BuildState, liveResources } from "./fold.ts";
 import type { CleanupContext, ResourceHandler, Step, StepContext, Ui } from "./types.ts";
-import { errorMessage } from "./errors.ts";
+import { DeletionRefused, errorMessage } from "./errors.ts";
 import { hasUnresolvedRef } from "./secret_refs.ts";
-import { runtimeResourceHandlers } from "../post_processors/output_ledger.ts";
+import { runtimeResourceHandlers } from "./output_ledger.ts";
 import { coreResourceHandlers } from "./resource_handlers.ts";
+import type { OutputScope } from "./output_scope.ts";
 
 /** What compensation needs from the build. */
 export interface CompensationParts {
@@ -25,6 +26,17 @@ export interface CompensationParts {
   stepContext(stepId: string): StepContext;
   cleanupContext: CleanupContext;
   ui: Ui;
+  /**
+   * The template check for local paths (output_scope.ts), computed on first
+   * need; it throws when no trustworthy template is at hand. Without it a
+   * local path is never deleted.
+   */
+  scope?: () => Promise<OutputScope>;
+  /**
+   * Another build of the run that holds the same resource live (one manifest
+   * written by every build): this build lets go of it instead of deleting it.
+   */
+  sharedWith?(resource: { kind: string; id: string }): string | undefined;
 }
 
 /** Compensates the whole build; returns the problems that remain (empty when all undone). */
@@ -66,7 +78,7 @@ export async function compensateBuild(parts: CompensationParts, reason: string):
   for (const entry of liveResources(b)) {
     units.push({
       seq: entry.createdSeq,
-      run: () => deleteResource(parts, entry.resource, entry.step),
+      run: async () => void await deleteResource(parts, entry.resource, entry.step),
     });
   }
   units.sort((a, b) => b.seq - a.seq);
@@ -117,21 +129,63 @@ async function reconcileUnsettled(parts: CompensationParts): Promise<void> {
   }
 }
 
-/** Deletes one ledger resource through its handler and logs the deletion. */
+/**
+ * How a deletion ended: done, refused (released from the ledger, left
+ * alone), or kept for another build of the run that holds it too.
+ */
+export type DeletionOutcome = { deleted: true } | { refused: string } | { sharedWith: string };
+
+/**
+ * Deletes one ledger resource through its handler and logs the deletion. A
+ * local path must first pass the template check; a refusal (outside the
+ * template's outputs, not provably the run's) is logged as ResourceReleased
+ * and reported, and the thing is left alone. Throws when the deletion failed
+ * (the resource stays in the ledger for a retry).
+ */
 export async function deleteResource(
-  parts: Pick<CompensationParts, "log" | "buildName" | "handlers" | "cleanupContext">,
-  resource: { kind: string; id: string; region?: string; data?: Record<string, unknown> },
+  parts: Pick<
+    CompensationParts,
+    "log" | "buildName" | "handlers" | "cleanupContext" | "scope" | "sharedWith"
+  >,
+  resource: {
+    kind: string;
+    id: string;
+    region?: string;
+    data?: Record<string, unknown>;
+  },
   step: string | null,
-): Promise<void> {
+): Promise<DeletionOutcome> {
   const { log, buildName: build } = parts;
+  // Checked and logged with no await between: two builds undoing at once
+  // cannot both let go of a file they share.
+  const other = parts.sharedWith?.(resource);
+  if (other !== undefined) {
+    const reason = `also a result of build ${other}`;
+    parts.cleanupContext.ui.say(`${resource.id}: ${reason}: kept`);
+    log.append({
+      build,
+      step,
+      type: E.ResourceReleased,
+      data: { kind: resource.kind, id: resource.id, reason },
+    });
+    return { sharedWith: other };
+  }
   const handler = coreResourceHandlers[resource.kind] ?? parts.handlers[resource.kind] ??
     runtimeResourceHandlers[resource.kind];
   try {
     if (!handler) throw new Error(`no handler knows how to delete a "${resource.kind}"`);
     if (hasUnresolvedRef(resource)) {
-      throw new Error(
-        "its record refers to a secret this run's secrets directory no longer holds; left alone",
+      throw new DeletionRefused(
+        "its record refers to a secret this run's secrets directory no longer holds",
       );
+    }
+    const path = handler.localPath?.(resource);
+    if (path !== undefined) {
+      if (!parts.scope) {
+        throw new Error(`cannot confirm ${path} is an output of the run's template: no template`);
+      }
+      const problem = (await parts.scope()).problem(path);
+      if (problem) throw new DeletionRefused(problem);
     }
     await handler.delete(parts.cleanupContext, resource).catch((err) => {
       // "Not found" is what deleted looks like after a crash mid-deletion.
@@ -139,6 +193,16 @@ export async function deleteResource(
     });
   } catch (err) {
     const error = errorMessage(err);
+    if (err instanceof DeletionRefused) {
+      parts.cleanupContext.ui.say(`${resource.id}: ${error}: left alone`);
+      log.append({
+        build,
+        step,
+        type: E.ResourceReleased,
+        data: { kind: resource.kind, id: resource.id, reason: error },
+      });
+      return { refused: error };
+    }
     log.append({
       build,
       step,
@@ -153,6 +217,7 @@ export async function deleteResource(
     type: E.ResourceDeleted,
     data: { kind: resource.kind, id: resource.id },
   });
+  return { deleted: true };
 }
 
 /** After success: deletes the build's temporary resources (Packer's step Cleanup). */

@@ -25,6 +25,18 @@ export class RunRefusedError extends Error {
   }
 }
 
+/**
+ * A deletion kiln will not perform: the thing is not provably this run's
+ * (changed since it was made, existed before, outside the template's
+ * outputs). It is left alone and released from the ledger, never retried.
+ */
+export class DeletionRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeletionRefused";
+  }
+}
+
 /** `kiln <command>: <message>` for the run commands, never a stack trace. */
 export function formatCliError(command: string, err: unknown): string {
   const usage = err instanceof Error && err.name === "ArgsError"

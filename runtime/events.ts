@@ -47,6 +47,11 @@ export const EventType = {
   ResourceIntent: "ResourceIntent",
   ResourceCreated: "ResourceCreated",
   ResourceDeleted: "ResourceDeleted",
+  /**
+   * `{kind, id, reason}`: kiln refused to delete it (not provably this
+   * run's) and leaves it alone; it is no longer this run's to delete.
+   */
+  ResourceReleased: "ResourceReleased",
   ProvisionerStarted: "ProvisionerStarted",
   ProvisionerSucceeded: "ProvisionerSucceeded",
   ProvisionerFailed: "ProvisionerFailed",
@@ -80,6 +85,7 @@ const durable = new Set<string>([
   EventType.ResourceIntent,
   EventType.ResourceCreated,
   EventType.ResourceDeleted,
+  EventType.ResourceReleased,
   EventType.ProvisionerStarted,
   EventType.ProvisionerSucceeded,
   EventType.ProvisionerFailed,

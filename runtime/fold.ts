@@ -30,6 +30,8 @@ export interface LedgerEntry {
   createdSeq: number;
   createdAt: string;
   deletedAt?: string;
+  /** Kiln refused to delete it (not provably the run's): left alone, no longer in the ledger. */
+  released?: { at: string; reason: string };
 }
 
 /** Where one build stands. */
@@ -256,7 +258,19 @@ export function applyEvent(state: RunState, r: EventRecord): void {
         b.steps[r.step].intents.push({ kind: d.kind, token: d.token, data: d.data });
       }
       return;
-    case E.ResourceCreated:
+    case E.ResourceCreated: {
+      // Recorded again while live (its identity refreshed): the same entry, updated.
+      const live = b.resources.find((e) =>
+        !e.deletedAt && !e.released && e.resource.kind === d.kind && e.resource.id === d.id
+      );
+      if (live) {
+        live.resource = {
+          ...live.resource,
+          region: d.region ?? live.resource.region,
+          data: d.data,
+        };
+        return;
+      }
       b.resources.push({
         resource: {
           kind: d.kind,
@@ -269,6 +283,16 @@ export function applyEvent(state: RunState, r: EventRecord): void {
         createdSeq: r.seq,
         createdAt: r.ts,
       });
+      return;
+    }
+    case E.ResourceReleased:
+      for (const e of b.resources) {
+        if (
+          !e.deletedAt && !e.released && e.resource.kind === d.kind && e.resource.id === d.id
+        ) {
+          e.released = { at: r.ts, reason: String(d.reason ?? "") };
+        }
+      }
       return;
     case E.ResourceDeleted:
       for (const e of b.resources) {
@@ -320,9 +344,9 @@ export function applyEvent(state: RunState, r: EventRecord): void {
   }
 }
 
-/** Resources of a build that were created and not (yet) deleted. */
+/** Resources of a build that were created and not (yet) deleted nor released. */
 export function liveResources(b: BuildState): LedgerEntry[] {
-  return b.resources.filter((e) => !e.deletedAt);
+  return b.resources.filter((e) => !e.deletedAt && !e.released);
 }
 
 /** Outputs of the build's completed steps, by step id. */

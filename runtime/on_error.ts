@@ -26,23 +26,56 @@ export async function decideOnError(
       if (provisioning) await runErrorCleanupProvisioner(ctx);
       return "abort";
     case "ask": {
-      if (!run.ask) {
-        ui.say("-on-error=ask needs a terminal; cleaning up");
-        break;
-      }
-      ui.error(`Step "${step.id}" failed: ${errorMessage(error)}`);
-      for (;;) {
-        const answer = (await run.ask(
-          "[c] Clean up and exit, [a] abort without cleanup, or [r] retry step " +
-            "(build may fail even if retry succeeds)? ",
-        )).trim().toLowerCase();
-        if (answer === "a") return "abort";
-        if (answer === "r") return "retry";
-        if (answer === "c") break;
-      }
+      const answer = await askUser(run, `Step "${step.id}"`, "step", error, ui);
+      if (answer !== "cleanup") return answer;
       break;
     }
   }
   if (provisioning) await runErrorCleanupProvisioner(ctx);
   return "cleanup";
+}
+
+/**
+ * After a post-processor failed: cleanup undoes the whole build (its
+ * outputs and the builder's artifact), abort leaves them in the ledger for
+ * `kiln cleanup` or `--resume`, and ask's retry runs only that
+ * post-processor again.
+ */
+export async function decideAfterPostProcessor(
+  run: Pick<RunContext, "onError" | "ask">,
+  type: string,
+  error: unknown,
+  ui: ReturnType<typeof logUi>,
+): Promise<"cleanup" | "abort" | "retry"> {
+  switch (run.onError) {
+    case "abort":
+    case "run-cleanup-provisioner":
+      return "abort";
+    case "ask":
+      return await askUser(run, `Post-processor ${type}`, "post-processor", error, ui);
+  }
+  return "cleanup";
+}
+
+async function askUser(
+  run: Pick<RunContext, "ask">,
+  what: string,
+  retryWhat: string,
+  error: unknown,
+  ui: ReturnType<typeof logUi>,
+): Promise<"cleanup" | "abort" | "retry"> {
+  if (!run.ask) {
+    ui.say("-on-error=ask needs a terminal; cleaning up");
+    return "cleanup";
+  }
+  ui.error(`${what} failed: ${errorMessage(error)}`);
+  for (;;) {
+    const answer = (await run.ask(
+      `[c] Clean up and exit, [a] abort without cleanup, or [r] retry ${retryWhat} ` +
+        "(build may fail even if retry succeeds)? ",
+    )).trim().toLowerCase();
+    if (answer === "a") return "abort";
+    if (answer === "r") return "retry";
+    if (answer === "c") return "cleanup";
+  }
 }

@@ -55,7 +55,17 @@ export interface ResourceRecord {
 
 /** Deletes one kind of resource. Must be idempotent: "not found" is success. */
 export interface ResourceHandler {
+  /**
+   * Throws DeletionRefused when the resource is not provably this run's: it
+   * is then released from the ledger and reported, never retried.
+   */
   delete(ctx: CleanupContext, resource: ResourceRecord): Promise<void>;
+  /**
+   * The local path the resource is, for handlers of files and directories:
+   * the runtime refuses the deletion unless the path is one the run's
+   * template could have produced (see output_scope.ts).
+   */
+  localPath?(resource: ResourceRecord): string;
 }
 
 /** What a resource handler gets when deleting (also used by `kiln cleanup`). */

@@ -100,7 +100,7 @@ export function lostEvents(
 export function liveLedger(state: RunState, includeKept = true): string[] {
   return Object.values(state.builds).flatMap((b) =>
     b.resources
-      .filter((e) => !e.deletedAt)
+      .filter((e) => !e.deletedAt && !e.released)
       .filter((e) => includeKept || b.status !== "succeeded" || e.resource.temporary)
       .map((e) => `${b.name} ${e.resource.kind} ${e.resource.id}`)
   );

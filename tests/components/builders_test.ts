@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileBuilder, fileResource, type FileTargetOutput } from "../../builders/file.ts";
+import {
+  fileBuilder,
+  fileResource,
+  type FileTargetOutput,
+  partialPath,
+} from "../../builders/file.ts";
+import { identityOf } from "../../runtime/local_identity.ts";
 import { nullBuilder } from "../../builders/null.ts";
 import type { BuildInfo } from "../../builders/builder.ts";
 import { decode, issues, recordingUi, stepContext, withTempDir } from "./support.ts";
@@ -33,8 +39,27 @@ Deno.test("file builder: content goes to target, missing directories are created
       description: `Stored file: ${target}`,
     });
     assert.deepEqual(ui.says, []);
-    assert.deepEqual(ledger.created, [{ kind: "file", id: target, data: { path: target } }]);
-    assert.equal(ledger.intents.length, 1, "the write is announced before it happens");
+    const info = await Deno.lstat(target);
+    assert.deepEqual(ledger.created, [{
+      kind: "file",
+      id: target,
+      data: {
+        path: target,
+        identity: {
+          type: "file",
+          dev: info.dev,
+          ino: info.ino,
+          size: 11,
+          mtimeMs: info.mtime!.getTime(),
+          birthMs: info.birthtime?.getTime() ?? null,
+        },
+      },
+    }]);
+    assert.equal(
+      ledger.intents.length,
+      2,
+      "the write, then the rename, announced before they happen",
+    );
   });
 });
 
@@ -78,7 +103,7 @@ Deno.test("file builder: validation messages are Packer's", () => {
   ]);
 });
 
-Deno.test("file builder: the target is a ledger resource its handler deletes (idempotently)", async () => {
+Deno.test("file builder: the target is a ledger resource its handler deletes (idempotently), only while unchanged", async () => {
   await withTempDir(async (dir) => {
     const target = join(dir, "t.txt");
     const { ledger } = await runFileBuilder({ content: "x", target });
@@ -93,6 +118,29 @@ Deno.test("file builder: the target is a ledger resource its handler deletes (id
     await assert.rejects(() => Deno.stat(target), Deno.errors.NotFound);
     await fileResource.delete(ctx, ledger.created[0]);
     assert.equal(fileBuilder.resources.file, fileResource);
+    await Deno.writeTextFile(target, "the user's own file now\n");
+    await assert.rejects(
+      () => fileResource.delete(ctx, ledger.created[0]),
+      (err: Error) =>
+        err.name === "DeletionRefused" && /changed since this run created it/.test(err.message),
+    );
+    assert.equal(await Deno.readTextFile(target), "the user's own file now\n");
+  });
+});
+
+Deno.test("file builder: a target that existed is overwritten (as Packer) but never claimed", async () => {
+  await withTempDir(async (dir) => {
+    const target = join(dir, "disk.img");
+    await Deno.writeTextFile(target, "PRECIOUS\n");
+    const { ledger, out } = await runFileBuilder({ content: "new", target });
+    assert.equal(await Deno.readTextFile(target), "new");
+    assert.deepEqual(ledger.created, []);
+    assert.equal(out.preexisting, true);
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name),
+      ["disk.img"],
+      "no partial left",
+    );
   });
 });
 
@@ -143,19 +191,50 @@ Deno.test("null builder: Packer's null artifact, and its communicator checks", (
   );
 });
 
-Deno.test("file builder: after a crash mid-write, reconcile puts the target in the ledger and writes again", async () => {
+Deno.test("file builder: after a crash mid-write, reconcile claims only the write it can prove", async () => {
   await withTempDir(async (dir) => {
     const target = join(dir, "half.txt");
-    await Deno.writeTextFile(target, "trunc");
     const config = decode(fileBuilder.schema, { content: "complete", target });
     const [write] = fileBuilder.steps(config, info);
-    const { ctx, ledger } = stepContext(config);
-    const intents = [{ kind: "file", token: target, data: { path: target } }];
-    assert.equal(await write.reconcile!(ctx, intents), undefined, "the write must run again");
-    assert.deepEqual(ledger.created, [{ kind: "file", id: target, data: { path: target } }]);
-    const { ctx: fresh, ledger: none } = stepContext(config);
+    const partial = partialPath(target, "20261122T000000Z-test01");
+
+    // Died while writing the partial: it goes, nothing is claimed, the write runs again.
+    await Deno.writeTextFile(partial, "comp");
+    const absent = {
+      kind: "file",
+      token: target,
+      data: { path: target, partial, preexisting: false },
+    };
+    let { ctx, ledger } = stepContext(config);
+    assert.equal(await write.reconcile!(ctx, [absent]), undefined, "the write must run again");
+    assert.deepEqual(ledger.created, []);
+    await assert.rejects(() => Deno.lstat(partial), Deno.errors.NotFound);
+
+    // Died between the rename and its record: the identity logged before the rename proves it.
+    await Deno.writeTextFile(partial, "complete");
+    const written = await identityOf(partial);
+    await Deno.rename(partial, target);
+    const renamed = { ...absent, data: { ...absent.data, written } };
+    ({ ctx, ledger } = stepContext(config));
+    const out = await write.reconcile!(ctx, [absent, renamed]) as FileTargetOutput;
+    assert.equal(out.path, target);
+    assert.deepEqual(ledger.created.map((r) => r.id), [target]);
+
+    // Someone else's file at the target (no logged identity matches it): never claimed.
     await Deno.remove(target);
-    await write.reconcile!(fresh, intents);
-    assert.deepEqual(none.created, [], "nothing was written: nothing to clean up");
+    await Deno.writeTextFile(target, "the user's\n");
+    ({ ctx, ledger } = stepContext(config));
+    assert.equal(await write.reconcile!(ctx, [absent, renamed]), undefined);
+    assert.deepEqual(ledger.created, []);
+
+    // The target existed before the run: never claimed, even once overwritten.
+    const before = { ...absent, data: { ...absent.data, preexisting: await identityOf(target) } };
+    await Deno.writeTextFile(partial, "complete");
+    const ours = { ...before, data: { ...before.data, written: await identityOf(partial) } };
+    await Deno.rename(partial, target);
+    ({ ctx, ledger } = stepContext(config));
+    const kept = await write.reconcile!(ctx, [before, ours]) as FileTargetOutput;
+    assert.equal(kept.preexisting, true);
+    assert.deepEqual(ledger.created, []);
   });
 });
