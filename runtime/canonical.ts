@@ -1,9 +1,12 @@
 /**
  * Canonical JSON (keys sorted, no whitespace) and SHA-256: the two pieces the
- * event log's hash chain is made of. Synchronous node:crypto hashing keeps
- * verifying 100,000 records well under the resume budget.
+ * event log's hash chain is made of. Hashing is synchronous and in
+ * JavaScript (@noble/hashes): node:crypto's hash objects on Deno hold native
+ * memory until a garbage collection finalises them, so hashing millions of
+ * records grew the process by hundreds of megabytes.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
 
 /** Serialises `value` with object keys sorted at every level and no whitespace. */
 export function canonicalJson(value: unknown): string {
@@ -22,7 +25,16 @@ export function canonicalJson(value: unknown): string {
   return `{${parts.join(",")}}`;
 }
 
+const encoder = new TextEncoder();
+
 /** SHA-256 of `text` (UTF-8) as lowercase hex. */
 export function sha256Hex(text: string | Uint8Array): string {
-  return createHash("sha256").update(text).digest("hex");
+  return bytesToHex(sha256(typeof text === "string" ? encoder.encode(text) : text));
+}
+
+/** SHA-256 (hex) of the concatenation of `parts` (UTF-8 for strings), without joining them. */
+export function sha256HexOf(parts: (string | Uint8Array)[]): string {
+  const h = sha256.create();
+  for (const p of parts) h.update(typeof p === "string" ? encoder.encode(p) : p);
+  return bytesToHex(h.digest());
 }

@@ -260,9 +260,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       return;
     case E.ResourceCreated: {
       // Recorded again while live (its identity refreshed): the same entry, updated.
-      const live = b.resources.find((e) =>
-        !e.deletedAt && !e.released && e.resource.kind === d.kind && e.resource.id === d.id
-      );
+      const live = liveIndex(b.resources).get(ledgerKey(d.kind, d.id))?.[0];
       if (live) {
         live.resource = {
           ...live.resource,
@@ -271,7 +269,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
         };
         return;
       }
-      b.resources.push({
+      const entry: LedgerEntry = {
         resource: {
           kind: d.kind,
           id: d.id,
@@ -282,31 +280,27 @@ export function applyEvent(state: RunState, r: EventRecord): void {
         step: r.step,
         createdSeq: r.seq,
         createdAt: r.ts,
-      });
+      };
+      b.resources.push(entry);
+      liveIndex(b.resources).set(ledgerKey(d.kind, d.id), [entry]);
       return;
     }
     case E.ResourceReleased:
-      for (const e of b.resources) {
-        if (
-          !e.deletedAt && !e.released && e.resource.kind === d.kind && e.resource.id === d.id
-        ) {
-          e.released = { at: r.ts, reason: String(d.reason ?? "") };
-        }
+      for (const e of takeLive(b.resources, d.kind, d.id)) {
+        e.released = { at: r.ts, reason: String(d.reason ?? "") };
       }
       return;
     case E.ResourceDeleted:
-      for (const e of b.resources) {
-        if (!e.deletedAt && e.resource.kind === d.kind && e.resource.id === d.id) {
-          e.deletedAt = r.ts;
-        }
-      }
+      for (const e of takeLive(b.resources, d.kind, d.id)) e.deletedAt = r.ts;
       return;
     case E.ProvisionerSucceeded:
       if (d.errorCleanup) b.errorCleanupDone = true;
-      if (
-        typeof d.index === "number" && !d.errorCleanup && !b.provisionersDone.includes(d.index)
-      ) {
-        b.provisionersDone.push(d.index);
+      if (typeof d.index === "number" && !d.errorCleanup) {
+        const done = doneIndex(b.provisionersDone);
+        if (!done.has(d.index)) {
+          done.add(d.index);
+          b.provisionersDone.push(d.index);
+        }
       }
       return;
     case E.ArtifactProduced:
@@ -342,6 +336,51 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       }
       return;
   }
+}
+
+/**
+ * Live ledger entries by kind and id, kept beside each resources array (a
+ * log can hold a hundred thousand of them: finding one must not scan all).
+ * Built on first use, so a state read back from a snapshot gets its own.
+ */
+const liveIndexes = new WeakMap<LedgerEntry[], Map<string, LedgerEntry[]>>();
+
+function ledgerKey(kind: string, id: string): string {
+  return `${kind}\0${id}`;
+}
+
+function liveIndex(resources: LedgerEntry[]): Map<string, LedgerEntry[]> {
+  let index = liveIndexes.get(resources);
+  if (!index) {
+    index = new Map();
+    for (const e of resources) {
+      if (e.deletedAt || e.released) continue;
+      const key = ledgerKey(e.resource.kind, e.resource.id);
+      const list = index.get(key);
+      if (list) list.push(e);
+      else index.set(key, [e]);
+    }
+    liveIndexes.set(resources, index);
+  }
+  return index;
+}
+
+/** The live entries of kind and id, which stop being live. */
+function takeLive(resources: LedgerEntry[], kind: string, id: string): LedgerEntry[] {
+  const index = liveIndex(resources);
+  const key = ledgerKey(kind, id);
+  const list = index.get(key) ?? [];
+  index.delete(key);
+  return list;
+}
+
+const doneIndexes = new WeakMap<number[], Set<number>>();
+
+/** The provisioners done as a set, kept beside the array (see liveIndex). */
+function doneIndex(done: number[]): Set<number> {
+  let set = doneIndexes.get(done);
+  if (!set) doneIndexes.set(done, set = new Set(done));
+  return set;
 }
 
 /** Resources of a build that were created and not (yet) deleted nor released. */

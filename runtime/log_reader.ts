@@ -7,7 +7,7 @@
  * would repeat or skip side effects. The chain proves the log consistent;
  * the run's seal (seal.ts) anchors it.
  */
-import { createHash } from "node:crypto";
+import { sha256HexOf } from "./canonical.ts";
 import type { EventRecord } from "./events.ts";
 import fs from "node:fs";
 import { openLogFile } from "./log_file.ts";
@@ -272,11 +272,10 @@ class ChainVerifier {
     // mac) members it is exactly what the hash was computed over. ASCII
     // lines (the usual case) are hashed straight from the file's bytes;
     // others from the decoded text, so bytes that are not UTF-8 cannot verify.
-    const hash = createHash("sha256");
-    if (bytes.length === text.length) {
-      hash.update(bytes.subarray(0, at)).update(bytes.subarray(at + member));
-    } else hash.update(text.slice(0, at)).update(text.slice(at + member));
-    if (hash.digest("hex") !== rec.hash) {
+    const hash = bytes.length === text.length
+      ? sha256HexOf([bytes.subarray(0, at), bytes.subarray(at + member)])
+      : sha256HexOf([text.slice(0, at), text.slice(at + member)]);
+    if (hash !== rec.hash) {
       throw new EventLogError(file, line, "hash mismatch: the record was altered");
     }
     if (this.#macOf && rec.seq > this.#macFrom && rec.mac !== this.#macOf(rec.hash)) {

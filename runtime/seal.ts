@@ -15,7 +15,10 @@
  * The seal file has two fixed-size slots written alternately, each with its
  * own MAC: a crash while writing one leaves the other, older seal intact.
  */
-import { createHash, createHmac, type Hash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { hmac } from "@noble/hashes/hmac";
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
 import { join } from "node:path";
 import { isRunId } from "./run_id.ts";
 
@@ -42,9 +45,8 @@ export interface SealPoint {
 export class RunSeal {
   readonly runId: string;
   readonly dir: string;
-  #key: Uint8Array;
-  /** HMAC's inner and outer hash states after the padded key: one copy per record MAC. */
-  #pads: [Hash, Hash];
+  /** HMAC keyed once; each MAC clones it (the key's pads are hashed only here). */
+  #hmac: ReturnType<typeof hmac.create>;
   #fd?: Deno.FsFile;
   #slot = 0;
   #point: SealPoint;
@@ -52,15 +54,9 @@ export class RunSeal {
   private constructor(runId: string, dir: string, key: Uint8Array, point: SealPoint, slot = 0) {
     this.runId = runId;
     this.dir = dir;
-    this.#key = key;
     this.#point = point;
     this.#slot = slot;
-    const pad = (byte: number) => {
-      const block = new Uint8Array(64);
-      for (let i = 0; i < 64; i++) block[i] = (key[i] ?? 0) ^ byte;
-      return createHash("sha256").update(block);
-    };
-    this.#pads = [pad(0x36), pad(0x5c)];
+    this.#hmac = hmac.create(sha256, key);
   }
 
   /**
@@ -124,17 +120,12 @@ export class RunSeal {
 
   /** HMAC-SHA256 (hex) of `text` under the run's key: authenticates snapshots and secrets tables. */
   mac(text: string): string {
-    return createHmac("sha256", this.#key).update(text).digest("hex");
+    return bytesToHex(this.#hmac.clone().update(encoder.encode(text)).digest());
   }
 
-  /**
-   * The MAC every record carries (HMAC-SHA256 of its hash): only this run's
-   * writer can make it. Computed from the precomputed key pads, as HMAC is
-   * defined, because one is made for every record.
-   */
+  /** The MAC every record carries (HMAC-SHA256 of its hash): only this run's writer can make it. */
   recordMac(hash: string): string {
-    const inner = this.#pads[0].copy().update(`kiln-record\0${hash}`).digest();
-    return this.#pads[1].copy().update(inner).digest("hex");
+    return this.mac(`kiln-record\0${hash}`);
   }
 
   /** Whether `mac` is this run's MAC of `text` (constant time). */
