@@ -41,7 +41,7 @@ export interface CleanupOptions {
   acceptUnsealed?: boolean;
 }
 
-/** What cleanup did. */
+/** What cleanup did (as shown to people: secrets inside ids are masked). */
 export interface CleanupResult {
   runId: string;
   /** Deleted now; for a local path, `id` is exactly the path deleted. */
@@ -199,7 +199,8 @@ export async function cleanupRun(
       });
     }
     if (result.failed.length === 0) await secrets.destroy();
-    return result;
+    // What cleanup reports is output: a secret inside a path is shown masked.
+    return log.masker.maskValue(result);
   } finally {
     // Temp files a killed process left in the run go with the rest of it.
     await removeRunTempDir(dir).catch(() => {});

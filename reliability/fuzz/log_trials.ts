@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { EventLogError, parseEventLog } from "../../runtime/log_reader.ts";
+import { RunSeal } from "../../runtime/seal.ts";
 import type { ScenarioResult } from "../types.ts";
 import { badOutcome, type InProcessCli, runCliProcess, type TrialOutput } from "./run_cli.ts";
 import type { LogCase } from "./log_edits.ts";
@@ -21,6 +22,8 @@ export interface RealRun {
   log: Uint8Array;
   /** Its seal.id: a copied log finds the run's seal (KILN_SEAL_DIR) through it. */
   sealId: string;
+  /** The run key's MAC of a record hash: what every record must carry. */
+  macOf: (hash: string) => string;
 }
 
 const RUN_ID = /run (\d{8}T\d{6}Z-[0-9a-f]+)/;
@@ -47,7 +50,14 @@ export async function realRun(
     cwd,
     log: await Deno.readFile(logOf(home, runId)),
     sealId: await Deno.readTextFile(join(home, "runs", runId, "seal.id")),
+    macOf: macOfRun(runId, join(home, "runs", runId)),
   };
+}
+
+function macOfRun(runId: string, dir: string): (hash: string) => string {
+  const seal = RunSeal.load(runId, dir);
+  if (!seal) throw new Error(`run ${runId} has no seal`);
+  return (hash) => seal.recordMac(hash);
 }
 
 function logOf(home: string, runId: string): string {
@@ -128,7 +138,12 @@ export async function resumeAndCleanupTruncations(
       });
       if (!problem && command === "resume" && out.code === 0) {
         try {
-          parseEventLog(await Deno.readFile(logOf(home, run.runId)), "events.jsonl");
+          parseEventLog(
+            await Deno.readFile(logOf(home, run.runId)),
+            "events.jsonl",
+            run.runId,
+            run.macOf,
+          );
         } catch (err) {
           problem = `the resumed log does not verify: ${err instanceof Error ? err.message : err}`;
         }
@@ -157,7 +172,7 @@ export async function editTrials(
   for (const c of cases) {
     let problem: string | undefined;
     try {
-      parseEventLog(c.bytes, "events.jsonl");
+      parseEventLog(c.bytes, "events.jsonl", run.runId, run.macOf);
       problem = "not caught: the edited log verified";
     } catch (err) {
       if (!(err instanceof EventLogError)) {
