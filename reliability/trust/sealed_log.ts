@@ -10,9 +10,8 @@ import type { CampaignSize, ScenarioResult } from "../types.ts";
 import { type KilnExit, runKilnIn } from "../support/kiln_process.ts";
 import { Checks, runScenario, type TrialOutcome } from "../support/trials.ts";
 import { verifyLog } from "../support/log_check.ts";
-import { canonicalJson, sha256Hex } from "../../runtime/canonical.ts";
 import { eventsPath } from "../../runtime/paths.ts";
-import type { EventRecord } from "../../runtime/events.ts";
+import { forgeLog, logRecords } from "../../tests/support/forge_log.ts";
 
 interface Bench {
   dir: string;
@@ -57,22 +56,6 @@ async function abortedRun(): Promise<{ b: Bench; runId: string }> {
   return { b, runId: out.runId };
 }
 
-async function recordsOf(file: string): Promise<EventRecord[]> {
-  return (await Deno.readTextFile(file)).trimEnd().split("\n").map((l) => JSON.parse(l));
-}
-
-/** Rewrites the log as an attacker who knows the public rule would: every hash recomputed. */
-async function forge(file: string, recs: EventRecord[]): Promise<void> {
-  let prev = "";
-  const lines = recs.map((r, i) => {
-    const { hash: _h, mac, ...rest } = r;
-    const body = { ...rest, seq: i + 1, prev };
-    prev = sha256Hex(canonicalJson(body));
-    return canonicalJson({ ...body, hash: prev, ...(mac ? { mac } : {}) });
-  });
-  await Deno.writeTextFile(file, lines.join("\n") + "\n");
-}
-
 const NAMES_LINE = (line: number) => new RegExp(`events\\.jsonl:${line}: `);
 
 function refusedNaming(c: Checks, out: KilnExit, line: number, what: string): void {
@@ -92,7 +75,7 @@ async function editTrial(edit: Edit, position: number): Promise<TrialOutcome> {
   const c = new Checks();
   try {
     const file = eventsPath(runId, b.home);
-    const recs = await recordsOf(file);
+    const recs = await logRecords(file);
     const pick = (type: string) => {
       const all = recs.map((r, i) => r.type === type ? i : -1).filter((i) => i >= 0);
       return all[Math.min(position, all.length - 1)];
@@ -114,7 +97,7 @@ async function editTrial(edit: Edit, position: number): Promise<TrialOutcome> {
       at = Math.min(2 + position, recs.length - 2);
       recs.splice(at, 1);
     }
-    await forge(file, recs);
+    await forgeLog(file, recs);
     refusedNaming(c, await runKilnIn(["replay", runId], b.spawn()), at + 1, "replay");
     refusedNaming(c, await runKilnIn(["cleanup", runId], b.spawn()), at + 1, "cleanup");
     refusedNaming(c, await runKilnIn(["build", "--resume", runId], b.spawn()), at + 1, "resume");
@@ -141,13 +124,13 @@ async function injectTrial(kind: "file" | "post-processor.output"): Promise<Tria
     await Deno.mkdir(precious);
     await Deno.writeTextFile(join(precious, "keep.txt"), "PRECIOUS");
     const file = eventsPath(runId, b.home);
-    const recs = await recordsOf(file);
+    const recs = await logRecords(file);
     const at = recs.findIndex((r) => r.type === "ResourceCreated") + 1;
     recs.splice(at, 0, {
       ...recs[at - 1],
       data: { kind, id: "out/disk.img", data: { path: precious } },
     });
-    await forge(file, recs);
+    await forgeLog(file, recs);
     const out = await runKilnIn(["cleanup", runId], b.spawn());
     refusedNaming(c, out, at + 1, "cleanup");
     c.expect(

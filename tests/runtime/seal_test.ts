@@ -8,13 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { canonicalJson, sha256Hex } from "../../runtime/canonical.ts";
 import { eventsPath, runDir } from "../../runtime/paths.ts";
 import { runBuild } from "../../runtime/run_build.ts";
 import { cleanupRun } from "../../runtime/cleanup.ts";
-import type { EventRecord } from "../../runtime/events.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
 import { runKiln } from "../support/kiln_cli.ts";
+import { forgeLog, logRecords } from "../support/forge_log.ts";
 
 /** A failed run (-on-error=abort) whose ledger still holds live resources. */
 async function abortedRun(root: string): Promise<{ home: string; runId: string; file: string }> {
@@ -30,23 +29,6 @@ async function abortedRun(root: string): Promise<{ home: string; runId: string; 
   });
   assert.equal(r.status, "failed");
   return { home, runId: r.runId, file: eventsPath(r.runId, home) };
-}
-
-async function records(file: string): Promise<EventRecord[]> {
-  return (await Deno.readTextFile(file)).trimEnd().split("\n").map((l) => JSON.parse(l));
-}
-
-/** Rewrites the log as an attacker who knows the public rule would: every hash recomputed. */
-async function forge(file: string, recs: EventRecord[]): Promise<void> {
-  let prev = "";
-  const lines = recs.map((r, i) => {
-    const { hash: _h, mac, ...rest } = r;
-    const body = { ...rest, seq: i + 1, prev };
-    prev = sha256Hex(canonicalJson(body));
-    // The attacker keeps a MAC-looking field (they cannot compute the real one).
-    return canonicalJson({ ...body, hash: prev, ...(mac ? { mac } : {}) });
-  });
-  await Deno.writeTextFile(file, lines.join("\n") + "\n");
 }
 
 function kiln(home: string, ...args: string[]) {
@@ -65,10 +47,10 @@ async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
 Deno.test("an edited, re-hashed record is caught at its own seq by replay, resume and cleanup", async () => {
   await withRoot(async (root) => {
     const { home, runId, file } = await abortedRun(root);
-    const recs = await records(file);
+    const recs = await logRecords(file);
     const at = recs.findIndex((r) => r.type === "Ui");
     recs[at] = { ...recs[at], data: { ...recs[at].data, message: "nothing to see here" } };
-    await forge(file, recs);
+    await forgeLog(file, recs);
     const replay = await kiln(home, "replay", runId);
     assert.equal(replay.code, 1);
     assert.match(
@@ -90,13 +72,13 @@ Deno.test("an injected ResourceCreated never makes cleanup delete a directory", 
     const precious = join(root, "precious");
     await Deno.mkdir(precious);
     await Deno.writeTextFile(join(precious, "data.txt"), "PRECIOUS");
-    const recs = await records(file);
+    const recs = await logRecords(file);
     const created = recs.find((r) => r.type === "ResourceCreated")!;
     recs.splice(recs.indexOf(created) + 1, 0, {
       ...created,
       data: { kind: "fake.file", id: precious, data: { path: precious } },
     });
-    await forge(file, recs);
+    await forgeLog(file, recs);
     const out = await kiln(home, "cleanup", runId);
     assert.equal(out.code, 1);
     assert.match(out.stderr, /not authenticated by the run's key/);
