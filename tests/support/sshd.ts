@@ -86,7 +86,10 @@ export interface SshdHandle {
   log(): string;
   /** The host directory the sessions see as /tmp, when started with `privateTmp`. */
   privateTmp?: string;
-  /** With `privateTmp`: the mount namespace (`mnt:[inode]`) sshd runs in while it runs. */
+  /**
+   * With `privateTmp`: the mount namespace (`mnt:[inode]`) sshd runs in, while
+   * it runs (once stopped, the kernel may give its number to a new namespace).
+   */
   mountNamespace(): string | undefined;
 }
 
@@ -192,7 +195,9 @@ export async function processesIn(ns: string): Promise<number[]> {
 /**
  * Kills whatever still runs in an sshd's private mount namespace (a session's
  * daemonized child escapes the process tree, not the namespace) and waits
- * until it is empty, so its /tmp bind mount is gone with it.
+ * until it is empty, so its /tmp bind mount is gone with it. The caller must
+ * hold the namespace open: the kernel hands a freed namespace's number to the
+ * next new one at once, and this would then kill another sshd.
  */
 async function emptyNamespace(ns: string): Promise<void> {
   for (let round = 0; round < 200; round++) {
@@ -275,6 +280,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
 
   let child: Deno.ChildProcess | undefined;
   let namespace: string | undefined;
+  // Keeps the namespace, and so its number, ours until stop() has emptied it.
+  let namespacePin: Deno.FsFile | undefined;
   let logText = "";
   const decoder = new TextDecoder();
 
@@ -298,10 +305,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
       exited.catch(() => {});
     }
     if (options.privateTmp) {
-      namespace = await mountNamespaceOf(running.pid);
+      try {
+        namespacePin = await Deno.open(`/proc/${running.pid}/ns/mnt`);
+        namespace = await mountNamespaceOf(running.pid);
+      } catch { /* checked below */ }
       if (!namespace || namespace === await mountNamespaceOf("self")) {
         running.kill("SIGKILL");
         await running.status;
+        namespacePin?.close();
+        namespacePin = namespace = undefined;
         throw new Error(`test sshd: not running in a mount namespace of its own\n${logText}`);
       }
     }
@@ -327,8 +339,12 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
     await new Deno.Command("pkill", { args: ["-f", `${dir}/sshd_config`] }).output().catch(
       () => {},
     );
-    if (namespace) await emptyNamespace(namespace);
-    namespace = undefined;
+    try {
+      if (namespace) await emptyNamespace(namespace);
+    } finally {
+      namespacePin?.close();
+      namespacePin = namespace = undefined;
+    }
   };
 
   await start();
