@@ -14,12 +14,24 @@ export interface ExecOptions {
   agentForward: boolean;
 }
 
-/** Opens an exec channel, failing with DisconnectedError when the link is gone. */
+/** An exec channel and its command's exit status, once that arrived. */
+export interface ExecChannel {
+  channel: ClientChannel;
+  /** The exit status (undefined until it arrives, or when a signal ended the command). */
+  exitStatus(): number | undefined;
+}
+
+/**
+ * Opens an exec channel, failing with DisconnectedError when the link is gone.
+ * The exit status is recorded from the moment the channel opens: a command
+ * that ends at once can have its status arrive in the same packet batch as the
+ * channel itself, before a caller resuming after `await` could listen for it.
+ */
 export function openExec(
   link: SshLink,
   command: string,
   opts: ExecOptions,
-): Promise<ClientChannel> {
+): Promise<ExecChannel> {
   return new Promise((resolve, reject) => {
     if (!link.isOpen()) return reject(new DisconnectedError("ssh connection is closed"));
     const onClose = () =>
@@ -38,7 +50,13 @@ export function openExec(
             reject(
               link.isOpen() ? err : new DisconnectedError(`ssh session failed: ${err.message}`),
             );
-          } else resolve(channel);
+            return;
+          }
+          let status: number | undefined;
+          channel.on("exit", (code: number | null) => {
+            if (typeof code === "number") status = code;
+          });
+          resolve({ channel, exitStatus: () => status });
         },
       );
     } catch (err) {
@@ -55,9 +73,8 @@ export async function execCommand(
   opts: ExecOptions,
 ): Promise<RemoteResult> {
   if (cmd.signal?.aborted) throw cmd.signal.reason ?? new Error("cancelled");
-  const channel = await openExec(link, cmd.command, opts);
+  const { channel, exitStatus } = await openExec(link, cmd.command, opts);
   return await new Promise<RemoteResult>((resolve, reject) => {
-    let status: number | undefined;
     const onAbort = () => {
       // sshd signals only the session's shell, and its children may keep the channel
       // open: settle now rather than wait for them.
@@ -68,12 +85,10 @@ export async function execCommand(
     cmd.signal?.addEventListener("abort", onAbort, { once: true });
     channel.on("data", (chunk: Uint8Array) => cmd.stdout?.(chunk));
     channel.stderr.on("data", (chunk: Uint8Array) => cmd.stderr?.(chunk));
-    channel.on("exit", (code: number | null) => {
-      if (typeof code === "number") status = code;
-    });
     channel.on("close", () => {
       cmd.signal?.removeEventListener("abort", onAbort);
       if (cmd.signal?.aborted) return reject(cmd.signal.reason ?? new Error("cancelled"));
+      const status = exitStatus();
       if (status !== undefined) return resolve({ exitStatus: status });
       // No status: killed by a signal, or the connection dropped (a reboot). The
       // contract reports both as -1; the shell provisioner decides what that means.

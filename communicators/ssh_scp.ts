@@ -24,16 +24,17 @@ interface Session {
 }
 
 async function openSession(link: SshLink, command: string): Promise<Session> {
-  const channel = await openExec(link, command, { pty: false, agentForward: false });
+  const { channel, exitStatus } = await openExec(link, command, {
+    pty: false,
+    agentForward: false,
+  });
   let err = "";
   channel.stderr.on("data", (chunk: Buffer) => {
     if (err.length < 4096) err += chunk.toString();
   });
   const reader = new ChannelReader(channel);
   const done = new Promise<number | undefined>((resolve) => {
-    let code: number | undefined;
-    channel.on("exit", (c: number | null) => code = c ?? undefined);
-    channel.on("close", () => resolve(code));
+    channel.on("close", () => resolve(exitStatus()));
   });
   let closed = false;
   done.then(() => closed = true);

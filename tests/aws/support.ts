@@ -2,7 +2,11 @@
  * Runs `kiln` as a child process against the EC2 emulator: a real CLI, a
  * real SDK on the wire, real sshd instances on loopback.
  */
-import { startEc2Emulator, type StartEc2Options } from "../support/ec2/mod.ts";
+import {
+  INSTANCE_VISIBLE_DIR,
+  startEc2Emulator,
+  type StartEc2Options,
+} from "../support/ec2/mod.ts";
 import type { Ec2EmulatorHandle } from "../support/ec2/mod.ts";
 import { freePort } from "../support/sshd.ts";
 
@@ -22,7 +26,8 @@ export interface AwsWorkspace {
 
 /** Starts an emulator whose instances also listen on one fixed SSH port at their own address. */
 export async function awsWorkspace(options: StartEc2Options = {}): Promise<AwsWorkspace> {
-  const dir = await Deno.makeTempDir({ prefix: "kiln-aws-" });
+  // Outside /tmp, so a provisioner on an instance (which has a /tmp of its own) can reach it.
+  const dir = await Deno.makeTempDir({ dir: INSTANCE_VISIBLE_DIR, prefix: "kiln-aws-" });
   const sshPort = freePort();
   const emulator = await startEc2Emulator({
     pendingMs: 150,

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { gunzipSync } from "node:zlib";
 import { ec2Client, ssh, waitFor, withEmulator, writeX509Placeholders } from "./helpers.ts";
-import type { Ec2EmulatorHandle } from "../support/ec2/mod.ts";
+import { type Ec2EmulatorHandle, INSTANCE_VISIBLE_DIR } from "../support/ec2/mod.ts";
 
 interface Booted {
   instanceId: string;
@@ -86,7 +86,8 @@ function tarNames(archive: Uint8Array): string[] {
 
 Deno.test("Packer's default bundle commands bundle the instance root into S3 and RegisterImage accepts it", async () => {
   await withEmulator({}, async (emulator, client) => {
-    const dir = await Deno.makeTempDir();
+    // The bundle commands on the instance read and write here: outside its private /tmp.
+    const dir = await Deno.makeTempDir({ dir: INSTANCE_VISIBLE_DIR });
     try {
       const booted = await bootInstance(emulator, client, dir);
       await writeX509Placeholders(dir);

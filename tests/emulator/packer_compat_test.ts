@@ -20,14 +20,11 @@ async function packerBuild(extra: Record<string, unknown>) {
   const emulator = await startEc2Emulator({ sshPort, pendingMs: 200, shuttingDownMs: 100 });
   const dir = await Deno.makeTempDir({ prefix: "kiln-packer-compat-" });
   try {
-    await Deno.mkdir(`${dir}/x509`);
-    await Deno.mkdir(`${dir}/bundle`);
     await writeX509Placeholders(dir);
+    // Packer's default x509_upload_path and bundle_destination (/tmp): each instance has its own.
     const template = {
       builders: [emulatorBuilder(emulator.endpoint, dir, sshPort, {
         ssh_interface: "public_ip",
-        x509_upload_path: `${dir}/x509`,
-        bundle_destination: `${dir}/bundle`,
         ami_name: "packer-on-kiln-emulator-{{timestamp}}",
         tags: { "built-by": "packer" },
         ...extra,

@@ -21,6 +21,26 @@ Deno.test("exec: stdout, stderr and the exit status come back separately", () =>
     assert.equal(text(err), "to-err\n");
   }));
 
+/** Blocks the event loop, as a client busy with other builds does. */
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* spinning */ }
+}
+
+Deno.test("exec: a command that ends at once still reports its exit status, not a dropped link", () =>
+  withConnectedLab(async (_lab, comm) => {
+    // Its status can arrive in the same read as the channel itself; a busy
+    // client makes that likely.
+    for (let n = 0; n < 20; n++) {
+      for (const [command, expected] of [["exit 7", 7], ["true", 0]] as const) {
+        assert.equal((await comm.start({ command })).exitStatus, expected, `${command}, run ${n}`);
+        const running = comm.start({ command });
+        setTimeout(() => busy(50), 0);
+        assert.equal((await running).exitStatus, expected, `${command} (busy), run ${n}`);
+      }
+    }
+  }));
+
 Deno.test("exec: ssh_pty gives the command a terminal", async () => {
   const lab = await startLab();
   const withPty = await lab.connect({ ssh_pty: true });

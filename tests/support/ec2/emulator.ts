@@ -121,6 +121,13 @@ function portFree(hostname: string, port: number): boolean {
   }
 }
 
+/**
+ * Where the emulator keeps its files (instance roots, sshd directories, each
+ * instance's /tmp) and where a test puts files an instance must reach: an
+ * instance sees the host's file system except /tmp, which is its own.
+ */
+export const INSTANCE_VISIBLE_DIR = "/var/tmp";
+
 /** State of one emulator. */
 export class Ec2Emulator {
   readonly accountId: string;
@@ -152,7 +159,7 @@ export class Ec2Emulator {
   #addresses = 0;
   /** Where bundles are uploaded; RegisterImage reads manifests from here. */
   s3?: S3Store;
-  /** Directory for instance roots. */
+  /** Directory for instance roots, sshd directories and private /tmp directories. */
   dir = "";
   /** Directory holding the stand-in bundle tools put on the instances' PATH. */
   toolsDir = "";

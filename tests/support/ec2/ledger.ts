@@ -62,6 +62,8 @@ export interface InstanceView {
   /** Where its sshd listens (loopback), or null while it has none. */
   ssh: { host: string; port: number } | null;
   rootDir: string;
+  /** Host directory the instance sees as /tmp. */
+  tmpDir: string;
 }
 
 /** Builds the ledger of live resources. */
@@ -157,5 +159,6 @@ export function instanceViews(emu: Ec2Emulator): InstanceView[] {
       ? { host: i.privateIpAddress, port: emu.sshPort ?? i.sshd.port }
       : null,
     rootDir: i.rootDir,
+    tmpDir: i.tmpDir,
   }));
 }

@@ -6,7 +6,7 @@
  * 127.0.0.1, so a client that connects to the address EC2 reported never
  * leaves the machine.
  */
-import { startSshd } from "../sshd.ts";
+import { type SshdHandle, startSshd } from "../sshd.ts";
 import type { Ec2Emulator } from "./emulator.ts";
 import type { Instance } from "./model.ts";
 
@@ -48,21 +48,44 @@ function listenAddresses(emu: Ec2Emulator, instance: Instance): string[] {
   ]);
 }
 
-/** Starts the instance's sshd; false when the instance went away meanwhile. */
+function gone(emu: Ec2Emulator, instance: Instance): boolean {
+  return (instance.state !== "pending" && instance.state !== "running") || emu.closed;
+}
+
+/**
+ * Starts the instance's sshd, with a /tmp of its own (two builds bundling
+ * under the same `image-{{timestamp}}` prefix must not share files, as two
+ * EC2 instances never do); false when the instance went away meanwhile.
+ */
 async function attachSshd(emu: Ec2Emulator, instance: Instance): Promise<boolean> {
   const path = `${emu.toolsDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-  const sshd = await startSshd({
-    authorizedKeys: instance.authorizedKey ? [instance.authorizedKey] : [],
-    extraConfig: [
-      ...listenAddresses(emu, instance),
-      `SetEnv PATH=${path} KILN_INSTANCE_ID=${instance.instanceId} ` +
-      `KILN_INSTANCE_ROOT=${instance.rootDir} KILN_S3_ENDPOINT=${emu.s3Endpoint} ` +
-      `KILN_ACCOUNT_ID=${emu.accountId} KILN_REGION=${instance.region}`,
-    ],
-  });
+  await Deno.mkdir(instance.tmpDir, { recursive: true });
+  await Deno.chmod(instance.tmpDir, 0o1777);
+  let sshd: SshdHandle;
+  try {
+    sshd = await startSshd({
+      authorizedKeys: instance.authorizedKey ? [instance.authorizedKey] : [],
+      extraConfig: listenAddresses(emu, instance),
+      env: {
+        PATH: path,
+        KILN_INSTANCE_ID: instance.instanceId,
+        KILN_INSTANCE_ROOT: instance.rootDir,
+        KILN_S3_ENDPOINT: emu.s3Endpoint,
+        KILN_ACCOUNT_ID: emu.accountId,
+        KILN_REGION: instance.region,
+      },
+      privateTmp: instance.tmpDir,
+      parentDir: `${emu.dir}/${instance.instanceId}`,
+    });
+  } catch (err) {
+    // Terminated while sshd was starting: its /tmp may be gone already.
+    if (gone(emu, instance)) return false;
+    throw err;
+  }
   // Terminated (or emulator closed) while sshd was starting: do not leave it behind.
-  if ((instance.state !== "pending" && instance.state !== "running") || emu.closed) {
+  if (gone(emu, instance)) {
     await stopSshd(sshd);
+    await removeTmp(instance);
     return false;
   }
   instance.sshd = sshd;
@@ -110,9 +133,14 @@ async function waitForAddress(hostname: string, port: number): Promise<void> {
   }
 }
 
-async function stopSshd(sshd: NonNullable<Instance["sshd"]>): Promise<void> {
+async function stopSshd(sshd: SshdHandle): Promise<void> {
   await sshd.stop();
   await Deno.remove(sshd.dir, { recursive: true }).catch(() => {});
+}
+
+/** Its /tmp goes with the instance, as an instance-store machine's does. */
+async function removeTmp(instance: Instance): Promise<void> {
+  await Deno.remove(instance.tmpDir, { recursive: true }).catch(() => {});
 }
 
 /** Starts the boot of a freshly created (pending) instance. */
@@ -143,6 +171,7 @@ export function terminateInstance(emu: Ec2Emulator, instance: Instance): void {
   instance.sshd = undefined;
   emu.track((async () => {
     if (sshd) await stopSshd(sshd);
+    await removeTmp(instance);
     await emu.sleep(emu.timing.shuttingDownMs);
     instance.state = "terminated";
   })());
@@ -154,5 +183,6 @@ export async function stopAllInstances(emu: Ec2Emulator): Promise<void> {
     const sshd = instance.sshd;
     instance.sshd = undefined;
     if (sshd) await stopSshd(sshd);
+    await removeTmp(instance);
   }
 }

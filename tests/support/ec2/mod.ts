@@ -18,7 +18,12 @@
  * ```
  */
 import { type S3Emulator, startS3Emulator } from "../s3/mod.ts";
-import { Ec2Emulator, type Ec2EmulatorOptions, type RequestRecord } from "./emulator.ts";
+import {
+  Ec2Emulator,
+  type Ec2EmulatorOptions,
+  INSTANCE_VISIBLE_DIR,
+  type RequestRecord,
+} from "./emulator.ts";
 import type { FaultOptions } from "./faults.ts";
 import { hostFor, type InstanceView, instanceViews, type Ledger, ledgerOf } from "./ledger.ts";
 import { stopAllInstances } from "./lifecycle.ts";
@@ -26,6 +31,7 @@ import { seed } from "./seed.ts";
 import { handle } from "./server.ts";
 
 export type { Ec2EmulatorOptions, Ec2Timing, RequestRecord } from "./emulator.ts";
+export { INSTANCE_VISIBLE_DIR } from "./emulator.ts";
 export type { FailCall, FaultOptions, ServerErrorBurst } from "./faults.ts";
 export type { InstanceView, Ledger } from "./ledger.ts";
 export { AMAZON_OWNER_ID, CANONICAL_OWNER_ID, SEED_IMAGES } from "./seed.ts";
@@ -80,7 +86,7 @@ export async function startEc2Emulator(options: StartEc2Options = {}): Promise<E
   for await (const entry of Deno.readDir(TOOLS_DIR)) {
     if (entry.isFile) await Deno.chmod(`${TOOLS_DIR}/${entry.name}`, 0o755);
   }
-  emu.dir = await Deno.makeTempDir({ prefix: "kiln-ec2-" });
+  emu.dir = await Deno.makeTempDir({ dir: INSTANCE_VISIBLE_DIR, prefix: "kiln-ec2-" });
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     (request) => handle(emu, request),

@@ -171,6 +171,8 @@ export interface Instance {
   spotInstanceRequestId?: string;
   /** Directory standing in for the instance's root file system (what ec2-bundle-vol images). */
   rootDir: string;
+  /** Host directory the instance sees as /tmp (its own; removed when it terminates). */
+  tmpDir: string;
   sshd?: SshdHandle;
   /** 1-based launch ordinal over the emulator's lifetime (fault switches refer to it). */
   ordinal: number;

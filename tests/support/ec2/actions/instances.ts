@@ -227,6 +227,7 @@ export function launch(
       instanceLifecycle: extra.spotRequestId ? "spot" : undefined,
       spotInstanceRequestId: extra.spotRequestId,
       rootDir: `${emu.dir}/${instanceId}/root`,
+      tmpDir: `${emu.dir}/${instanceId}/tmp`,
       ordinal,
     };
     emu.instances.set(instanceId, instance);
