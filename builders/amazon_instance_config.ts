@@ -253,7 +253,7 @@ function checkSpot(
   }
   const price = String(config.spot_price ?? "");
   const spot = isSpotInstance(config);
-  if (spot && price !== "auto" && !/^(\d+\.?\d*|\.\d+)$/.test(price)) {
+  if (spot && price !== "auto" && !/^(\d+(?:\.\d*)?|\.\d+)$/.test(price)) {
     report(
       "spot_price",
       `expected "auto" or a maximum price in USD per hour such as "0.05", got ${

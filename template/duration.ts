@@ -51,7 +51,8 @@ function parseUnbounded(text: string): number | undefined {
   if (s === "") return undefined;
   let total = 0;
   // Sticky, so a long string is read in one pass instead of being sliced per unit.
-  const re = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  // Unambiguous digits (no "\d+\d*" overlap), so a long run of digits fails in linear time.
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
   while (re.lastIndex < s.length) {
     const m = re.exec(s);
     if (!m) return undefined;
