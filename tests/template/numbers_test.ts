@@ -9,6 +9,7 @@ import { assertEquals, assertMatch } from "./assert.ts";
 import { withTempDir } from "./helpers.ts";
 import { issueAt, prepareIssues } from "./issues.ts";
 import { prepareTemplate } from "../../template/prepare.ts";
+import { parseDuration } from "../../template/duration.ts";
 import { writeFile } from "./helpers.ts";
 
 const NULL = '{"type": "null", "communicator": "none"}';
@@ -147,4 +148,15 @@ Deno.test("max_retries and durations past Go's range are refused with the path",
     );
     assertMatch(issueAt(issues, "builders[0].ssh_timeout").message, /value out of range/);
   });
+});
+
+Deno.test("a duration of a quarter of a million digits is refused, not a hang", () => {
+  // An ambiguous pattern backtracked quadratically over runs of digits: this
+  // took minutes. The bound is a hang guard, not a speed measurement.
+  for (const text of ["1".repeat(262_144), "1".repeat(262_144) + "x", "." + "1".repeat(262_144)]) {
+    const t0 = performance.now();
+    assertEquals(parseDuration(text), undefined);
+    assertEquals(performance.now() - t0 < 10_000, true, `${text.length} characters hung`);
+  }
+  assertEquals(parseDuration("1.5h"), 90 * 60 * 1000);
 });
