@@ -59,8 +59,10 @@ export async function openProcessLab(place: StepPlace, script: LabScript): Promi
     ].join("\n"),
     "trap.sh": [trap, `echo $$ > ${pids}`, "echo ready", "sleep 60 & wait", ""].join("\n"),
     "grandchild-trap.sh": [
-      `sh -c "${trap}; sleep 60 & wait" &`,
+      // "ready" only once the child's trap is set: a TERM before that is not the point.
+      `sh -c "${trap}; echo armed > ${trapped}.armed; sleep 60 & wait" &`,
       `echo "$$ $!" > ${pids}`,
+      `while [ ! -e ${trapped}.armed ]; do sleep 0.05; done`,
       "echo ready",
       "wait",
       "",
