@@ -13,6 +13,9 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "lz4", probe: "/usr/bin/lz4" },
   { pkg: "python3-winrm", probe: "/usr/lib/python3/dist-packages/winrm/__init__.py" },
   { pkg: "faketime", probe: "/usr/bin/faketime" },
+  { pkg: "qemu-system-x86", probe: "/usr/bin/qemu-system-x86_64" },
+  { pkg: "xorriso", probe: "/usr/bin/xorriso" },
+  { pkg: "mtools", probe: "/usr/bin/mcopy" },
 ];
 
 const missing: string[] = [];
