@@ -8,6 +8,7 @@ const loaders: Record<string, () => Promise<BuilderPlugin>> = {
   "null": () => import("./null.ts").then((m) => m.nullBuilder),
   "file": () => import("./file.ts").then((m) => m.fileBuilder),
   "amazon-instance": () => import("./amazon_instance.ts").then((m) => m.amazonInstanceBuilder),
+  "qemu": () => import("./qemu/mod.ts").then((m) => m.qemuBuilder),
 };
 
 /** Builder types kiln knows. */

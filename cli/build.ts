@@ -114,7 +114,10 @@ export async function run(args: string[]): Promise<number> {
       if (!hasInputFlags) inputs = await keptInputs(resume, home) ?? inputs;
       if (state.initTime) restoreInitTime(state.initTime);
     }
-    const prepared = await prepareTemplate(file, inputs);
+    // A resumed run's outputs exist already: they are its own.
+    const prepared = await prepareTemplate(file, inputs, {
+      freshOutputs: !resume && v["force"] !== true,
+    });
     const common = {
       home,
       onError: onError as OnErrorMode,

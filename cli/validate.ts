@@ -74,7 +74,8 @@ export async function run(args: string[], io: ValidateIo = {}): Promise<number> 
   const file = parsed.positionals[0];
   const syntaxOnly = parsed.values["syntax-only"] === true;
   try {
-    await prepareTemplate(file, inputs, { syntaxOnly });
+    // Packer's validate refuses an existing output directory (it has no -force).
+    await prepareTemplate(file, inputs, { syntaxOnly, freshOutputs: true });
   } catch (err) {
     if (err instanceof TemplateError) {
       reportIssues(out, err, "Template validation failed");

@@ -2,10 +2,11 @@
  * Decodes a component's raw options against its ConfigSchema the way
  * Packer's mapstructure settings do: weakly typed ("22" for an int, 1 or
  * "true" for a bool, "a,b" for a list), unknown keys rejected, defaults
- * applied, then required/enum/exclusive/oneOf/anyOf and the schema's own
- * check. Every problem is reported with its JSON path.
+ * applied, then required/enum/exclusive/oneOf/anyOf, the schema's own
+ * check and its prepare (Packer's Prepare). Every problem is reported with
+ * its JSON path.
  */
-import type { ConfigSchema, FieldSpec } from "./schema.ts";
+import { type BuildContext, type ConfigSchema, type FieldSpec, NO_BUILD } from "./schema.ts";
 import { childPath, excerpt, setOwn } from "./source.ts";
 import {
   durationOutOfRange,
@@ -139,6 +140,34 @@ function decodeValue(v: unknown, spec: FieldSpec, path: string, report: Report):
       });
       return out;
     }
+    case "string_lists": {
+      // Packer's decoder splits a string on commas at each level and lifts a
+      // lone value into a list: "-m,512" is [["-m"], ["512"]].
+      const rows = typeof v === "string"
+        ? (v === "" ? [] : v.split(","))
+        : Array.isArray(v)
+        ? v
+        : isObject(v)
+        ? undefined
+        : [v];
+      if (!rows) {
+        report(path, `expected an array of arrays of strings, got ${describe(v)}`);
+        return undefined;
+      }
+      let ok = true;
+      const out = rows.map((row, i) => {
+        if (row === null) return [];
+        if (isObject(row)) {
+          report(childPath(path, i), `expected an array of strings, got ${describe(row)}`);
+          ok = false;
+          return [];
+        }
+        const list = decodeValue(row, { type: "string_list" }, childPath(path, i), report);
+        if (list === undefined) ok = false;
+        return (list as string[] | undefined) ?? [];
+      });
+      return ok ? out : undefined;
+    }
     case "string_map": {
       const maps = isObject(v) ? [v] : Array.isArray(v) && v.every(isObject) ? v : undefined;
       if (!maps) {
@@ -191,22 +220,42 @@ export function isSet(v: unknown): boolean {
 
 const quoteList = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(", ");
 
+/** Packer's words for a key its `packer fix` rewrites. */
+function deprecatedMessage(key: string): string {
+  return `Deprecated configuration key: '${key}'. Please call \`packer fix\` against your ` +
+    "template to update your template to be compatible with the current version of Packer. " +
+    "Visit https://www.packer.io/docs/commands/fix/ for more detail.";
+}
+
 /**
  * Decodes `raw` against `schema`. `path` is the JSON path of the object
  * (e.g. `builders[1]`); every problem goes to `report`. Returns the decoded
- * config with defaults applied (values that failed to decode are omitted).
+ * config with defaults applied (values that failed to decode are omitted),
+ * then completed by the schema's `prepare` for `build`.
  */
 export function decodeConfig(
   raw: Record<string, unknown>,
   schema: ConfigSchema,
   path: string,
   report: Report,
+  build: BuildContext = NO_BUILD,
 ): Record<string, unknown> {
+  const reportTo = report;
+  let problems = 0;
+  report = (p, message) => {
+    problems++;
+    reportTo(p, message);
+  };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     const p = childPath(path, key);
     if (!Object.hasOwn(schema.fields, key)) {
-      report(p, `unknown configuration key: "${key}"`);
+      report(
+        p,
+        schema.deprecated?.includes(key)
+          ? deprecatedMessage(key)
+          : `unknown configuration key: "${key}"`,
+      );
       continue;
     }
     const spec = schema.fields[key];
@@ -250,12 +299,24 @@ export function decodeConfig(
       report(path, `at least one of ${quoteList(group)} must be set`);
     }
   }
-  if (schema.check) {
-    try {
-      schema.check(out, (key, message) => report(key ? childPath(path, key) : path, message));
-    } catch (err) {
-      report(path, `invalid configuration: ${err instanceof Error ? err.message : String(err)}`);
-    }
+  const decodedCleanly = problems === 0;
+  // A check may name a value inside an option ("qemuargs[2]"): that is a path, not a key.
+  const at = (key: string, message: string) =>
+    report(
+      !key
+        ? path
+        : /^[A-Za-z_]\w*[[.]/.test(key)
+        ? (path ? `${path}.${key}` : key)
+        : childPath(path, key),
+      message,
+    );
+  try {
+    schema.check?.(out, at);
+    // As Packer, Prepare runs on a config that decoded: an option that failed to
+    // decode is missing from `out`, and Prepare would blame its absence.
+    if (decodedCleanly) schema.prepare?.(out, at, build);
+  } catch (err) {
+    report(path, `invalid configuration: ${err instanceof Error ? err.message : String(err)}`);
   }
   return out;
 }

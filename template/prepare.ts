@@ -16,14 +16,14 @@ import {
   type TemplateInputs,
   type TemplateIssue,
 } from "./types.ts";
-import type { ConfigSchema } from "./schema.ts";
+import type { BuildContext, ConfigSchema } from "./schema.ts";
 import { digestText, locate, parseTemplate } from "./parse.ts";
 import { resolveVariables } from "./variables.ts";
 import { checkTemplateReferences, selectBuildNames, skips } from "./select.ts";
 import { checkMinVersion } from "./min_version.ts";
 import { decodeConfig, type Report } from "./decode.ts";
 import { interpolateConfig } from "./interpolate.ts";
-import { RenderBudget, type RenderContext } from "./engine.ts";
+import { RenderBudget, type RenderContext, renderString } from "./engine.ts";
 import { childPath } from "./source.ts";
 import { builderTypes, loadBuilder } from "../builders/mod.ts";
 import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
@@ -33,6 +33,12 @@ import { loadPostProcessor, postProcessorTypes } from "../post_processors/mod.ts
 export interface PrepareOptions {
   /** Only parse and check the template's structure (`validate -syntax-only`). */
   syntaxOnly?: boolean;
+  /**
+   * The builds' outputs must not exist yet, as Packer's `validate` and a
+   * build without `-force` require (an existing `output_directory` is an
+   * error). Off for `-force`, resume and cleanup: the outputs may be the run's.
+   */
+  freshOutputs?: boolean;
 }
 
 /** Collects the sensitive option values of a decoded config (ssh_password, ...). */
@@ -73,7 +79,11 @@ class Preparer {
   readonly secrets = new Set<string>();
   /** Everything this template renders, variables included, shares one budget. */
   readonly budget = new RenderBudget();
-  constructor(readonly template: Template, readonly displayFile: string) {}
+  constructor(
+    readonly template: Template,
+    readonly displayFile: string,
+    readonly force: boolean,
+  ) {}
 
   private seen = new Set<string>();
 
@@ -98,6 +108,7 @@ class Preparer {
     build: { name: string; type: string; communicator: unknown },
     ctx: RenderContext,
   ): Promise<PreparedProvisioner | undefined> {
+    const context = { name: build.name, type: build.type, force: this.force };
     const plugin = await load(
       loadProvisioner(def.type),
       () =>
@@ -125,7 +136,7 @@ class Preparer {
       ctx,
       deferBuild: true,
     }, report);
-    const config = decodeConfig(rendered, plugin.schema, def.path, report);
+    const config = decodeConfig(rendered, plugin.schema, def.path, report, context);
     collectSecrets(config, plugin.schema, this.secrets);
     if (plugin.needsCommunicator && build.communicator === "none") {
       this.report(
@@ -148,6 +159,7 @@ class Preparer {
   async postProcessor(
     def: PostProcessorDef,
     ctx: RenderContext,
+    build: BuildContext,
   ): Promise<PreparedPostProcessor | undefined> {
     const plugin = await load(
       loadPostProcessor(def.type),
@@ -165,7 +177,7 @@ class Preparer {
       ctx,
       deferBuild: true,
     }, this.report);
-    const config = decodeConfig(rendered, plugin.schema, def.path, this.report);
+    const config = decodeConfig(rendered, plugin.schema, def.path, this.report, build);
     collectSecrets(config, plugin.schema, this.secrets);
     return {
       type: def.type,
@@ -205,7 +217,11 @@ class Preparer {
         ctx,
         deferBuild: false,
       }, this.report);
-      config = decodeConfig(rendered, plugin.schema, def.path, this.report);
+      config = decodeConfig(rendered, plugin.schema, def.path, this.report, {
+        name: renderedName(def.name, ctx),
+        type: def.type,
+        force: this.force,
+      });
       collectSecrets(config, plugin.schema, this.secrets);
     }
     // A builder without communicator options never connects (e.g. file): treat it as "none".
@@ -232,7 +248,11 @@ class Preparer {
         // 1.6.6 skips only that one). -except may name one; the name defaults to the type.
         const exceptByName = (inputs.except ?? []).includes(pp.name ?? pp.type);
         if (skips(pp, def.name) || exceptByName) break;
-        const p = await this.postProcessor(pp, ctx);
+        const p = await this.postProcessor(pp, ctx, {
+          name: def.name,
+          type: def.type,
+          force: this.force,
+        });
         if (p) prepared.push(p);
       }
       if (prepared.length > 0) postProcessors.push(prepared);
@@ -247,6 +267,19 @@ class Preparer {
       errorCleanupProvisioner: ecp,
       postProcessors,
     };
+  }
+}
+
+/**
+ * A build name as Packer uses it for derived defaults (`vm_name` =
+ * `packer-<name>`): with its user variables rendered.
+ */
+function renderedName(name: string, ctx: RenderContext): string {
+  if (!name.includes("{{")) return name;
+  try {
+    return renderString(name, ctx);
+  } catch {
+    return name;
   }
 }
 
@@ -284,7 +317,7 @@ export async function prepareTemplate(
       inputsDigest: await digestText(template.digest),
     };
   }
-  const prep = new Preparer(template, file);
+  const prep = new Preparer(template, file, !options.freshOutputs);
   checkTemplateReferences(template, prep.report);
   const versionProblem = checkMinVersion(template.minPackerVersion);
   if (versionProblem) prep.report("min_packer_version", versionProblem);

@@ -128,3 +128,52 @@ Deno.test("oneOf, anyOf and the schema's own check report problems", () => {
   ]);
   assertEquals(decode({ a: "ok", c: 1 }, s, "p").issues, []);
 });
+
+Deno.test("[][]string options decode as Packer's: commas split at each level, values lifted", () => {
+  const s: ConfigSchema = { fields: { args: { type: "string_lists" } } };
+  assertEquals(decode({ args: [["-m", 512], ["-display", "none"]] }, s).config, {
+    args: [["-m", "512"], ["-display", "none"]],
+  });
+  assertEquals(decode({ args: ["-m", "a,b"] }, s).config, { args: [["-m"], ["a", "b"]] });
+  assertEquals(decode({ args: "-m,512" }, s).config, { args: [["-m"], ["512"]] });
+  assertEquals(decode({ args: [["-m"], { x: 1 }] }, s).issues, [
+    "builders[1].args[1]: expected an array of strings, got an object",
+  ]);
+  assertEquals(decode({ args: { x: 1 } }, s).issues, [
+    "builders[1].args: expected an array of arrays of strings, got an object",
+  ]);
+});
+
+Deno.test("prepare completes a decoded config for its build; not after a decode error", () => {
+  const seen: string[] = [];
+  const s: ConfigSchema = {
+    fields: { name: { type: "string" }, port: { type: "int" }, old: { type: "string" } },
+    deprecated: ["iso_md5"],
+    check(config, report) {
+      if (config.port === 1) report("port", "port 1 is refused");
+    },
+    prepare(config, report, build) {
+      seen.push(build.name);
+      config.name ||= `packer-${build.name}`;
+      if (!build.force && config.old) report("old", "exists");
+      if (config.port === 2) report("port[0]", "inside an option");
+    },
+  };
+  const issues: string[] = [];
+  const report = (p: string, m: string) => issues.push(`${p}: ${m}`);
+  const build = { name: "web", type: "qemu", force: false };
+  assertEquals(decodeConfig({}, s, "builders[0]", report, build), { name: "packer-web" });
+  assertEquals(decodeConfig({ port: 2, old: "x" }, s, "b", report, build).name, "packer-web");
+  assertEquals(issues, ["b.old: exists", "b.port[0]: inside an option"]);
+  issues.length = 0;
+  decodeConfig({ port: "x", iso_md5: "y" }, s, "b", report, build);
+  decodeConfig({ port: 1 }, s, "b", report, build);
+  assertEquals(seen, ["web", "web", "web"], "no prepare after a decode error; after a check, yes");
+  assertEquals(issues, [
+    'b.port: expected an integer, got "x"',
+    "b.iso_md5: Deprecated configuration key: 'iso_md5'. Please call `packer fix` against your " +
+    "template to update your template to be compatible with the current version of Packer. " +
+    "Visit https://www.packer.io/docs/commands/fix/ for more detail.",
+    "b.port: port 1 is refused",
+  ]);
+});
