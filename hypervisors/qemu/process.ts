@@ -21,6 +21,7 @@
  * can be logged before qemu exists: a kiln killed before it logged the
  * identity closes the gate's pipe and qemu never starts.
  */
+import { qemuOptValue } from "./argv.ts";
 import { connectQmp, type QmpClient } from "./qmp.ts";
 import { currentBootId, isGone, procCmdline, procInfo } from "./proc.ts";
 
@@ -139,11 +140,6 @@ export function monitorArgs(tag: string, qmpSocket: string): string[] {
     "-mon",
     `chardev=${tag},mode=control`,
   ];
-}
-
-/** A value inside a qemu `-opt a=b,c=d` string: a literal comma is written twice. */
-export function qemuOptValue(value: string): string {
-  return value.replaceAll(",", ",,");
 }
 
 /**
