@@ -293,13 +293,15 @@ async function probeKvmAgainstTcg(
   }
   const tcg = await tcgProbe;
   let reason = kvm.reason ?? "the probe guest did not run";
-  if (kvm.reason?.startsWith("a guest") && tcg.works) {
+  if (!tcg.works) {
+    // Nothing is proven about KVM when the probe does not run at all: not cached.
+    reason += `; the probe did not run under tcg either: ${tcg.reason}`;
+  } else if (kvm.reason?.startsWith("a guest")) {
     reason += ` (waited ${kvm.ms} ms; the same guest under tcg finished in ${tcg.ms} ms)`;
   }
   return {
     choice: { accelerator: "tcg", source: "probe", kvmRejected: reason, probeMs: kvm.ms },
-    // A stalled KVM proves something only when TCG ran the very same guest.
-    conclusive: tcg.works || !kvm.reason?.startsWith("a guest"),
+    conclusive: tcg.works,
   };
 }
 

@@ -152,6 +152,14 @@ export async function startQemu(options: StartQemuOptions): Promise<StartedQemu>
   const bootId = currentBootId();
   if (!bootId) throw new QemuStartError("cannot read /proc/sys/kernel/random/boot_id", "");
   const argv = [options.binary, ...options.args, ...monitorArgs(options.tag, options.qmpSocket)];
+  try {
+    await Deno.writeFile(options.logFile, new Uint8Array(), { append: true });
+  } catch (err) {
+    throw new QemuStartError(
+      `cannot write qemu's log ${options.logFile}: ${err instanceof Error ? err.message : err}`,
+      "",
+    );
+  }
   const logStart = await fileSize(options.logFile);
   const child = new Deno.Command("/bin/sh", {
     args: ["-c", GATE, "kiln-qemu", options.logFile, ...argv],
@@ -199,6 +207,8 @@ export async function startQemu(options: StartQemuOptions): Promise<StartedQemu>
     const status = await settledWithin(exited, 500);
     const log = await readFrom(options.logFile, logStart);
     if (status) throw new QemuStartError(startFailure(argv[0], status, log), log);
+    // Silent but running: end it, so a failed start leaves nothing behind.
+    await stopQemu(identity, { graceful: false, stepTimeoutMs: 1_000 });
     const reason = err instanceof Error ? err.message : String(err);
     throw new QemuStartError(
       `qemu (pid ${child.pid}) did not answer on QMP within ${budget} ms: ${reason}` +

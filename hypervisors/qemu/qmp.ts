@@ -182,6 +182,7 @@ export class QmpClient {
   #pending = new Map<string, Pending>();
   #history: QmpEvent[] = [];
   #listeners = new Set<(e: QmpEvent) => void>();
+  #closeListeners = new Set<(err: QmpConnectionError) => void>();
   #greetingWaiter?: (g: QmpGreeting) => void;
   #endedBy?: QmpConnectionError;
   #markClosed!: (err: QmpConnectionError) => void;
@@ -347,9 +348,10 @@ export class QmpClient {
         if (e.event !== name) return;
         clearTimeout(timer);
         off();
+        offClose();
         resolve(e);
       });
-      this.closed.then((err) => {
+      const offClose = this.#onClose((err) => {
         clearTimeout(timer);
         off();
         reject(err);
@@ -366,7 +368,7 @@ export class QmpClient {
       wake?.();
     });
     let ended = false;
-    this.closed.then(() => {
+    const offClose = this.#onClose(() => {
       ended = true;
       wake?.();
     });
@@ -382,7 +384,19 @@ export class QmpClient {
       }
     } finally {
       off();
+      offClose();
     }
+  }
+
+  /** Calls `fn` once the connection ends (at once if it has); returns the unsubscribe function. */
+  #onClose(fn: (err: QmpConnectionError) => void): () => void {
+    if (this.#endedBy) {
+      const err = this.#endedBy;
+      queueMicrotask(() => fn(err));
+      return () => {};
+    }
+    this.#closeListeners.add(fn);
+    return () => this.#closeListeners.delete(fn);
   }
 
   /** Closes the connection; commands still waiting reject. Idempotent. */
@@ -470,5 +484,7 @@ export class QmpClient {
       );
     }
     this.#markClosed(error);
+    for (const fn of [...this.#closeListeners]) fn(error);
+    this.#closeListeners.clear();
   }
 }

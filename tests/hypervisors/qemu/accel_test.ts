@@ -135,6 +135,22 @@ Deno.test("default accelerator: a KVM that runs the guest is chosen; a refused o
   });
 });
 
+Deno.test("default accelerator: a probe that cannot run at all proves nothing and is not cached", async () => {
+  await withTempDir(async (dir) => {
+    const choice = await defaultAccelerator({
+      binary: `${dir}/no-qemu`,
+      cacheDir: `${dir}/cache`,
+      kvmDevice: "/dev/null",
+    });
+    assert.equal(choice.accelerator, "tcg");
+    assert.match(
+      choice.kvmRejected ?? "",
+      /^cannot run .*no-qemu: .*; the probe did not run under tcg either: cannot run .*no-qemu/,
+    );
+    assert.equal(await Deno.stat(`${dir}/cache`).catch(() => undefined), undefined);
+  });
+});
+
 Deno.test("default accelerator: no KVM device means tcg without a probe", async () => {
   await withTempDir(async (dir) => {
     const choice = await defaultAccelerator({ cacheDir: dir, kvmDevice: `${dir}/kvm` });

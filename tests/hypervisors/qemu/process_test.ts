@@ -212,6 +212,37 @@ Deno.test("qemu that fails to start is reported in its own words; a failed write
       }),
       /^QemuStartError: cannot run qemu-system-nope: not found/,
     );
+    // A "qemu" that never opens its QMP socket is ended, not left running.
+    await Deno.writeTextFile(`${dir}/silent-qemu`, "#!/bin/sh\nexec sleep 60\n", { mode: 0o755 });
+    let silent: QemuIdentity | undefined;
+    await assert.rejects(
+      startQemu({
+        binary: `${dir}/silent-qemu`,
+        args: [],
+        tag: "kiln-run-silent",
+        qmpSocket: `${dir}/silent.qmp`,
+        logFile: `${dir}/silent.log`,
+        readyTimeoutMs: 500,
+        beforeStart: (identity) => {
+          silent = identity;
+        },
+      }),
+      /^QemuStartError: qemu \(pid \d+\) did not answer on QMP within 500 ms: no QMP socket at /,
+    );
+    assert.ok(silent);
+    assert.equal(findByIdentity(silent).alive, false, "the silent process was stopped");
+    await assert.rejects(
+      startQemu({
+        binary: "qemu-system-x86_64",
+        args: bareMachine(),
+        tag: "kiln-run-nolog",
+        qmpSocket: `${dir}/nolog.qmp`,
+        logFile: `${dir}/no/such/dir/qemu.log`,
+      }),
+      new RegExp(
+        `^QemuStartError: cannot write qemu's log ${dir}/no/such/dir/qemu.log: No such file`,
+      ),
+    );
     let seen: QemuIdentity | undefined;
     await assert.rejects(
       startQemu({
