@@ -13,9 +13,15 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "lz4", probe: "/usr/bin/lz4" },
   { pkg: "python3-winrm", probe: "/usr/lib/python3/dist-packages/winrm/__init__.py" },
   { pkg: "faketime", probe: "/usr/bin/faketime" },
+  // The qemu adapters' tests: qemu, qemu-img/qemu-io, media tools, and a tiny guest built from host packages.
   { pkg: "qemu-system-x86", probe: "/usr/bin/qemu-system-x86_64" },
+  { pkg: "qemu-utils", probe: "/usr/bin/qemu-img" },
   { pkg: "xorriso", probe: "/usr/bin/xorriso" },
   { pkg: "mtools", probe: "/usr/bin/mcopy" },
+  { pkg: "linux-image-cloud-amd64", probe: "/usr/share/doc/linux-image-cloud-amd64" },
+  { pkg: "busybox-static", probe: "/bin/busybox" },
+  { pkg: "cpio", probe: "/usr/bin/cpio" },
+  { pkg: "binutils", probe: "/usr/bin/ld" },
 ];
 
 const missing: string[] = [];
