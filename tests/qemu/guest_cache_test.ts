@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { exists } from "../../runtime/fs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 
-const child = new URL("./build_once_child.ts", import.meta.url).pathname;
+const child = decodeURIComponent(new URL("./build_once_child.ts", import.meta.url).pathname);
 
 function spawnChild(cache: string, behaviour: "ok" | "fail" | "hang") {
   return new Deno.Command(Deno.execPath(), {

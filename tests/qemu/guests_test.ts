@@ -85,6 +85,7 @@ Deno.test("fast guest: raw disk, qcow2 disk with a seed CD, and kernel + initrd 
         login: baked,
       },
     ];
+    const before = await Deno.readFile(fast.rawDisk);
     await Promise.all(boots.map(({ name, options, login }) =>
       withGuest(options, async (guest) => {
         const ready = await guest.waitForSerial(/KILN-GUEST-READY ip=10\.0\.2\.15/, 90_000);
@@ -109,13 +110,21 @@ Deno.test("fast guest: raw disk, qcow2 disk with a seed CD, and kernel + initrd 
         );
       })
     ));
+    const after = await Deno.readFile(fast.rawDisk);
+    assert.ok(before.every((byte, i) => byte === after[i]), "a boot wrote into the cached disk");
   }));
 
-Deno.test("fast guest ISO: waits at boot: until a line is typed, and the guest proves what was typed", () =>
+Deno.test("fast guest ISO: waits at boot: until a line is typed, proves what was typed, installs a disk that boots alone", () =>
   withTempDir(async (dir) => {
     const fast = await ensureFastGuest();
     const login = { user: "root", privateKey: fast.privateKey };
-    await withGuest({ iso: fast.iso, workDir: `${dir}/vm` }, async (guest) => {
+    const target = `${dir}/target.qcow2`;
+    const created = await new Deno.Command("qemu-img", {
+      args: ["create", "-q", "-f", "qcow2", target, "64M"],
+    }).output();
+    assert.ok(created.success);
+    const iso = { iso: fast.iso, image: target, snapshot: false, workDir: `${dir}/vm` };
+    await withGuest(iso, async (guest) => {
       const prompt = await guest.waitForSerial(/boot: /, 30_000, true);
       await new Promise((r) => setTimeout(r, 2_000));
       assert.doesNotMatch(await guest.serialText(), /Linux version|KILN-CMDLINE/, "booted untyped");
@@ -123,18 +132,26 @@ Deno.test("fast guest ISO: waits at boot: until a line is typed, and the guest p
       // Mixed case, digits and shifted punctuation exercise the whole key map.
       const token = `Tok_${crypto.randomUUID().slice(0, 8)}-A.b/C:9`;
       const typedAt = performance.now();
-      await guest.type(`kiln kiln.token=${token}\n`);
+      await guest.type(`kiln kiln.token=${token} kiln.install=vda\n`);
       const typingMs = performance.now() - typedAt;
       const { match } = await guest.waitForSerial(/KILN-CMDLINE: (.*)/, 60_000);
       assert.ok(match[1].split(" ").includes(`kiln.token=${token}`), match[1]);
+      await guest.waitForSerial(/KILN-INSTALLED: \/dev\/vda/, 60_000);
       const sshMs = await guest.waitForSsh(login);
       const file = await guest.ssh(login, "cat /run/kiln/cmdline");
       assert.ok(file.stdout.trim().split(" ").includes(`kiln.token=${token}`), file.stdout);
       await assertShutdownEndsQemu(guest, login, "shutdown -P now");
       console.log(
         `fast ISO: boot: prompt ${seconds(prompt.ms)} s, typing ${seconds(typingMs)} s, ` +
-          `SSH ${seconds(sshMs)} s after qemu start`,
+          `installed and SSH ${seconds(sshMs)} s after qemu start`,
       );
+    });
+    // The disk the typed line installed boots without the ISO and without typing.
+    await withGuest({ image: target, workDir: `${dir}/installed` }, async (guest) => {
+      await guest.waitForSerial(/KILN-GUEST-READY/, 90_000);
+      const cmdline = await guest.ssh(login, "cat /run/kiln/cmdline");
+      assert.doesNotMatch(cmdline.stdout, /kiln\.token/);
+      await assertShutdownEndsQemu(guest, login, "poweroff");
     });
   }));
 

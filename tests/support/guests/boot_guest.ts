@@ -11,7 +11,10 @@ import { typeText } from "./keyboard.ts";
 import { connectQmp, type QmpClient } from "./qmp.ts";
 import { type SshResult, sshRun, type SshTarget } from "./ssh_client.ts";
 
-/** What to boot and how. Give exactly one of `image`, `iso` or `kernel`. */
+/**
+ * What to boot and how: a disk `image`, an `iso` (with or without a disk,
+ * which it then boots before), or a `kernel` (with or without a disk).
+ */
 export interface BootOptions {
   /** A disk image to boot from (raw or qcow2, told by its extension unless `imageFormat` says). */
   image?: string;
@@ -97,8 +100,12 @@ function qemuArgs(
   serialLog: string,
   qmpSocket: string,
 ): string[] {
-  const sources = [options.image, options.iso, options.kernel].filter((s) => s !== undefined);
-  if (sources.length !== 1) throw new Error("bootGuest: give exactly one of image, iso or kernel");
+  if (options.iso && options.kernel) {
+    throw new Error("bootGuest: give an iso or a kernel, not both");
+  }
+  if (!options.image && !options.iso && !options.kernel) {
+    throw new Error("bootGuest: give an image, an iso or a kernel to boot");
+  }
   const args = [
     "-name",
     "kiln-test-guest,process=kiln-test-guest",
@@ -126,16 +133,13 @@ function qemuArgs(
   if (options.entropyDevice ?? true) args.push("-device", "virtio-rng-pci");
   if (options.image) {
     const snapshot = options.snapshot ?? true ? ",snapshot=on" : "";
-    args.push(
-      "-drive",
-      `file=${options.image},if=${options.diskInterface ?? "virtio"},format=${
-        driveFormat(options)
-      }${snapshot}`,
-      "-boot",
-      "c",
-    );
+    const bus = options.diskInterface ?? "virtio";
+    const format = driveFormat(options);
+    args.push("-drive", `file=${options.image},if=${bus},format=${format}${snapshot}`);
   }
+  // A disk boots unless an ISO is there to boot first (an installer and its target).
   if (options.iso) args.push("-cdrom", options.iso, "-boot", "d");
+  else if (options.image) args.push("-boot", "c");
   if (options.kernel) {
     args.push("-kernel", options.kernel, "-append", options.append ?? "");
     if (options.initrd) args.push("-initrd", options.initrd);

@@ -58,7 +58,11 @@ export async function downloadPackages(
   dir: string,
 ): Promise<Record<string, string>> {
   const specs = Object.entries(versions).map(([p, v]) => `${p}=${v}`);
-  await run("apt-get", ["download", "-qq", ...aptOptions, ...specs], { cwd: dir, env });
+  try {
+    await run("apt-get", ["download", "-qq", ...aptOptions, ...specs], { cwd: dir, env });
+  } catch (err) {
+    throw new StaleAptListsError(String(err));
+  }
   const debs: Record<string, string> = {};
   for await (const entry of Deno.readDir(dir)) {
     const name = entry.name.match(/^([^_]+)_.*\.deb$/)?.[1];
@@ -72,4 +76,25 @@ export async function downloadPackages(
 /** Unpacks a .deb's files (not its scripts) under `dir`. */
 export async function unpackDeb(deb: string, dir: string): Promise<void> {
   await run("dpkg-deb", ["-x", deb, dir]);
+}
+
+/**
+ * apt could not fetch a version its lists name: the mirror moved on (a
+ * security update replaced the package) since the lists were downloaded.
+ */
+export class StaleAptListsError extends Error {}
+
+/**
+ * Runs `attempt`; if it fails with {@link StaleAptListsError}, refreshes
+ * apt's lists and runs it once more (with versions read from the new lists).
+ */
+export async function retryWithFreshAptLists<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!(err instanceof StaleAptListsError)) throw err;
+    console.error(`refreshing apt's lists and retrying: ${err.message.split("\n")[0]}`);
+    await run("apt-get", ["update", "-qq", ...aptOptions], { env });
+    return await attempt();
+  }
 }

@@ -4,12 +4,14 @@
  * for a typed line, and a syslinux disk image (raw and qcow2) that boots on
  * its own. Built from Debian packages once and cached (see cache.ts).
  */
+import { gzipSync } from "node:zlib";
 import { buildOnce, recipeFileDigests } from "./cache.ts";
 import { run } from "./command.ts";
 import {
   candidateVersions,
   cloudKernelPackage,
   downloadPackages,
+  retryWithFreshAptLists,
   unpackDeb,
 } from "./debian_packages.ts";
 import { buildFastInitramfs, fastRootDir } from "./fast_initramfs.ts";
@@ -86,7 +88,12 @@ const hostToolsInOutput = [
 
 /** The fast guest's files in the cache. */
 export interface FastGuest extends GuestFiles {
-  /** The isolinux ISO: stops at `boot:` until `kiln <kernel args>` and Enter are typed. */
+  /**
+   * The isolinux ISO: stops at `boot:` until `kiln <kernel args>` and Enter
+   * are typed. With `kiln.install=<disk>` (e.g. `vda`) among the arguments the
+   * guest writes the fast disk image onto that disk before it is ready, so the
+   * disk boots on its own afterwards, like an installed system.
+   */
   iso: string;
   /**
    * A key pair generated at build time; its public half is authorised for
@@ -100,6 +107,10 @@ export interface FastGuest extends GuestFiles {
 /** Builds the fast guest unless the cache has it; returns its files. */
 export async function ensureFastGuest(): Promise<FastGuest> {
   await ensureHostTools(commonHostTools);
+  return await retryWithFreshAptLists(obtainFastGuest);
+}
+
+async function obtainFastGuest(): Promise<FastGuest> {
   const kernelPackage = await cloudKernelPackage();
   const packages = await candidateVersions([kernelPackage, ...guestPackages]);
   const key = {
@@ -164,20 +175,6 @@ async function buildFastGuest(
     await buildFastInitramfs({ unpacked, modulesDir, modules, bakedPublicKey }),
   );
 
-  await makeIsolinuxIso({
-    out: `${out}/fast.iso`,
-    staging: `${work}/iso`,
-    files: { "kiln/vmlinuz": `${out}/vmlinuz`, "kiln/initrd.img": `${out}/initrd.img` },
-    config: syslinuxConfig({
-      kernel: "/kiln/vmlinuz",
-      initrd: "/kiln/initrd.img",
-      append: fastGuestKernelArgs,
-      waitForTypedLine: true,
-      banner: "kiln fast guest: type 'kiln <kernel arguments>' and press Enter",
-    }),
-    volumeId: "KILN_FAST",
-  });
-
   await makeSyslinuxDisk({
     out: `${out}/disk.raw`,
     bootMiB: 40,
@@ -189,6 +186,27 @@ async function buildFastGuest(
       waitForTypedLine: false,
     }),
   });
+  // The ISO carries the disk for `kiln.install=<disk>`, as an installer carries its system.
+  await Deno.writeFile(`${work}/disk.raw.gz`, gzipSync(await Deno.readFile(`${out}/disk.raw`)));
+
+  await makeIsolinuxIso({
+    out: `${out}/fast.iso`,
+    staging: `${work}/iso`,
+    files: {
+      "kiln/vmlinuz": `${out}/vmlinuz`,
+      "kiln/initrd.img": `${out}/initrd.img`,
+      "kiln/disk.raw.gz": `${work}/disk.raw.gz`,
+    },
+    config: syslinuxConfig({
+      kernel: "/kiln/vmlinuz",
+      initrd: "/kiln/initrd.img",
+      append: fastGuestKernelArgs,
+      waitForTypedLine: true,
+      banner: "kiln fast guest: type 'kiln <kernel arguments>' and press Enter",
+    }),
+    volumeId: "KILN_FAST",
+  });
+
   await convertToQcow2(`${out}/disk.raw`, `${out}/disk.qcow2`);
   await Deno.remove(work, { recursive: true });
 

@@ -6,7 +6,11 @@
  * from a cloud-init seed CD (see makeSeedIso), as on a cloud image.
  */
 import { buildOnce, recipeFileDigests } from "./cache.ts";
-import { candidateVersions, cloudKernelPackage } from "./debian_packages.ts";
+import {
+  candidateVersions,
+  cloudKernelPackage,
+  retryWithFreshAptLists,
+} from "./debian_packages.ts";
 import type { GuestFiles } from "./guest_files.ts";
 import { commonHostTools, ensureHostTools, installedVersions } from "./host_tools.ts";
 import { convertToQcow2, makeSyslinuxDisk } from "./mbr_disk.ts";
@@ -64,6 +68,10 @@ export interface RealisticGuest extends GuestFiles {
 /** Builds the realistic guest unless the cache has it (a few minutes); returns its files. */
 export async function ensureRealisticGuest(): Promise<RealisticGuest> {
   await ensureHostTools([...commonHostTools, { pkg: "mmdebstrap", probe: "/usr/bin/mmdebstrap" }]);
+  return await retryWithFreshAptLists(obtainRealisticGuest);
+}
+
+async function obtainRealisticGuest(): Promise<RealisticGuest> {
   const kernelPackage = await cloudKernelPackage();
   const packages = await candidateVersions([kernelPackage, ...realisticPackages]);
   const key = {

@@ -4,6 +4,7 @@
  * with realistic_root/ synced in and realistic_customize.sh run on it.
  */
 import { run } from "./command.ts";
+import { StaleAptListsError } from "./debian_packages.ts";
 
 /** The files synced over the installed tree. */
 export const realisticRootDir = new URL("./realistic_root/", import.meta.url);
@@ -41,17 +42,26 @@ export async function buildRealisticRootfs(
   kernelVersion: string,
   rootUuid: string,
 ): Promise<void> {
-  await run("mmdebstrap", [
+  const args = [
     "--quiet",
     "--mode=root",
     "--variant=apt",
     `--include=${[...realisticPackages, `${kernelPackage}=${kernelVersion}`].join(",")}`,
     ...excluded.map((path) => `--dpkgopt=path-exclude=${path}`),
-    `--customize-hook=sync-in ${realisticRootDir.pathname} /`,
-    `--customize-hook=sh ${realisticCustomizeScript.pathname} "$1" ${rootUuid}`,
+    `--customize-hook=sync-in ${decodeURIComponent(realisticRootDir.pathname)} /`,
+    `--customize-hook=sh ${decodeURIComponent(realisticCustomizeScript.pathname)} "$1" ${rootUuid}`,
     "bookworm",
     dir,
-  ], { env: { DEBIAN_FRONTEND: "noninteractive" } });
+  ];
+  try {
+    await run("mmdebstrap", args, { env: { DEBIAN_FRONTEND: "noninteractive" } });
+  } catch (err) {
+    // The pinned kernel version is gone from the mirror: the host's lists are older than it.
+    if (/Version '[^']*' for '[^']*' was not found|404\s+Not Found/.test(String(err))) {
+      throw new StaleAptListsError(String(err));
+    }
+    throw err;
+  }
 }
 
 /** Installed packages and versions in the tree, from its dpkg database. */
