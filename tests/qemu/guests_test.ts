@@ -61,6 +61,37 @@ write_files:
     content: "seeded for ${user}\\n"
 `;
 
+/** Local addresses of TCP sockets listening on `port` (from /proc/net/tcp and tcp6). */
+async function listeners(port: number): Promise<string[]> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const found: string[] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of (await Deno.readTextFile(file)).split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state === "0A" && local?.endsWith(`:${hexPort}`)) found.push(local.split(":")[0]);
+    }
+  }
+  return found;
+}
+
+Deno.test("bootGuest: SSH is forwarded from 127.0.0.1 only, QMP answers, stop() ends qemu and tidies up", async () => {
+  const fast = await ensureFastGuest();
+  const guest = await bootGuest({ iso: fast.iso });
+  try {
+    await guest.waitForSerial(/boot: /, 30_000, true);
+    // 0100007F is 127.0.0.1 as /proc/net/tcp writes it.
+    assert.deepEqual(await listeners(guest.sshPort), ["0100007F"]);
+    const status = await (await guest.qmp()).execute("query-status") as { status: string };
+    assert.equal(status.status, "running");
+    assert.ok(guest.argv.includes("tcg"), guest.argv.join(" "));
+  } finally {
+    await guest.stop();
+  }
+  assert.equal(await alive(guest.pid), false);
+  await assert.rejects(Deno.stat(guest.serialLog), Deno.errors.NotFound);
+  assert.deepEqual(await listeners(guest.sshPort), []);
+});
+
 Deno.test("fast guest: raw disk, qcow2 disk with a seed CD, and kernel + initrd all boot to SSH and power off", () =>
   withTempDir(async (dir) => {
     const fast = await ensureFastGuest();
@@ -200,28 +231,56 @@ for (const format of ["raw", "qcow2"] as const) {
       const realistic = await ensureRealisticGuest();
       const key = await generateKey(dir, "seed");
       await makeSeedIso(`${dir}/seed.iso`, { userData: userData("kiln", key.publicKey) });
-      const image = format === "raw" ? realistic.rawDisk : realistic.qcow2Disk;
+      // qcow2: an overlay 1 GiB larger than the image, as a builder's disk_size makes it;
+      // cloud-init's growpart and resizefs must grow the root to match.
+      let image = realistic.rawDisk;
+      if (format === "qcow2") {
+        image = `${dir}/overlay.qcow2`;
+        const overlay = await new Deno.Command("qemu-img", {
+          args: [
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            realistic.qcow2Disk,
+            "-F",
+            "qcow2",
+            image,
+            "3G",
+          ],
+        }).output();
+        assert.ok(overlay.success, new TextDecoder().decode(overlay.stderr));
+      }
       const login = { user: "kiln", privateKey: key.privateKeyPath };
-      await withGuest({ image, cdroms: [`${dir}/seed.iso`] }, async (guest) => {
-        const ready = await guest.waitForSerial(/KILN-GUEST-READY/, 110_000);
-        const sshMs = await guest.waitForSsh(login);
-        const result = await guest.ssh(
-          login,
-          "id -un; sudo -n id -u; . /etc/os-release; echo $VERSION_CODENAME; cat /etc/kiln-seeded; systemctl is-active ssh",
-        );
-        assert.equal(result.code, 0, result.stderr);
-        assert.deepEqual(result.stdout.trim().split("\n"), [
-          "kiln",
-          "0",
-          "bookworm",
-          "seeded for kiln",
-          "active",
-        ]);
-        const downMs = await assertShutdownEndsQemu(guest, login, "sudo shutdown -P now");
-        console.log(
-          `realistic ${format}: ready line ${seconds(ready.ms)} s, SSH ${seconds(sshMs)} s, ` +
-            `shutdown→exit ${seconds(downMs)} s`,
-        );
-      });
+      await withGuest(
+        { image, snapshot: format === "raw", cdroms: [`${dir}/seed.iso`] },
+        async (guest) => {
+          const ready = await guest.waitForSerial(/KILN-GUEST-READY/, 110_000);
+          const sshMs = await guest.waitForSsh(login);
+          const result = await guest.ssh(
+            login,
+            "id -un; sudo -n id -u; . /etc/os-release; echo $VERSION_CODENAME; cat /etc/kiln-seeded; " +
+              "systemctl is-active ssh; df --output=size -BM / | tail -n 1",
+          );
+          assert.equal(result.code, 0, result.stderr);
+          const lines = result.stdout.trim().split("\n");
+          assert.deepEqual(lines.slice(0, 5), [
+            "kiln",
+            "0",
+            "bookworm",
+            "seeded for kiln",
+            "active",
+          ]);
+          const rootMiB = parseInt(lines[5]);
+          if (format === "raw") assert.ok(rootMiB < 2048, `root ${rootMiB} MiB`);
+          else assert.ok(rootMiB > 2600, `root ${rootMiB} MiB: not grown to the 3 GiB disk`);
+          const downMs = await assertShutdownEndsQemu(guest, login, "sudo shutdown -P now");
+          console.log(
+            `realistic ${format}: ready line ${seconds(ready.ms)} s, SSH ${seconds(sshMs)} s, ` +
+              `shutdown→exit ${seconds(downMs)} s`,
+          );
+        },
+      );
     }));
 }

@@ -277,15 +277,12 @@ async function start(
     stderr: () => stderr,
     async stop() {
       if (!exitStatus && await alive(child.pid)) {
-        try {
-          const qmp = await Promise.race([
-            handle.qmp(),
-            new Promise<never>((_, reject) =>
-              setTimeout(() => reject(new Error("QMP timeout")), 2_000)
-            ),
-          ]);
-          await qmp.execute("quit").catch(() => {});
-        } catch { /* qemu may not answer QMP: it is killed below */ }
+        // Ask qemu to quit over QMP (it flushes its files); kill it if that does not end it soon.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const gaveUp = new Promise<void>((r) => timer = setTimeout(r, 2_000));
+        const quit = handle.qmp().then((qmp) => qmp.execute("quit")).catch(() => {});
+        await Promise.race([quit, gaveUp]);
+        clearTimeout(timer);
         if (await waitForExit(3_000) === null) {
           try {
             child.kill("SIGKILL");
@@ -293,7 +290,10 @@ async function start(
         }
       }
       await exited;
-      if (qmpClient) (await qmpClient.catch(() => undefined))?.close();
+      const qmp = await qmpClient?.catch(() => undefined);
+      try {
+        qmp?.close();
+      } catch { /* qemu closed it first */ }
       if (ownWorkDir) await Deno.remove(workDir, { recursive: true }).catch(() => {});
     },
   };

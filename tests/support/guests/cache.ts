@@ -25,11 +25,33 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** SHA-256 of each recipe file, keyed by its name, so editing a recipe rebuilds the guest. */
-export async function recipeFileDigests(files: URL[]): Promise<Record<string, string>> {
+/** Every file below `dir` (a directory URL ending in `/`), in a stable order. */
+export function filesUnder(dir: URL): URL[] {
+  const files: URL[] = [];
+  const walk = (at: URL) => {
+    const entries = [...Deno.readDirSync(at)].sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      if (entry.isDirectory) walk(new URL(`${entry.name}/`, at));
+      else files.push(new URL(entry.name, at));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/**
+ * SHA-256 of each recipe file, keyed by its path below `base`, so editing a
+ * recipe (or adding a file to a synced tree) rebuilds the guest.
+ */
+export async function recipeFileDigests(
+  files: URL[],
+  base = new URL("./", import.meta.url),
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const file of files) {
-    out[file.pathname.split("/").pop()!] = await sha256Hex(await Deno.readFile(file));
+    out[decodeURIComponent(file.pathname.slice(base.pathname.length))] = await sha256Hex(
+      await Deno.readFile(file),
+    );
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * (part of a guest's cache key), fetched with `apt-get download` and unpacked
  * with `dpkg-deb -x`, so nothing is installed on the host for the guest.
  */
+import { sha256Hex, testCacheRoot } from "./cache.ts";
 import { run } from "./command.ts";
 
 const env = { DEBIAN_FRONTEND: "noninteractive" };
@@ -50,6 +51,50 @@ export async function cloudKernelPackage(): Promise<string> {
   const dep = out.match(/Depends: (linux-image-\S+-cloud-amd64)/);
   if (!dep) throw new Error(`cannot tell which kernel linux-image-cloud-amd64 pulls in:\n${out}`);
   return dep[1];
+}
+
+/** A guest's packages, as apt resolves them now. */
+export interface ResolvedPackages {
+  /** The versioned cloud kernel package (see {@link cloudKernelPackage}). */
+  kernelPackage: string;
+  /** Candidate version of the kernel package and of every other package asked for. */
+  versions: Record<string, string>;
+}
+
+const listsDir = "/var/lib/apt/lists";
+
+/** Names, sizes and mtimes of apt's lists: apt's answers stay the same while these do. */
+async function aptListsState(): Promise<string> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(listsDir)) {
+    if (!entry.isFile) continue;
+    const stat = await Deno.stat(`${listsDir}/${entry.name}`);
+    files.push(`${entry.name} ${stat.size} ${stat.mtime?.getTime()}`);
+  }
+  return files.sort().join("\n");
+}
+
+/**
+ * The cloud kernel and `pkgs` with their candidate versions. Each apt-cache
+ * call re-reads apt's lists (a second or more here, where apt keeps no binary
+ * cache), so answers are remembered in the test cache for as long as the
+ * lists are unchanged.
+ */
+export async function resolveGuestPackages(pkgs: string[]): Promise<ResolvedPackages> {
+  const memoDir = `${testCacheRoot()}/apt-answers`;
+  const memoFor = async () =>
+    `${memoDir}/${(await sha256Hex(JSON.stringify({ pkgs, lists: await aptListsState() })))}.json`;
+  try {
+    return JSON.parse(await Deno.readTextFile(await memoFor()));
+  } catch { /* not answered yet for these lists */ }
+  const kernelPackage = await cloudKernelPackage();
+  const resolved = { kernelPackage, versions: await candidateVersions([kernelPackage, ...pkgs]) };
+  // Keyed after resolving: resolving may have refreshed the lists.
+  const memo = await memoFor();
+  await Deno.mkdir(memoDir, { recursive: true });
+  await Deno.writeTextFile(`${memo}.${Deno.pid}`, JSON.stringify(resolved));
+  await Deno.rename(`${memo}.${Deno.pid}`, memo);
+  return resolved;
 }
 
 /** Downloads exactly these package versions into `dir`; returns the .deb paths by package. */

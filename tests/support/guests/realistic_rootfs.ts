@@ -19,6 +19,8 @@ export const realisticPackages = [
   "openssh-server",
   "cloud-init",
   "cloud-guest-utils",
+  // resize2fs, for cloud-init's resizefs after growpart (not in the apt variant).
+  "e2fsprogs",
   "sudo",
   "initramfs-tools",
   "iproute2",
