@@ -135,6 +135,8 @@ async function drive(
     build,
     variables: run.prepared.variables,
     templateDir,
+    runDir: dirname(log.file),
+    force: run.force,
     onError: run.onError,
     provisionersDone: () => bs().provisionersDone,
     errorCleanupDone: () => bs().errorCleanupDone,

@@ -20,6 +20,7 @@ import type { PostProcessContext } from "../post_processors/post_processor.ts";
 import { templateApi } from "./template_bridge.ts";
 import { pathMatcher, placeholder } from "./path_pattern.ts";
 import { isInside } from "./local_identity.ts";
+import { runWorkDir } from "./run_temp.ts";
 
 /** Decides whether a ledger path is one the template could have produced. */
 export interface OutputScope {
@@ -74,13 +75,14 @@ export async function outputScope(parts: ScopeParts): Promise<OutputScope> {
     }
   }
   const tmp = join(parts.runDir, "tmp");
+  const work = runWorkDir(parts.runDir);
   return {
     problem(path) {
       if (resolve(path) !== path) return `${path} is not a normalized absolute path`;
-      if (isInside(path, tmp)) return undefined;
+      if (isInside(path, tmp) || isInside(path, work)) return undefined;
       if (matchers.some((m) => m.test(path))) return undefined;
       return `${path} is not an output of run ${runId}'s template ` +
-        `(builds' targets, post-processor outputs, the run's temp directory)`;
+        `(builds' targets, post-processor outputs, the run's temp and work directories)`;
     },
   };
 }

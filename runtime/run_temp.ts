@@ -29,3 +29,13 @@ export async function removeRunTempDir(dir: string): Promise<void> {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   });
 }
+
+/**
+ * The run's work directory, `runs/<id>/work/`: what a build keeps for as
+ * long as the run lives, across processes (a VM's control socket and log,
+ * its boot media), unlike `tmp/`, which each command sweeps. Builders
+ * record what they make there in the ledger; cleanup removes it.
+ */
+export function runWorkDir(dir: string): string {
+  return join(dir, "work");
+}

@@ -162,6 +162,13 @@ export interface BuildRuntime {
   /** Final user variables (for rendering provisioner configs right before they run). */
   variables: Record<string, string>;
   templateDir: string;
+  /**
+   * The run's own directory (`runs/<id>`): a builder keeps what must
+   * outlive one kiln process but is no output there (a VM's control socket).
+   */
+  runDir?: string;
+  /** `-force`: outputs that exist are replaced rather than refused. */
+  force?: boolean;
   onError: OnErrorMode;
   /** Indices of provisioners that already succeeded in this run (from the log). */
   provisionersDone(): readonly number[];

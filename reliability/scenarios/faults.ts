@@ -283,6 +283,8 @@ export const faults: Scenario = {
           let env: Record<string, string> = {};
           return interruptTrial({
             lab: "null-ssh",
+            // The long command keeps the build alive past the kill even on a loaded machine.
+            labOptions: { longCommandSeconds: 2 },
             interrupt: { line: /Provisioning with shell script/, delayMs: 300, signal: "SIGKILL" },
             then: "resume",
             prepare: async (lab) => {

@@ -38,6 +38,8 @@ const fastModules = [
 export const fastGuestPackages = [
   "busybox-static",
   "dropbear-bin",
+  // Only its scp: the server side of Packer's default file transfer (`scp -t`).
+  "openssh-client",
   "libc6",
   "libcrypt1",
   "zlib1g",

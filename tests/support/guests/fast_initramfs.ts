@@ -91,7 +91,8 @@ export async function buildFastInitramfs(inputs: FastInitramfsInputs): Promise<U
   // The kernel runs /init; busybox picks its init applet from that name.
   entries.push({ kind: "symlink", path: "init", target: "/bin/busybox" });
 
-  for (const program of ["usr/sbin/dropbear", "usr/bin/dropbearkey"]) {
+  // scp links libc alone; dropbear runs it for `scp -t` (uploads) and `scp -f`.
+  for (const program of ["usr/sbin/dropbear", "usr/bin/dropbearkey", "usr/bin/scp"]) {
     file(program, await Deno.readFile(`${unpacked}/${program}`), 0o755);
   }
   for (const name of [loader, ...dropbearLibraries]) {
