@@ -46,6 +46,9 @@ const DEFAULT_CIPHERS = [
 /** A failure to reach the port at all (retried until ssh_timeout). */
 class TransportError extends Error {}
 
+/** ssh2's words for a connection that closed or stayed silent before any SSH banner. */
+const NO_SERVER_YET = /Connection lost before handshake|Timed out while waiting for handshake/;
+
 /** A failure after TCP connected: handshake or authentication. */
 export class HandshakeError extends Error {}
 
@@ -130,7 +133,16 @@ function handshake(
       const why = err.level === "client-authentication"
         ? `authentication as "${creds.username}" failed (offered: ${describeAuth(creds)})`
         : err.message;
-      reject(new HandshakeError(`ssh handshake with ${where}: ${why}`));
+      // No SSH server answered yet: a port forward (qemu's user network, a
+      // bastion) accepts and drops the connection until the guest's sshd is
+      // up. Like Packer, that is waited out until ssh_timeout, never counted
+      // as a handshake attempt.
+      const notYetUp = NO_SERVER_YET.test(err.message);
+      reject(
+        notYetUp
+          ? new TransportError(`ssh handshake with ${where}: ${why}`)
+          : new HandshakeError(`ssh handshake with ${where}: ${why}`),
+      );
     });
     const config: ConnectConfig = {
       sock: sock as unknown as ConnectConfig["sock"],

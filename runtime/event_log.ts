@@ -93,7 +93,8 @@ export class EventLog {
     this.#lastSnapshot = parts.snapshotSeq ?? 0;
     // Test hooks for the crash tests: die hard right after event N is on disk
     // and acknowledged (KILN_CRASH_AT_SEQ=N), after the first event of a type,
-    // optionally of a resource kind (KILN_CRASH_AFTER=ResourceCreated:aws.instance),
+    // optionally of a resource kind or step (KILN_CRASH_AFTER=ResourceCreated:aws.instance,
+    // KILN_CRASH_AFTER=StepSucceeded:qemu.disk),
     // or after event N is on disk but before it is sealed (KILN_CRASH_BEFORE_SEAL=N),
     // exactly as `kill -9` would.
     this.#crashAt = Number(Deno.env.get("KILN_CRASH_AT_SEQ") ?? "0") || 0;
@@ -270,7 +271,8 @@ export class EventLog {
     if (
       after &&
       records.some((r) =>
-        r.type === after.type && (after.kind === undefined || r.data.kind === after.kind)
+        r.type === after.type &&
+        (after.kind === undefined || r.data.kind === after.kind || r.step === after.kind)
       )
     ) {
       Deno.kill(Deno.pid, "SIGKILL");
