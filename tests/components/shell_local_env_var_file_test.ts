@@ -60,58 +60,94 @@ Deno.test("shell-local without use_env_var_file keeps Packer's default: the valu
   }
 });
 
-/** Runs `fn` with TMPDIR pointed at a fresh directory (where shell-local writes its files). */
-async function withTmpdir(fn: (tmp: string, out: string) => Promise<void>): Promise<void> {
-  await withTempDir(async (dir) => {
-    const tmp = join(dir, "tmp");
-    await Deno.mkdir(tmp);
-    const previous = Deno.env.get("TMPDIR");
-    Deno.env.set("TMPDIR", tmp);
-    try {
-      await fn(tmp, dir);
-    } finally {
-      if (previous === undefined) Deno.env.delete("TMPDIR");
-      else Deno.env.set("TMPDIR", previous);
-    }
-  });
-}
-
 const schema = shellLocalProvisioner.schema;
 
+/**
+ * shell-local's default command for use_env_var_file, which first notes in
+ * `list` the two files shell-local wrote for the run — the env var file and
+ * the inline script — so the test can look at exactly those. (Listing TMPDIR
+ * instead would mean pointing TMPDIR, which is process-wide, at a private
+ * directory: `deno test --parallel` runs other test modules in this same
+ * process, and their temp files would land there while this test runs.)
+ */
+function notingExecuteCommand(list: string): string[] {
+  return [
+    "/bin/sh",
+    "-c",
+    `printf '%s\\n' {{.EnvVarFile}} {{.Script}} > ${list}; . {{.EnvVarFile}} && {{.Script}}`,
+  ];
+}
+
+/** The env var file and the inline script, as the command noted them. */
+async function notedFiles(list: string): Promise<{ envVarFile: string; script: string }> {
+  const [envVarFile, script] = (await Deno.readTextFile(list)).trimEnd().split("\n");
+  assert.match(envVarFile, /\/varfile_\d+\.sh$/);
+  assert.match(script, /\/packer-shell\d+$/);
+  return { envVarFile, script };
+}
+
 Deno.test("shell-local removes its env var file itself when the script fails or is cancelled", async () => {
-  await withTmpdir(async (tmp, out) => {
+  await withTempDir(async (out) => {
     const { ctx } = provisionContext();
+    const failed = join(out, "failed-files");
     await assert.rejects(
       shellLocalProvisioner.provision(
         ctx,
         decode(schema, {
           use_env_var_file: true,
           environment_vars: ["A=1"],
-          inline: [`ls "$TMPDIR" > ${out}/during`, "exit 4"],
+          execute_command: notingExecuteCommand(failed),
+          inline: [`ls $(cat ${failed}) > ${out}/during`, "exit 4"],
         }),
       ),
       /non-zero exit status: 4/,
     );
-    assert.match(await Deno.readTextFile(join(out, "during")), /varfile_\d+\.sh/);
-    assert.deepEqual([...Deno.readDirSync(tmp)], [], "nothing left after the failure");
+    const first = await notedFiles(failed);
+    assert.deepEqual(
+      (await Deno.readTextFile(join(out, "during"))).trimEnd().split("\n").sort(),
+      [first.envVarFile, first.script].sort(),
+      "both files were there while the script ran",
+    );
+    assert.deepEqual(await present([first.envVarFile, first.script]), [], "gone after the failure");
 
     const abort = new AbortController();
     const cancelled = provisionContext({ signal: abort.signal });
+    const list = join(out, "cancelled-files");
+    const started = join(out, "started");
     const run = shellLocalProvisioner.provision(
       cancelled.ctx,
       decode(schema, {
         use_env_var_file: true,
         environment_vars: ["A=1"],
-        inline: [`touch ${out}/started`, "sleep 30"],
+        execute_command: notingExecuteCommand(list),
+        inline: [`touch ${started}`, "sleep 30"],
       }),
     );
-    for (let i = 0; i < 400 && !await exists(join(out, "started")); i++) {
-      await new Promise((r) => setTimeout(r, 25));
+    run.catch(() => {}); // Judged below; a failed check on the way must not leave it unhandled.
+    let second;
+    try {
+      // A loaded machine may take a while to start the script; a cancel before
+      // it ran would test another path, so the test insists it started.
+      const deadline = Date.now() + 20_000;
+      while (!await exists(started) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok(await exists(started), "the script started within 20 s");
+      second = await notedFiles(list);
+      assert.deepEqual(
+        await present([second.envVarFile, second.script]),
+        [second.envVarFile, second.script],
+        "both files are there while the script runs",
+      );
+    } finally {
+      abort.abort(new Error("cancelled by test"));
     }
-    assert.ok([...Deno.readDirSync(tmp)].some((e) => e.name.startsWith("varfile_")));
-    abort.abort(new Error("cancelled by test"));
     await assert.rejects(() => run, /cancelled by test/);
-    assert.deepEqual([...Deno.readDirSync(tmp)], [], "nothing left after the cancel");
+    assert.deepEqual(
+      await present([second.envVarFile, second.script]),
+      [],
+      "gone after the cancel",
+    );
   });
 });
 
@@ -119,8 +155,15 @@ async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
+/** Which of `paths` exist. */
+async function present(paths: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const path of paths) if (await exists(path)) found.push(path);
+  return found;
+}
+
 Deno.test("shell-local use_env_var_file: {{.EnvVarFile}} and env_var_format shape the file and the command", async () => {
-  await withTmpdir(async (_tmp, out) => {
+  await withTempDir(async (out) => {
     const { ctx } = provisionContext();
     await shellLocalProvisioner.provision(
       ctx,
