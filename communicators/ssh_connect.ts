@@ -46,8 +46,9 @@ const DEFAULT_CIPHERS = [
 /** A failure to reach the port at all (retried until ssh_timeout). */
 class TransportError extends Error {}
 
-/** ssh2's words for a connection that closed or stayed silent before any SSH banner. */
-const NO_SERVER_YET = /Connection lost before handshake|Timed out while waiting for handshake/;
+/** ssh2's words for a connection dropped, reset or silent before the SSH handshake got anywhere. */
+const NO_SERVER_YET =
+  /Connection lost before handshake|Timed out while waiting for handshake|ECONNRESET|EPIPE/;
 
 /** A failure after TCP connected: handshake or authentication. */
 export class HandshakeError extends Error {}

@@ -235,13 +235,6 @@ async function drive(
       const st = bs().steps[step.id];
       const ctx = contextFor(step.id, signal);
       const interrupted = st?.status === "running";
-      if (!comm && bs().completed.includes(CONNECT_STEP_ID)) {
-        // Resumed after the connect step: steps that follow expect ctx.comm.
-        const connect = steps.find((s) => s.id === CONNECT_STEP_ID) as
-          | Partial<ConnectStep>
-          | undefined;
-        await (connect?.reconnect ? connect.reconnect(ctx) : ensureCommunicator(ctx));
-      }
       log.append({
         build: name,
         step: step.id,
@@ -249,6 +242,14 @@ async function drive(
         data: interrupted ? { resumed: true } : {},
       });
       try {
+        if (!comm && bs().completed.includes(CONNECT_STEP_ID)) {
+          // Resumed after the connect step: steps that follow expect ctx.comm.
+          // Inside the step, so a connection that cannot be reopened fails it with the reason.
+          const connect = steps.find((s) => s.id === CONNECT_STEP_ID) as
+            | Partial<ConnectStep>
+            | undefined;
+          await (connect?.reconnect ? connect.reconnect(ctx) : ensureCommunicator(ctx));
+        }
         if (interrupted && step.reconcile && st.intents.length > 0) {
           const out = await step.reconcile(ctx, st.intents);
           if (out !== undefined) {

@@ -24,8 +24,10 @@ import {
 } from "../../tests/builders/qemu/lab.ts";
 import { checkImage } from "../../hypervisors/qemu/img.ts";
 
-type Source = "disk" | "iso";
-type Then = "resume" | "cleanup";
+/** What the build boots. */
+export type Source = "disk" | "iso";
+/** How the killed run is finished. */
+export type Then = "resume" | "cleanup";
 
 /** The durable events of a build, as KILN_CRASH_AFTER names them (first occurrence). */
 function boundaries(source: Source): string[] {
@@ -77,7 +79,12 @@ async function template(lab: QemuLab, source: Source): Promise<string> {
   });
 }
 
-async function trial(source: Source, boundary: string, then: Then): Promise<TrialOutcome> {
+/** One trial: a build killed after `boundary`, then resumed or cleaned up. */
+export async function qemuTrial(
+  source: Source,
+  boundary: string,
+  then: Then,
+): Promise<TrialOutcome> {
   return await withQemuLab(async (lab) => {
     const checks = new Checks();
     const file = await template(lab, source);
@@ -147,7 +154,7 @@ export const qemu: Scenario = {
             then === "resume" ? ["ProvisionerSucceeded"] : ["ResourceCreated:qemu.vm"],
           ),
           (b) => `after ${b}`,
-          (b) => trial("disk", b, then),
+          (b) => qemuTrial("disk", b, then),
           { deadlineMs: 420_000 },
         ),
       );
@@ -160,7 +167,7 @@ export const qemu: Scenario = {
           ["VmStarted"],
         ),
         (b) => `after ${b}`,
-        (b) => trial("iso", b, "resume"),
+        (b) => qemuTrial("iso", b, "resume"),
         { deadlineMs: 420_000 },
       ),
     );

@@ -35,7 +35,11 @@ export function typesAtBoot(c: QemuConfig): boolean {
 }
 
 /** Waits `boot_wait`, then types the boot command; cancellable between keys. */
-export async function bootAndType(ctx: StepContext, ports: PortsOutput): Promise<void> {
+export async function bootAndType(
+  ctx: StepContext,
+  ports: PortsOutput,
+  onTyped: () => Promise<void>,
+): Promise<void> {
   const c = ctx.config as unknown as QemuConfig;
   if (!typesAtBoot(c)) return;
   if (c.boot_wait > 0) {
@@ -66,5 +70,7 @@ export async function bootAndType(ctx: StepContext, ports: PortsOutput): Promise
   } finally {
     vnc.close();
   }
+  // Written ahead of the step's success: a resumed run must not type it again.
+  await onTyped();
   await ctx.emit("BootCommandTyped", {});
 }

@@ -10,7 +10,8 @@ import { closeCommunicator, type ConnectStep, connectStep } from "../common/conn
 import { openCommunicator } from "../../communicators/mod.ts";
 import type { Communicator } from "../../communicators/communicator.ts";
 import type { StepContext } from "../../runtime/types.ts";
-import { type PortsOutput, QEMU_STEP } from "./outputs.ts";
+import { type PortsOutput, QEMU_STEP, type RunOutput } from "./outputs.ts";
+import { PROVISION_STEP_ID } from "../common/provision.ts";
 import { ensureVm, vmAlive } from "./vm.ts";
 import { ensureHttp } from "./http.ts";
 import type { QemuIdentity } from "../../hypervisors/qemu/process.ts";
@@ -94,6 +95,11 @@ export function qemuConnectStep(): ConnectStep {
     async reconnect(ctx) {
       // After shutdown there is no guest to reach: the steps left work on the disk.
       if (ctx.state[QEMU_STEP.shutdown]) return await disconnected(ctx);
+      // Provisioning done and the VM gone: the shutdown it was in finished its job.
+      const run = ctx.state[QEMU_STEP.run] as RunOutput | undefined;
+      if (ctx.state[PROVISION_STEP_ID] && run && !vmAlive(run.identity)) {
+        return await disconnected(ctx);
+      }
       await prepare(ctx);
       return await inner.reconnect(throughForward(ctx, ctx.signal));
     },

@@ -159,7 +159,12 @@ export function runStep(): Step<RunOutput> {
     id: QEMU_STEP.run,
     async run(ctx) {
       const out = await start(ctx);
-      await bootAndType(ctx, outputOf<PortsOutput>(ctx, QEMU_STEP.ports));
+      await bootAndType(ctx, outputOf<PortsOutput>(ctx, QEMU_STEP.ports), () =>
+        ctx.intent({
+          kind: VM_KIND,
+          token: out.identity.tag,
+          data: { identity: out.identity, bootCommandTyped: true },
+        }));
       return out;
     },
     async reconcile(ctx, intents) {
@@ -168,7 +173,8 @@ export function runStep(): Step<RunOutput> {
       const identity = identityIn(logged?.data);
       if (!logged || !identity) return undefined;
       const live = findByIdentity(identity);
-      if (live.alive && !typesAtBoot(c)) {
+      // A boot command typed to the end counts as done: the VM carries on as it is.
+      if (live.alive && (!typesAtBoot(c) || logged.data?.bootCommandTyped === true)) {
         await ctx.created({ kind: VM_KIND, id: logged.token, data: { identity }, temporary: true });
         const accelerator = await chooseAccelerator(ctx, c);
         ctx.ui.say(`The VM started before the interruption runs on (pid ${identity.pid})`);
