@@ -124,13 +124,20 @@ function handshake(
       resolve(client);
     });
     client.on("error", () => {/* later errors surface through "close" */});
+    // Whether the server said anything: a port forward (qemu's user-mode network, a
+    // bastion) accepts TCP before the guest's sshd listens, then resets or closes it.
+    // That is the machine still booting, retried until ssh_timeout as Packer does,
+    // not a handshake that counts against ssh_handshake_attempts.
+    let heard = false;
+    sock.once("data", () => heard = true);
     client.once("error", (err: Error & { level?: string }) => {
       settle();
       sock.destroy();
       const why = err.level === "client-authentication"
         ? `authentication as "${creds.username}" failed (offered: ${describeAuth(creds)})`
         : err.message;
-      reject(new HandshakeError(`ssh handshake with ${where}: ${why}`));
+      const failure = `ssh handshake with ${where}: ${why}`;
+      reject(heard ? new HandshakeError(failure) : new TransportError(failure));
     });
     const config: ConnectConfig = {
       sock: sock as unknown as ConnectConfig["sock"],

@@ -1,5 +1,6 @@
 /** Connecting: waiting for the machine, timeouts, handshakes, algorithms, clear auth errors. */
 import assert from "node:assert/strict";
+import net from "node:net";
 import { freePort, generateKey, startSshd } from "../support/sshd.ts";
 import { openSsh } from "../../communicators/ssh.ts";
 import { startLab } from "./helpers.ts";
@@ -77,6 +78,37 @@ Deno.test("connect: a wrong key is a clear authentication error after ssh_handsh
     const attempts = { length: count() };
     assert.equal(attempts.length, 2);
   } finally {
+    await lab.dispose();
+  }
+});
+
+Deno.test("connect: a port forward that resets until sshd listens is waited out, not counted as handshakes", async () => {
+  // As qemu's user-mode network does: the forwarded port accepts at once, and resets
+  // (or closes) each connection until the guest's sshd listens.
+  const lab = await startLab();
+  const port = freePort();
+  let accepted = 0;
+  const server = net.createServer((client) => {
+    accepted++;
+    if (accepted <= 2) return client.resetAndDestroy();
+    if (accepted <= 4) return client.destroy();
+    const upstream = net.connect({ host: "127.0.0.1", port: lab.sshd.port });
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
+  try {
+    const comm = await openSsh({
+      config: { ...lab.config({ ssh_handshake_attempts: 1 }), ssh_port: port },
+      target: { host: "127.0.0.1", port },
+      signal: new AbortController().signal,
+    });
+    assert.equal((await comm.start({ command: "true" })).exitStatus, 0);
+    await comm.close();
+    assert.ok(accepted >= 5, `${accepted} connections`);
+  } finally {
+    await new Promise((r) => server.close(r));
     await lab.dispose();
   }
 });
