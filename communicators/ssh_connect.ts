@@ -46,10 +46,6 @@ const DEFAULT_CIPHERS = [
 /** A failure to reach the port at all (retried until ssh_timeout). */
 class TransportError extends Error {}
 
-/** ssh2's words for a connection dropped, reset or silent before the SSH handshake got anywhere. */
-const NO_SERVER_YET =
-  /Connection lost before handshake|Timed out while waiting for handshake|ECONNRESET|EPIPE/;
-
 /** A failure after TCP connected: handshake or authentication. */
 export class HandshakeError extends Error {}
 
@@ -128,22 +124,20 @@ function handshake(
       resolve(client);
     });
     client.on("error", () => {/* later errors surface through "close" */});
+    // Whether the server said anything: a port forward (qemu's user-mode network, a
+    // bastion) accepts TCP before the guest's sshd listens, then resets or closes it.
+    // That is the machine still booting, retried until ssh_timeout as Packer does,
+    // not a handshake that counts against ssh_handshake_attempts.
+    let heard = false;
+    sock.once("data", () => heard = true);
     client.once("error", (err: Error & { level?: string }) => {
       settle();
       sock.destroy();
       const why = err.level === "client-authentication"
         ? `authentication as "${creds.username}" failed (offered: ${describeAuth(creds)})`
         : err.message;
-      // No SSH server answered yet: a port forward (qemu's user network, a
-      // bastion) accepts and drops the connection until the guest's sshd is
-      // up. Like Packer, that is waited out until ssh_timeout, never counted
-      // as a handshake attempt.
-      const notYetUp = NO_SERVER_YET.test(err.message);
-      reject(
-        notYetUp
-          ? new TransportError(`ssh handshake with ${where}: ${why}`)
-          : new HandshakeError(`ssh handshake with ${where}: ${why}`),
-      );
+      const failure = `ssh handshake with ${where}: ${why}`;
+      reject(heard ? new HandshakeError(failure) : new TransportError(failure));
     });
     const config: ConnectConfig = {
       sock: sock as unknown as ConnectConfig["sock"],
