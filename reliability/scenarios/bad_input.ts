@@ -124,7 +124,7 @@ async function logTrials(size: CampaignSize): Promise<ScenarioResult[]> {
     try {
       const run: RealRun = await realRun(
         cli,
-        join(ROOT, "examples/demo.json"),
+        join(ROOT, "examples/demo_file.json"),
         join(dir, "ws"),
         TIMEOUT,
       );
@@ -174,7 +174,9 @@ async function logTrials(size: CampaignSize): Promise<ScenarioResult[]> {
           edits,
         ),
       );
-      for (const r of rows) r.scenario += ` (${run.log.length}-byte log of examples/demo.json)`;
+      for (const r of rows) {
+        r.scenario += ` (${run.log.length}-byte log of examples/demo_file.json)`;
+      }
       return rows;
     } finally {
       cli.close();

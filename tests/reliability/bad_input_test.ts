@@ -29,7 +29,7 @@ import { withTempDir } from "../support/temp_dir.ts";
 
 const SEED = Number(Deno.env.get("KILN_FUZZ_SEED") ?? 7);
 const TIMEOUT = 120_000;
-const DEMO = new URL("../../examples/demo.json", import.meta.url).pathname;
+const DEMO = new URL("../../examples/demo_file.json", import.meta.url).pathname;
 
 function assertAllPassed(r: ScenarioResult, minTrials: number): void {
   assert.ok(r.trials >= minTrials, `${r.scenario}: only ${r.trials} trials`);
@@ -48,9 +48,9 @@ Deno.test("bad input: fuzzed templates end in success or a clear error naming th
   });
 });
 
-Deno.test("bad input: the wrong JSON type at every path of the demo template", async () => {
+Deno.test("bad input: the wrong JSON type at every path of the file demo template", async () => {
   await withTempDir(async (dir) => {
-    const seed = loadSeeds().find((s) => s.name === "examples/demo.json")!;
+    const seed = loadSeeds().find((s) => s.name === "examples/demo_file.json")!;
     const r = await runTemplateTrials(wrongTypeAtEveryPath(seed), dir, {
       scenario: "wrong types",
       cliEvery: 0,

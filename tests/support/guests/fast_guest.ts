@@ -1,73 +1,17 @@
 /**
- * The fast test guest: Debian's cloud kernel and a busybox + dropbear
- * initramfs, as kernel/initrd files, an isolinux ISO that waits at `boot:`
- * for a typed line, and a syslinux disk image (raw and qcow2) that boots on
- * its own. Built from Debian packages once and cached (see cache.ts).
+ * The fast test guest: the product's fast guest (guests/fast_guest.ts),
+ * cached under the test cache root.
  */
-import { buildOnce, recipeFileDigests } from "./cache.ts";
-import { resolveGuestPackages, retryWithFreshAptLists } from "./debian_packages.ts";
 import {
-  buildFastGuest,
-  fastGuestKernelArgs,
-  fastGuestPackages,
-  fastHostToolsInOutput,
-  fastRecipeFiles,
-} from "./fast_build.ts";
-import type { GuestFiles } from "./guest_files.ts";
-import { commonHostTools, ensureHostTools, installedVersions } from "./host_tools.ts";
+  ensureFastGuest as ensureFastGuestIn,
+  type FastGuest,
+} from "../../../guests/fast_guest.ts";
+import { testCacheRoot } from "./cache.ts";
 
-export { fastGuestKernelArgs };
+export type { FastGuest };
+export { fastGuestKernelArgs } from "../../../guests/fast_build.ts";
 
-/** The fast guest's files in the cache. */
-export interface FastGuest extends GuestFiles {
-  /**
-   * The isolinux ISO: stops at `boot:` until `kiln <kernel args>` and Enter
-   * are typed. With `kiln.install=<disk>` (e.g. `vda`) among the arguments the
-   * guest writes the fast disk image onto that disk before it is ready, so the
-   * disk boots on its own afterwards, like an installed system.
-   */
-  iso: string;
-  /**
-   * A key pair generated at build time; its public half is authorised for
-   * root in every boot (a seed or a `kiln.authorized_key=` argument adds more).
-   */
-  privateKey: string;
-  publicKey: string;
-  sshUser: "root";
-}
-
-/** Builds the fast guest unless the cache has it; returns its files. */
-export async function ensureFastGuest(): Promise<FastGuest> {
-  const started = performance.now();
-  await ensureHostTools(commonHostTools);
-  return await retryWithFreshAptLists(() => obtainFastGuest(started));
-}
-
-async function obtainFastGuest(started: number): Promise<FastGuest> {
-  const { kernelPackage, versions: packages } = await resolveGuestPackages(fastGuestPackages);
-  const key = {
-    guest: "fast",
-    recipe: await recipeFileDigests(fastRecipeFiles),
-    packages,
-    hostTools: await installedVersions(fastHostToolsInOutput),
-  };
-  const { dir, fromCache } = await buildOnce(
-    "fast",
-    key,
-    (scratch) => buildFastGuest(scratch, packages, kernelPackage),
-  );
-  return {
-    dir,
-    fromCache,
-    secondsToObtain: (performance.now() - started) / 1000,
-    kernel: `${dir}/vmlinuz`,
-    initrd: `${dir}/initrd.img`,
-    iso: `${dir}/fast.iso`,
-    rawDisk: `${dir}/disk.raw`,
-    qcow2Disk: `${dir}/disk.qcow2`,
-    privateKey: `${dir}/id_ed25519`,
-    publicKey: (await Deno.readTextFile(`${dir}/id_ed25519.pub`)).trim(),
-    kernelArgs: fastGuestKernelArgs,
-    sshUser: "root",
-  };
+/** Builds the fast guest unless the test cache has it; returns its files. */
+export function ensureFastGuest(): Promise<FastGuest> {
+  return ensureFastGuestIn({ cacheRoot: testCacheRoot(), purpose: "the test guests need" });
 }

@@ -2,15 +2,15 @@
  * How the realistic guest is built (its recipe): an mmdebstrap tree on a
  * syslinux disk with an ext4 root made by `mke2fs -d`.
  */
-import { filesUnder } from "./cache.ts";
-import { convertToQcow2, makeSyslinuxDisk } from "./mbr_disk.ts";
+import { filesUnder } from "../../../guests/cache.ts";
+import { convertToQcow2, makeSyslinuxDisk } from "../../../guests/mbr_disk.ts";
 import {
   buildRealisticRootfs,
   installedPackages,
   realisticCustomizeScript,
   realisticRootDir,
 } from "./realistic_rootfs.ts";
-import { syslinuxConfig } from "./syslinux_config.ts";
+import { syslinuxConfig } from "../../../guests/syslinux_config.ts";
 
 const diskMiB = 2048;
 const bootMiB = 64;
@@ -19,8 +19,8 @@ const bootMiB = 64;
 export const realisticRecipeFiles = [
   new URL("./realistic_build.ts", import.meta.url),
   new URL("./realistic_rootfs.ts", import.meta.url),
-  new URL("./mbr_disk.ts", import.meta.url),
-  new URL("./syslinux_config.ts", import.meta.url),
+  new URL("../../../guests/mbr_disk.ts", import.meta.url),
+  new URL("../../../guests/syslinux_config.ts", import.meta.url),
   realisticCustomizeScript,
   ...filesUnder(realisticRootDir),
 ];

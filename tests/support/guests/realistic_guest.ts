@@ -5,10 +5,10 @@
  * ext4 root made by `mke2fs -d` — as raw and qcow2. Users and SSH keys come
  * from a cloud-init seed CD (see makeSeedIso), as on a cloud image.
  */
-import { buildOnce, recipeFileDigests } from "./cache.ts";
-import { resolveGuestPackages, retryWithFreshAptLists } from "./debian_packages.ts";
-import type { GuestFiles } from "./guest_files.ts";
-import { commonHostTools, ensureHostTools, installedVersions } from "./host_tools.ts";
+import { buildOnce, recipeFileDigests, testCacheRoot } from "./cache.ts";
+import { resolveGuestPackages, retryWithFreshAptLists } from "../../../guests/debian_packages.ts";
+import type { GuestFiles } from "../../../guests/guest_files.ts";
+import { commonHostTools, ensureHostTools, installedVersions } from "../../../guests/host_tools.ts";
 import {
   buildRealisticGuest,
   realisticConsoleArgs,
@@ -26,12 +26,18 @@ export interface RealisticGuest extends GuestFiles {
 /** Builds the realistic guest unless the cache has it (a few minutes); returns its files. */
 export async function ensureRealisticGuest(): Promise<RealisticGuest> {
   const started = performance.now();
-  await ensureHostTools([...commonHostTools, { pkg: "mmdebstrap", probe: "/usr/bin/mmdebstrap" }]);
+  await ensureHostTools(
+    [...commonHostTools, { pkg: "mmdebstrap", probe: "/usr/bin/mmdebstrap" }],
+    "the test guests need",
+  );
   return await retryWithFreshAptLists(() => obtainRealisticGuest(started));
 }
 
 async function obtainRealisticGuest(started: number): Promise<RealisticGuest> {
-  const { kernelPackage, versions: packages } = await resolveGuestPackages(realisticPackages);
+  const { kernelPackage, versions: packages } = await resolveGuestPackages(
+    realisticPackages,
+    testCacheRoot(),
+  );
   const key = {
     guest: "realistic",
     recipe: await recipeFileDigests(realisticRecipeFiles),

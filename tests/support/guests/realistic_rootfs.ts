@@ -3,8 +3,8 @@
  * mmdebstrap (systemd, openssh-server, cloud-init, sudo, the cloud kernel),
  * with realistic_root/ synced in and realistic_customize.sh run on it.
  */
-import { run } from "./command.ts";
-import { StaleAptListsError } from "./debian_packages.ts";
+import { run } from "../../../guests/command.ts";
+import { StaleAptListsError } from "../../../guests/debian_packages.ts";
 
 /** The files synced over the installed tree. */
 export const realisticRootDir = new URL("./realistic_root/", import.meta.url);

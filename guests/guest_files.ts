@@ -1,4 +1,4 @@
-/** What every cached test guest provides. */
+/** What every cached guest provides. */
 
 /** Paths and facts of a cached guest. */
 export interface GuestFiles {

@@ -3,7 +3,7 @@
  * (part of a guest's cache key), fetched with `apt-get download` and unpacked
  * with `dpkg-deb -x`, so nothing is installed on the host for the guest.
  */
-import { sha256Hex, testCacheRoot } from "./cache.ts";
+import { sha256Hex } from "./cache.ts";
 import { run } from "./command.ts";
 
 const env = { DEBIAN_FRONTEND: "noninteractive" };
@@ -77,11 +77,14 @@ async function aptListsState(): Promise<string> {
 /**
  * The cloud kernel and `pkgs` with their candidate versions. Each apt-cache
  * call re-reads apt's lists (a second or more here, where apt keeps no binary
- * cache), so answers are remembered in the test cache for as long as the
+ * cache), so answers are remembered under `cacheRoot` for as long as the
  * lists are unchanged.
  */
-export async function resolveGuestPackages(pkgs: string[]): Promise<ResolvedPackages> {
-  const memoDir = `${testCacheRoot()}/apt-answers`;
+export async function resolveGuestPackages(
+  pkgs: string[],
+  cacheRoot: string,
+): Promise<ResolvedPackages> {
+  const memoDir = `${cacheRoot}/apt-answers`;
   const memoFor = async () =>
     `${memoDir}/${(await sha256Hex(JSON.stringify({ pkgs, lists: await aptListsState() })))}.json`;
   try {

@@ -17,7 +17,7 @@ import { syslinuxConfig } from "./syslinux_config.ts";
 export const fastGuestKernelArgs = "console=tty0 console=ttyS0,115200";
 
 /**
- * Modules for qemu's virtio devices, IDE CD-ROMs (seeds) and ISO 9660.
+ * Modules for qemu's virtio devices, IDE CD-ROMs (seeds), ISO 9660 and FAT.
  * virtio_rng: with a virtio-rng device the kernel's random pool is ready at
  * once; without one, the first getrandom() (dropbear's host key) waits
  * about 1.4 s under TCG for jitter entropy.
@@ -32,6 +32,10 @@ const fastModules = [
   "sd_mod",
   "sr_mod",
   "isofs",
+  // The installed disk's FAT boot partition, mounted at /target after kiln.install.
+  "vfat",
+  "nls_cp437",
+  "nls_ascii",
 ];
 
 /** Debian packages the fast guest is made of, besides the kernel. */

@@ -3,7 +3,7 @@
  * missing (as tests/run.ts does for the rest of the suite), and their versions
  * for the cache key: a new isolinux or e2fsprogs can change what is built.
  */
-import { exists } from "../../../runtime/fs.ts";
+import { exists } from "../runtime/fs.ts";
 import { run } from "./command.ts";
 
 /** A Debian package and a file that proves it is installed. */
@@ -27,12 +27,24 @@ export const commonHostTools: HostTool[] = [
   { pkg: "openssh-client", probe: "/usr/bin/ssh-keygen" },
 ];
 
-/** Installs the packages whose probe file is missing (needs root, like the rest of the suite). */
-export async function ensureHostTools(tools: HostTool[]): Promise<void> {
+/** The packages among `tools` whose probe file is missing. */
+export async function missingHostTools(tools: HostTool[]): Promise<string[]> {
   const missing: string[] = [];
   for (const { pkg, probe } of tools) if (!(await exists(probe))) missing.push(pkg);
+  return missing;
+}
+
+/**
+ * Installs the packages whose probe file is missing (needs root), saying so
+ * on stderr: `installing Debian packages <purpose>: ...`.
+ */
+export async function ensureHostTools(
+  tools: HostTool[],
+  purpose = "the guests need",
+): Promise<void> {
+  const missing = await missingHostTools(tools);
   if (missing.length === 0) return;
-  console.error(`installing Debian packages the test guests need: ${missing.join(" ")}`);
+  console.error(`installing Debian packages ${purpose}: apt-get install -y ${missing.join(" ")}`);
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   // Parallel test processes may install at once: wait for dpkg's lock instead of failing.
   const lock = ["-o", "DPkg::Lock::Timeout=300"];
