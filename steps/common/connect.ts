@@ -52,7 +52,8 @@ export function connectStep(options: ConnectStepOptions = {}): ConnectStep {
     id: CONNECT_STEP_ID,
     reconnect: (ctx) => ensureCommunicator(ctx, options),
     async run(ctx) {
-      const out = resolveTarget(ctx, options, crypto.randomUUID());
+      // The same id the manifest and build data before connecting carry: the run's.
+      const out = resolveTarget(ctx, options, ctx.runId);
       await open(ctx, options, out);
       return out;
     },
