@@ -82,11 +82,16 @@ export async function startEc2Emulator(options: StartEc2Options = {}): Promise<E
   const s3 = options.s3 ?? await startS3Emulator({ buckets: options.buckets });
   emu.s3 = s3.store;
   emu.s3Endpoint = s3.endpoint;
-  emu.toolsDir = TOOLS_DIR;
-  for await (const entry of Deno.readDir(TOOLS_DIR)) {
-    if (entry.isFile) await Deno.chmod(`${TOOLS_DIR}/${entry.name}`, 0o755);
-  }
   emu.dir = await Deno.makeTempDir({ dir: INSTANCE_VISIBLE_DIR, prefix: "kiln-ec2-" });
+  // Copied where instances can see them: a checkout under /tmp is hidden by
+  // each instance's private /tmp.
+  emu.toolsDir = `${emu.dir}/bin`;
+  await Deno.mkdir(emu.toolsDir);
+  for await (const entry of Deno.readDir(TOOLS_DIR)) {
+    if (!entry.isFile) continue;
+    await Deno.copyFile(`${TOOLS_DIR}/${entry.name}`, `${emu.toolsDir}/${entry.name}`);
+    await Deno.chmod(`${emu.toolsDir}/${entry.name}`, 0o755);
+  }
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     (request) => handle(emu, request),
