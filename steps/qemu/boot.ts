@@ -34,18 +34,23 @@ export function typesAtBoot(c: QemuConfig): boolean {
   return c.boot_command.length > 0 || c.boot_steps.length > 0;
 }
 
-/** Waits `boot_wait`, then types the boot command; cancellable between keys. */
+/**
+ * Waits `boot_wait` (as Packer does, even with nothing to type; not with
+ * `disable_vnc`), then types the boot command; cancellable between keys.
+ */
 export async function bootAndType(
   ctx: StepContext,
   ports: PortsOutput,
   onTyped: () => Promise<void>,
 ): Promise<void> {
   const c = ctx.config as unknown as QemuConfig;
-  if (!typesAtBoot(c)) return;
+  if (c.disable_vnc) return;
+  // Packer waits boot_wait whether or not there is anything to type.
   if (c.boot_wait > 0) {
     ctx.ui.say(`Waiting ${humanMs(c.boot_wait)} for boot...`);
     await sleep(c.boot_wait, ctx.signal);
   }
+  if (!typesAtBoot(c)) return;
   const host = c.vnc_bind_address === "0.0.0.0" ? "127.0.0.1" : c.vnc_bind_address;
   ctx.ui.say(`Connecting to VM via VNC (${host}:${ports.vncPort})`);
   const vnc = await VncClient.connect({

@@ -106,6 +106,7 @@ Deno.test("qemu: a disk image with a cloud-init seed on a CD, raw output, an ext
     assert.equal(out.code, 0, out.stdout + out.stderr);
     assert.match(out.stdout, /from http_directory/);
     assert.match(out.stdout, /vdb=32768/, "the additional 16M disk is attached");
+    assert.match(out.stdout, /Waiting 1s for boot\.\.\./, "boot_wait holds with nothing to type");
     const names = [...Deno.readDirSync(join(lab.dir, "out"))].map((e) => e.name).sort();
     assert.deepEqual(names, ["fast.raw", "fast.raw-1"]);
     const info = await imageInfo(join(lab.dir, "out", "fast.raw"));

@@ -47,6 +47,8 @@ export function diskBuilder(guest: FastGuest, extra: Record<string, unknown> = {
     iso_checksum: "none",
     headless: true,
     disk_size: "64M",
+    // Packer waits boot_wait (default 10s) even with nothing to type.
+    boot_wait: "1s",
     output_directory: "out",
     ssh_username: "root",
     ssh_private_key_file: guest.privateKey,
