@@ -13,8 +13,6 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "lz4", probe: "/usr/bin/lz4" },
   { pkg: "python3-winrm", probe: "/usr/lib/python3/dist-packages/winrm/__init__.py" },
   { pkg: "faketime", probe: "/usr/bin/faketime" },
-  // The emulated EC2 instances run Packer's default bundle commands, which start with sudo.
-  { pkg: "sudo", probe: "/usr/bin/sudo" },
   // The qemu adapters' tests: qemu, qemu-img/qemu-io, media tools, and a tiny guest built from host packages.
   { pkg: "qemu-system-x86", probe: "/usr/bin/qemu-system-x86_64" },
   { pkg: "qemu-utils", probe: "/usr/bin/qemu-img" },
@@ -24,6 +22,8 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "busybox-static", probe: "/bin/busybox" },
   { pkg: "cpio", probe: "/usr/bin/cpio" },
   { pkg: "binutils", probe: "/usr/bin/ld" },
+  // efi_boot's firmware.
+  { pkg: "ovmf", probe: "/usr/share/OVMF/OVMF_CODE.fd" },
 ];
 
 const missing: string[] = [];

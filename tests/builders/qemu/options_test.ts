@@ -69,3 +69,36 @@ Deno.test("qemu: use_backing_file makes an overlay on the disk image; a floppy i
     assert.deepEqual(qemuPidsOfRun(runId), []);
   });
 });
+
+Deno.test("qemu: efi_boot runs OVMF from pflash with the build's own vars, kept in the artifact", async () => {
+  await withQemuLab(async (lab) => {
+    const file = await lab.template(
+      diskBuilder(lab.guest, {
+        efi_boot: true,
+        // No guest to reach: the VM is halted after boot_wait, as Packer halts it.
+        communicator: "none",
+        shutdown_command: "",
+        format: "raw",
+      }),
+    );
+    const out = await lab.build([file]);
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    assert.match(out.stdout, /Halting the virtual machine/);
+    const runId = onlyRun(lab.home);
+    const argv = (await events(lab.home, runId)).find((e) => e.type === "VmStarted")!.data
+      .argv as string[];
+    const drives = argv.filter((_, i) => argv[i - 1] === "-drive");
+    assert.ok(
+      drives.some((d) => d.includes("if=pflash") && d.includes("OVMF_CODE.fd")),
+      "OVMF code from pflash",
+    );
+    const vars = join(lab.dir, "out", "efivars.fd");
+    assert.ok(drives.some((d) => d.includes("if=pflash") && d.includes(vars)), "the build's vars");
+    assert.equal(
+      (await Deno.stat(vars)).size,
+      (await Deno.stat("/usr/share/OVMF/OVMF_VARS.fd")).size,
+    );
+    assert.match(out.stdout, /VM files in directory: out/);
+    assert.deepEqual(qemuPidsOfRun(runId), []);
+  });
+});
