@@ -76,19 +76,34 @@ export async function makeSeedIso(out: string, seed: NoCloudSeed): Promise<void>
     if (seed.networkConfig !== undefined) {
       await Deno.writeTextFile(`${staging}/network-config`, seed.networkConfig);
     }
-    await run("xorriso", [
-      "-as",
-      "mkisofs",
-      "-quiet",
-      "-o",
-      out,
-      "-V",
-      "cidata",
-      "-J",
-      "-R",
-      staging,
-    ]);
+    // xorriso has been seen to die of SIGSEGV on a loaded machine; a second try succeeds.
+    await retryOnCrash(() =>
+      run("xorriso", [
+        "-as",
+        "mkisofs",
+        "-quiet",
+        "-o",
+        out,
+        "-V",
+        "cidata",
+        "-J",
+        "-R",
+        staging,
+      ])
+    );
   } finally {
     await Deno.remove(staging, { recursive: true });
+  }
+}
+
+/** Runs `fn` again once when the tool it runs was killed by a signal (a crash, not a verdict). */
+async function retryOnCrash<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!/UNIX-SIGNAL|killed by|signal/i.test(err instanceof Error ? err.message : String(err))) {
+      throw err;
+    }
+    return await fn();
   }
 }

@@ -32,7 +32,15 @@ Deno.test("qemu: an ISO typed into over VNC installs, serves HTTP, provisions ov
       }),
       {
         provisioners: [
-          { type: "shell", inline: ["cat /run/kiln/cmdline /run/kiln/fetched > /tmp/seen"] },
+          {
+            type: "shell",
+            // The URL the boot command carried, fetched now that the guest's network is up
+            // (a boot-time fetch can lose the race with DHCP on a loaded machine).
+            inline: [
+              "url=$(sed -n 's/.*kiln.fetch=\\([^ ]*\\).*/\\1/p' /run/kiln/cmdline)",
+              'cat /run/kiln/cmdline > /tmp/seen; wget -qO- "$url" >> /tmp/seen',
+            ],
+          },
           { type: "file", direction: "download", source: "/tmp/seen", destination: "seen.txt" },
           { type: "shell", inline: ['echo "http=$PACKER_HTTP_ADDR"'] },
         ],
@@ -42,6 +50,7 @@ Deno.test("qemu: an ISO typed into over VNC installs, serves HTTP, provisions ov
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const seen = await Deno.readTextFile(join(lab.dir, "seen.txt"));
     assert.match(seen, new RegExp(`kiln.token=${token}`), "the typed line reached the guest");
+    assert.match(seen, /kiln\.fetch=http:\/\/10\.0\.2\.2:\d+\/greeting/, "HTTPIP/HTTPPort typed");
     assert.match(seen, new RegExp(`served to ${token}`), "the guest fetched http_content");
     assert.match(out.stdout, /http=10\.0\.2\.2:\d+/, "PACKER_HTTP_ADDR is the guest's view");
     const disk = join(lab.dir, "out", "fast.qcow2");
