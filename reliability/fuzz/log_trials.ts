@@ -42,7 +42,9 @@ export async function realRun(
   const out = await cli.run({ args: ["build", file], cwd, env: { KILN_HOME: home } }, timeoutMs);
   const runId = RUN_ID.exec(out.stderr)?.[1];
   if (out.code !== 0 || !runId) {
-    throw new Error(`could not build ${template} for the log trials: ${out.stderr}`);
+    throw new Error(
+      `could not build ${template} for the log trials: ${out.stderr}${out.stdout.slice(-1500)}`,
+    );
   }
   return {
     runId,

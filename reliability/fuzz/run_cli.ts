@@ -17,24 +17,43 @@ export interface TrialOutput extends CliReply {
   signal?: string | null;
 }
 
+/** Whose turn it is to run the CLI in-process (see InProcessCli.run). */
+const TURN_LOCK = `${Deno.env.get("TMPDIR") || "/tmp"}/kiln-in-process-cli-${Deno.pid}.lock`;
+
 /** Runs CLI invocations one at a time in a worker, replacing the worker when one hangs. */
 export class InProcessCli {
   #worker: Worker | undefined;
-  /** The process's working directory, restored after every trial (a trial may chdir). */
-  #cwd = Deno.cwd();
 
   #spawn(): Worker {
     return new Worker(new URL("./cli_worker.ts", import.meta.url), { type: "module" });
   }
 
-  /** Runs `kiln <args>` in-process; kills it after `timeoutMs`. */
-  run(request: CliRequest, timeoutMs: number): Promise<TrialOutput> {
+  /**
+   * Runs `kiln <args>` in-process; kills it after `timeoutMs`. Runs of every
+   * InProcessCli in the process take turns: a trial's chdir and environment
+   * are process-wide, and `deno test --parallel` puts several test modules
+   * in one process.
+   */
+  async run(request: CliRequest, timeoutMs: number): Promise<TrialOutput> {
+    // Test modules may run in separate isolates of one process, so the turn
+    // is an flock (it excludes every other open of the file, in-process too).
+    const lock = await Deno.open(TURN_LOCK, { create: true, write: true });
+    try {
+      await lock.lock(true);
+      // Read under the lock: every holder restores the directory before it lets go.
+      return await this.#runNow(request, timeoutMs, Deno.cwd());
+    } finally {
+      lock.close();
+    }
+  }
+
+  #runNow(request: CliRequest, timeoutMs: number, cwd: string): Promise<TrialOutput> {
     const worker = this.#worker ??= this.#spawn();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         worker.terminate();
         this.#worker = undefined;
-        Deno.chdir(this.#cwd);
+        Deno.chdir(cwd);
         resolve({ code: -1, stdout: "", stderr: "", hung: true });
       }, timeoutMs);
       worker.onmessage = (e: MessageEvent<CliReply>) => {
@@ -46,10 +65,10 @@ export class InProcessCli {
         clearTimeout(timer);
         worker.terminate();
         this.#worker = undefined;
-        Deno.chdir(this.#cwd);
+        Deno.chdir(cwd);
         resolve({ code: 1, stdout: "", stderr: "", uncaught: `worker error: ${e.message}` });
       };
-      worker.postMessage({ ...request, restoreCwd: this.#cwd });
+      worker.postMessage({ ...request, restoreCwd: cwd });
     });
   }
 
