@@ -47,6 +47,11 @@ const DURATION_RANGE = `value out of range (a duration is at most ${MAX_DURATION
 
 const positionsByTemplate = new WeakMap<Template, Map<string, Position>>();
 
+/** Records where a front end (HCL) found each path of a template it built. */
+export function setTemplatePositions(template: Template, positions: Map<string, Position>): void {
+  positionsByTemplate.set(template, positions);
+}
+
 /** Where a JSON path (or its nearest written ancestor) of a parsed template starts. */
 export function locate(template: Template, path: string): Position | undefined {
   return positionOf(positionsByTemplate.get(template), path);

@@ -19,7 +19,7 @@ import {
 import type { BuildContext, ConfigSchema } from "./schema.ts";
 import { digestText, locate, parseTemplate } from "./parse.ts";
 import { resolveVariables } from "./variables.ts";
-import { checkTemplateReferences, selectBuildNames, skips } from "./select.ts";
+import { checkTemplateReferences, globToRegExp, selectBuildNames, skips } from "./select.ts";
 import { checkMinVersion } from "./min_version.ts";
 import { decodeConfig, type Report } from "./decode.ts";
 import { interpolateConfig } from "./interpolate.ts";
@@ -28,6 +28,8 @@ import { childPath } from "./source.ts";
 import { builderTypes, loadBuilder } from "../builders/mod.ts";
 import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
 import { loadPostProcessor, postProcessorTypes } from "../post_processors/mod.ts";
+import { isHclConfig } from "./hcl/files.ts";
+import type { ConfigSchema as Schema } from "./schema.ts";
 
 /** Options of prepareTemplate. */
 export interface PrepareOptions {
@@ -83,6 +85,12 @@ class Preparer {
     readonly template: Template,
     readonly displayFile: string,
     readonly force: boolean,
+    /** HCL: texts of the configuration's files, to quote the offending line. */
+    readonly sources?: ReadonlyMap<string, string>,
+    readonly quote?: (
+      pos: { file: string; line: number; column: number },
+      text: string,
+    ) => string[],
   ) {}
 
   private seen = new Set<string>();
@@ -93,12 +101,16 @@ class Preparer {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const pos = locate(this.template, path);
+    const text = pos?.file ? this.sources?.get(pos.file) : undefined;
     this.issues.push({
-      file: this.displayFile,
+      file: pos?.file ?? this.displayFile,
       path,
       message,
       line: pos?.line,
       column: pos?.column,
+      snippet: pos?.file && text !== undefined && this.quote
+        ? this.quote({ file: pos.file, line: pos.line, column: pos.column }, text)
+        : undefined,
     });
   };
 
@@ -237,9 +249,10 @@ class Preparer {
       const prepared = await this.provisioner(p, i, build, ctx);
       if (prepared) provisioners.push(prepared);
     }
-    const ecp = t.errorCleanupProvisioner
-      ? await this.provisioner(t.errorCleanupProvisioner, -1, build, ctx)
-      : undefined;
+    const ecpDef = t.errorCleanupProvisioners
+      ? t.errorCleanupProvisioners.find((p) => !skips(p, def.name))
+      : t.errorCleanupProvisioner;
+    const ecp = ecpDef ? await this.provisioner(ecpDef, -1, build, ctx) : undefined;
     const postProcessors: PreparedPostProcessor[][] = [];
     for (const chain of t.postProcessors) {
       const prepared: PreparedPostProcessor[] = [];
@@ -307,6 +320,7 @@ export async function prepareTemplate(
   inputs: TemplateInputs = {},
   options: PrepareOptions = {},
 ): Promise<PreparedTemplate> {
+  if (await isHclConfig(file)) return await prepareHcl(file, inputs, options);
   const template = await parseTemplate(file);
   if (options.syntaxOnly) {
     return {
@@ -339,10 +353,20 @@ export async function prepareTemplate(
     throw new TemplateError([...prep.issues, ...placed]);
   }
   if (prep.issues.length > 0) throw new TemplateError(prep.issues);
+  const names = template.builders.map((b) => b.name);
+  const selected = new Set(selectBuildNames(names, inputs.only, inputs.except));
+  return await finish(prep, variables, variableSecrets, selected, inputs);
+}
 
-  const selected = new Set(
-    selectBuildNames(template.builders.map((b) => b.name), inputs.only, inputs.except),
-  );
+/** Builds every selected builder of a template whose variables are resolved. */
+async function finish(
+  prep: Preparer,
+  variables: Record<string, string>,
+  variableSecrets: string[],
+  selected: Set<string>,
+  inputs: TemplateInputs,
+): Promise<PreparedTemplate> {
+  const template = prep.template;
   const builds: PreparedBuild[] = [];
   for (const [i, b] of template.builders.entries()) {
     if (!selected.has(b.name)) continue;
@@ -358,4 +382,78 @@ export async function prepareTemplate(
     builds,
     inputsDigest: await digestText(`${template.digest}\n${canonical(variables)}`),
   };
+}
+
+function shapeOf(schema: Schema | undefined) {
+  return (key: string) => {
+    const spec = schema && Object.hasOwn(schema.fields, key) ? schema.fields[key] : undefined;
+    return spec?.type === "list_of_objects"
+      ? "list" as const
+      : spec?.type === "object"
+      ? "object" as const
+      : undefined;
+  };
+}
+
+async function schemaOf(kind: string, type: string): Promise<Schema | undefined> {
+  const loader = kind === "builder"
+    ? loadBuilder(type)
+    : kind === "provisioner"
+    ? loadProvisioner(type)
+    : loadPostProcessor(type);
+  try {
+    return (await loader)?.schema;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The HCL2 front end: the configuration is evaluated by template/hcl (loaded
+ * only now, so JSON never pays for it), then prepared like a JSON template.
+ */
+async function prepareHcl(
+  file: string,
+  inputs: TemplateInputs,
+  options: PrepareOptions,
+): Promise<PreparedTemplate> {
+  const hcl = await import("./hcl/mod.ts");
+  let loaded;
+  try {
+    loaded = await hcl.loadHclTemplate(file, inputs, {
+      shapes: async (kind, type) => {
+        const schema = await schemaOf(kind, type);
+        return schema ? shapeOf(schema) : undefined;
+      },
+    });
+  } catch (err) {
+    if (err instanceof hcl.HclConfigError) throw new TemplateError(hcl.diagnosticIssues(err));
+    throw err;
+  }
+  const template = loaded.template;
+  const resolved = template.resolved!;
+  if (options.syntaxOnly) {
+    return {
+      template,
+      variables: {},
+      secrets: [],
+      builds: [],
+      inputsDigest: await digestText(template.digest),
+    };
+  }
+  const prep = new Preparer(template, file, !options.freshOutputs, loaded.sources, hcl.quote);
+  const names = template.builders.map((b) => b.name);
+  const short = (n: string) => n.split(".").slice(-2).join(".");
+  const matches = (patterns: string[]) => {
+    const res = patterns.map(globToRegExp);
+    return names.filter((n) => res.some((r) => r.test(n) || r.test(short(n))));
+  };
+  const selected = new Set(
+    inputs.only?.length
+      ? matches(inputs.only)
+      : inputs.except?.length
+      ? names.filter((n) => !matches(inputs.except!).includes(n))
+      : names,
+  );
+  return await finish(prep, resolved.variables, resolved.secrets, selected, inputs);
 }

@@ -12,6 +12,8 @@ export { MAX_NESTING } from "./limits.ts";
 export interface Position {
   line: number;
   column: number;
+  /** The file, when a template spans several (HCL). */
+  file?: string;
 }
 
 /**

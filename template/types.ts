@@ -17,6 +17,8 @@ export interface TemplateIssue {
   /** 1-based position when known (syntax errors, and values the parser located). */
   line?: number;
   column?: number;
+  /** The source line(s) with the offending span marked, when the front end has them (HCL). */
+  snippet?: string[];
 }
 
 /** Thrown by the template layer; carries every issue found, not just the first. */
@@ -38,7 +40,8 @@ export class TemplateError extends Error {
 export function formatIssue(issue: TemplateIssue): string {
   const pos = issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ""}` : "";
   const path = issue.path ? `${shortPath(issue.path, 120)}: ` : "";
-  return `${issue.file}${pos}: ${path}${excerpt(issue.message, 1000)}`;
+  const head = `${issue.file}${pos}: ${path}${excerpt(issue.message, 1000)}`;
+  return issue.snippet ? [head, ...issue.snippet].join("\n") : head;
 }
 
 /** A user variable declared in `variables`. */
@@ -91,7 +94,7 @@ export interface Template {
   file: string;
   /** Directory of the template (`template_dir`). */
   dir: string;
-  format: "json" | "yaml";
+  format: "json" | "yaml" | "hcl";
   description?: string;
   minPackerVersion?: string;
   variables: Record<string, VariableDef>;
@@ -100,8 +103,20 @@ export interface Template {
   /** Each inner array is one chain (simple and detailed forms become 1-element chains). */
   postProcessors: PostProcessorDef[][];
   errorCleanupProvisioner?: ProvisionerDef;
-  /** SHA-256 (hex) of the file's bytes. */
+  /** HCL: one per build block, each restricted (`only`) to that block's builds. */
+  errorCleanupProvisioners?: ProvisionerDef[];
+  /**
+   * SHA-256 (hex) of the file's bytes; for HCL, of every file of the
+   * configuration and every variables file read, with their names.
+   */
   digest: string;
+  /** HCL: every file the configuration was read from (configuration and variables files). */
+  files?: string[];
+  /**
+   * HCL: variables are resolved by the front end (typed values; non-strings
+   * as JSON text), with the values that must be masked.
+   */
+  resolved?: { variables: Record<string, string>; secrets: string[] };
 }
 
 /** What a user passes on the command line to select and feed builds. */

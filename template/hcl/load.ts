@@ -1,0 +1,294 @@
+/**
+ * The HCL2 front end: reads a configuration (a file or a directory), its
+ * variables files and inputs, evaluates variables, locals and data sources,
+ * and produces the same `Template` the JSON front end does, with variables
+ * already resolved. Every problem is reported at once as HCL diagnostics.
+ */
+import { cwd } from "node:process";
+import { isAbsolute, resolve } from "node:path";
+import type { HclFile, Range } from "./ast.ts";
+import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
+import type { Scope } from "./eval.ts";
+import { FUNCTIONS } from "./functions_interim.ts";
+import { configFiles, displayName } from "./files.ts";
+import { parseHcl } from "./syntax.ts";
+import {
+  declareVariables,
+  resolveVariables,
+  varFileInputs,
+  type VariableInput,
+} from "./variables.ts";
+import { type DataSourceRunner, evaluateLocalsAndData } from "./graph.ts";
+import { buildModel, type ShapeLookup } from "./builds.ts";
+import { checkPackerBlock } from "./packer_block.ts";
+import type { Template, TemplateInputs } from "../types.ts";
+import type { Position } from "../source.ts";
+import { setTemplatePositions } from "../parse.ts";
+import type { HclFunction, Value } from "./value.ts";
+import { PACKER_HCL_COMPAT_VERSION } from "../../version.ts";
+
+/** What the HCL front end needs from the layers above it. */
+export interface HclLoadOptions {
+  /** Nested-block shapes of component options, from the component registry. */
+  shapes: ShapeLookup;
+  /** Data sources, from the component registry. */
+  dataSources?: DataSourceRunner;
+  /** Built-in plugin sources kiln satisfies in `required_plugins` (e.g. github.com/hashicorp/qemu). */
+  builtinPlugins?: readonly string[];
+  /** Environment (PKR_VAR_*, env()); defaults to the process environment. */
+  env?: Record<string, string>;
+  /** The clock for timestamp(); defaults to now. */
+  now?: Date;
+  /** Function library; defaults to Packer's. */
+  functions?: Record<string, HclFunction>;
+}
+
+/** A loaded HCL configuration. */
+export interface HclTemplate {
+  template: Template;
+  /** Texts of every file read, by display name, for rendering diagnostics. */
+  sources: Map<string, string>;
+  warnings: Diagnostic[];
+}
+
+/** Thrown with every diagnostic and the texts needed to show them. */
+export class HclConfigError extends DiagnosticError {
+  /** Texts of the files the diagnostics point into. */
+  readonly sources: Map<string, string>;
+  constructor(diagnostics: Diagnostic[], sources: Map<string, string>) {
+    super(diagnostics);
+    this.name = "HclConfigError";
+    this.sources = sources;
+  }
+}
+
+const TOP_BLOCKS = new Set([
+  "packer",
+  "variable",
+  "variables",
+  "locals",
+  "local",
+  "source",
+  "build",
+  "data",
+]);
+
+async function sha256(text: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function leaves(v: Value, out: string[]): void {
+  if (typeof v === "string" || typeof v === "number") {
+    if (String(v) !== "") out.push(String(v));
+  } else if (Array.isArray(v)) v.forEach((x) => leaves(x, out));
+  else if (v && typeof v === "object") Object.values(v).forEach((x) => leaves(x, out));
+}
+
+/** Loads and evaluates an HCL configuration. Throws HclConfigError listing every problem. */
+export async function loadHclTemplate(
+  path: string,
+  inputs: TemplateInputs,
+  options: HclLoadOptions,
+): Promise<HclTemplate> {
+  const sources = new Map<string, string>();
+  const problems: Diagnostic[] = [];
+  const env = options.env ?? Deno.env.toObject();
+  let layout;
+  try {
+    layout = await configFiles(path);
+  } catch (err) {
+    throw new HclConfigError([
+      error(
+        "Cannot read configuration",
+        `${path}: ${err instanceof Error ? err.message : String(err)}`,
+      ),
+    ], sources);
+  }
+  if (layout.config.length === 0) {
+    throw new HclConfigError([
+      error("No configuration files", `${path} holds no *.pkr.hcl or *.pkr.json file.`),
+    ], sources);
+  }
+  const digestParts: string[] = [];
+  const read = async (file: string): Promise<HclFile | undefined> => {
+    const name = displayName(file);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (err) {
+      problems.push(
+        error("Cannot read file", `${name}: ${err instanceof Error ? err.message : String(err)}`),
+      );
+      return undefined;
+    }
+    sources.set(name, text);
+    digestParts.push(`${name}\n${await sha256(text)}`);
+    if (file.endsWith(".json")) {
+      problems.push(
+        error(
+          "JSON syntax not supported yet",
+          `${name}: kiln reads HCL native syntax (.pkr.hcl, .pkrvars.hcl); write this file in HCL or run \`kiln hcl2_upgrade\` on a Packer JSON template.`,
+        ),
+      );
+      return undefined;
+    }
+    try {
+      return await parseHcl(name, text);
+    } catch (err) {
+      if (!(err instanceof DiagnosticError)) throw err;
+      problems.push(...err.diagnostics);
+      return undefined;
+    }
+  };
+  const files = (await Promise.all(layout.config.map(read))).filter((f): f is HclFile => !!f);
+  if (problems.length > 0) throw new HclConfigError(problems, sources);
+  for (const f of files) {
+    for (const a of f.body.attributes) {
+      problems.push(
+        error(
+          "Unsupported argument",
+          `An argument named "${a.name}" is not expected at the top level of a configuration file.`,
+          a.nameRange,
+        ),
+      );
+    }
+    for (const b of f.body.blocks) {
+      if (!TOP_BLOCKS.has(b.type)) {
+        problems.push(
+          error(
+            "Unsupported block type",
+            `Blocks of type "${b.type}" are not expected here (a configuration holds ${
+              [...TOP_BLOCKS].join(", ")
+            }).`,
+            b.typeRange,
+          ),
+        );
+      }
+    }
+  }
+  const functions = { ...(options.functions ?? FUNCTIONS) };
+  const now = options.now ?? new Date();
+  const fnContext = { baseDir: layout.dir, now };
+  const roots: Record<string, Value> = {
+    path: { root: layout.dir, cwd: cwd() },
+    packer: { version: PACKER_HCL_COMPAT_VERSION },
+  };
+  const envFn: HclFunction = {
+    params: ["key"],
+    call: ([k]) => env[String(k)] ?? "",
+  };
+  const noVars: Scope = {
+    lookup: (n) => roots[n],
+    functions: { ...functions, env: envFn },
+    context: fnContext,
+  };
+  problems.push(...checkPackerBlock(files, noVars, options.builtinPlugins));
+  let decls;
+  try {
+    decls = declareVariables(files, noVars);
+  } catch (err) {
+    if (!(err instanceof DiagnosticError)) throw err;
+    throw new HclConfigError([...problems, ...err.diagnostics], sources);
+  }
+  // Inputs in precedence order, lowest first: environment, auto files, then -var/-var-file as given.
+  const varInputs: VariableInput[] = [];
+  for (const [k, v] of Object.entries(env).sort()) {
+    if (k.startsWith("PKR_VAR_")) {
+      varInputs.push({
+        name: k.slice(8),
+        value: { text: v },
+        origin: { label: k },
+        strictness: "ignore",
+      });
+    }
+  }
+  const varFile = async (file: string, strictness: VariableInput["strictness"]) => {
+    const f = await read(file);
+    if (!f) return;
+    try {
+      varInputs.push(...varFileInputs(f, noVars, strictness));
+    } catch (err) {
+      if (!(err instanceof DiagnosticError)) throw err;
+      problems.push(...err.diagnostics);
+    }
+  };
+  for (const file of layout.autoVars) await varFile(file, "warning");
+  for (const v of inputs.vars ?? []) {
+    if (v.kind === "file") await varFile(isAbsolute(v.path) ? v.path : resolve(v.path), "warning");
+    else {varInputs.push({
+        name: v.name,
+        value: { text: v.value },
+        origin: { label: `-var ${v.name}` },
+        strictness: "error",
+      });}
+  }
+  if (problems.length > 0) throw new HclConfigError(problems, sources);
+  let resolved;
+  try {
+    resolved = await resolveVariables(decls, varInputs, { ...noVars, functions });
+  } catch (err) {
+    if (!(err instanceof DiagnosticError)) throw err;
+    throw new HclConfigError(err.diagnostics, sources);
+  }
+  const marked: Value[] = [...resolved.sensitive];
+  const forbidden = {
+    env:
+      `The env function is only available in variable default values: declare a variable with default = env("NAME") and use var.<name>.`,
+  };
+  const withVars: Scope = {
+    lookup: (n) => n === "var" ? resolved.values : roots[n],
+    functions,
+    forbidden,
+    context: fnContext,
+    markSensitive: (v) => marked.push(v),
+  };
+  let evaluated;
+  try {
+    evaluated = await evaluateLocalsAndData(files, withVars, options.dataSources);
+  } catch (err) {
+    if (!(err instanceof DiagnosticError)) throw err;
+    throw new HclConfigError(err.diagnostics, sources);
+  }
+  marked.push(...evaluated.sensitive);
+  const full: Scope = {
+    ...withVars,
+    lookup: (n) =>
+      n === "local" ? evaluated.local : n === "data" ? evaluated.data : withVars.lookup(n),
+  };
+  let model;
+  try {
+    model = await buildModel(files, full, options.shapes);
+  } catch (err) {
+    if (!(err instanceof DiagnosticError)) throw err;
+    throw new HclConfigError(err.diagnostics, sources);
+  }
+  const secrets: string[] = [];
+  marked.forEach((v) => leaves(v, secrets));
+  const variables: Record<string, string> = {};
+  for (const [k, v] of Object.entries(resolved.values)) {
+    variables[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  digestParts.sort();
+  const template: Template = {
+    file: resolve(path),
+    dir: layout.dir,
+    format: "hcl",
+    variables: {},
+    builders: model.builders,
+    provisioners: model.provisioners,
+    postProcessors: model.postProcessors,
+    errorCleanupProvisioners: model.errorCleanupProvisioners,
+    digest: await sha256(digestParts.join("\n")),
+    files: [...sources.keys()],
+    resolved: { variables, secrets: [...new Set(secrets)] },
+  };
+  const positions = new Map<string, Position>();
+  for (const [p, r] of model.ranges) positions.set(p, position(r));
+  setTemplatePositions(template, positions);
+  return { template, sources, warnings: resolved.warnings };
+}
+
+function position(r: Range): Position {
+  return { line: r.start.line, column: r.start.column, file: r.file };
+}
