@@ -120,7 +120,10 @@ function declareOne(block: Block, scope: Scope): VariableDecl {
     if (!a) return undefined;
     try {
       const v = evaluate(a.expr, scope);
-      if (typeof v !== kind) {
+      if (
+        (kind === "string" && typeof v !== "string") ||
+        (kind === "boolean" && typeof v !== "boolean")
+      ) {
         throw new DiagnosticError([
           error(`Invalid ${k}`, `The ${k} of a variable must be a ${kind}.`, a.expr.range),
         ]);
