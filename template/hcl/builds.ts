@@ -27,6 +27,16 @@ export interface BuildModel {
   postProcessors: PostProcessorDef[][];
   /** Where each component path (and option below it) was written. */
   ranges: Map<string, Range>;
+  /** Each build block as `inspect` shows it. */
+  outline: BuildOutline[];
+}
+
+/** A build block's shape: its name, sources and component types. */
+export interface BuildOutline {
+  name?: string;
+  sources: string[];
+  provisioners: string[];
+  postProcessors: string[][];
 }
 
 /** Values every build sees before it runs: `build.ID` and friends render at provision time. */
@@ -128,6 +138,7 @@ export async function buildModel(
     errorCleanupProvisioners: [],
     postProcessors: [],
     ranges: new Map(),
+    outline: [],
   };
   const seenNames = new Map<string, Range>();
   for (const [bi, build] of builds.entries()) {
@@ -299,6 +310,20 @@ async function oneBuild(
     }
   }
   const buildPrefix = `build[${bi}]`;
+  model.outline.push({
+    name,
+    sources: instances.map((i) => `${i.source.type}.${i.name}`),
+    provisioners: build.body.blocks.filter((b) => b.type === "provisioner").map((b) =>
+      b.labels[0] ?? ""
+    ),
+    postProcessors: build.body.blocks.flatMap((b) =>
+      b.type === "post-processor"
+        ? [[b.labels[0] ?? ""]]
+        : b.type === "post-processors"
+        ? [b.body.blocks.map((x) => x.labels[0] ?? "")]
+        : []
+    ),
+  });
   for (const inst of instances) {
     const path = `source.${inst.source.type}.${inst.source.name}`;
     const shape = await shapes("builder", inst.source.type);

@@ -19,7 +19,7 @@ import {
   type VariableInput,
 } from "./variables.ts";
 import { type DataSourceRunner, evaluateLocalsAndData } from "./graph.ts";
-import { buildModel, type ShapeLookup } from "./builds.ts";
+import { buildModel, type BuildOutline, type ShapeLookup } from "./builds.ts";
 import { checkPackerBlock } from "./packer_block.ts";
 import type { Template, TemplateInputs } from "../types.ts";
 import type { Position } from "../source.ts";
@@ -49,6 +49,12 @@ export interface HclTemplate {
   /** Texts of every file read, by display name, for rendering diagnostics. */
   sources: Map<string, string>;
   warnings: Diagnostic[];
+  /** What `inspect` shows: variables and locals (sensitive ones flagged) and the build blocks. */
+  outline: {
+    variables: { name: string; value: Value; sensitive: boolean }[];
+    locals: { name: string; value: Value; sensitive: boolean }[];
+    builds: BuildOutline[];
+  };
 }
 
 /** Thrown with every diagnostic and the texts needed to show them. */
@@ -286,7 +292,21 @@ export async function loadHclTemplate(
   const positions = new Map<string, Position>();
   for (const [p, r] of model.ranges) positions.set(p, position(r));
   setTemplatePositions(template, positions);
-  return { template, sources, warnings: resolved.warnings };
+  const sensitiveNames = new Set([...decls.values()].filter((d) => d.sensitive).map((d) => d.name));
+  const outline = {
+    variables: Object.keys(resolved.values).sort().map((name) => ({
+      name,
+      value: resolved.values[name],
+      sensitive: sensitiveNames.has(name),
+    })),
+    locals: Object.keys(evaluated.local).sort().map((name) => ({
+      name,
+      value: evaluated.local[name],
+      sensitive: evaluated.sensitive.includes(evaluated.local[name]),
+    })),
+    builds: model.outline,
+  };
+  return { template, sources, warnings: resolved.warnings, outline };
 }
 
 function position(r: Range): Position {
