@@ -23,6 +23,10 @@ export interface ImageQuery {
   includeDeprecated?: boolean;
 }
 
+/** No image, or several without most_recent: the query, not the call, is what failed. */
+export class AmiSelectionError extends Error {
+}
+
 /** The query in words, for the "nothing found" error. */
 export function describeQuery(query: ImageQuery): string {
   const filters = query.filters.map((f) =>
@@ -61,10 +65,10 @@ export async function findImage(
   );
   const images = out.Images ?? [];
   if (images.length === 0) {
-    throw new Error(`No AMI was found matching filters: ${describeQuery(query)}`);
+    throw new AmiSelectionError(`No AMI was found matching filters: ${describeQuery(query)}`);
   }
   if (images.length > 1 && !query.mostRecent) {
-    throw new Error(
+    throw new AmiSelectionError(
       "Your query returned more than one result. Please try a more specific search, or set " +
         "most_recent to true.",
     );
