@@ -102,7 +102,8 @@ export async function createEc2Client(
   const { EC2Client } = await loadEc2Sdk();
   if (access.profile && !Deno.env.get("AWS_PROFILE")) Deno.env.set("AWS_PROFILE", access.profile);
   return new EC2Client({
-    region: access.region,
+    // Empty: the SDK's own chain decides (AWS_REGION, then the shared config's profile).
+    region: access.region || undefined,
     endpoint: access.custom_endpoint_ec2 || undefined,
     credentials,
     maxAttempts: options.maxAttempts ?? maxAttemptsFor(access),

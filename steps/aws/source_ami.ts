@@ -4,7 +4,9 @@
  * works from an instance-store root.
  */
 import type { Step } from "../../runtime/types.ts";
-import { ec2For } from "./client.ts";
+import type { EC2Client, Image } from "@aws-sdk/client-ec2";
+import { ec2For, loadEc2Sdk } from "./client.ts";
+import { findImage } from "./find_image.ts";
 
 /** What later steps need to know about the source image. */
 export interface SourceAmi {
@@ -32,42 +34,23 @@ export function sourceAmiStep(): Step<SourceAmi> {
   return {
     id: "aws.source_ami",
     async run(ctx) {
-      const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
       const ec2 = await ec2For(ctx);
       const sourceAmi = ctx.config.source_ami as string | undefined;
       const filter = ctx.config.source_ami_filter as AmiFilter | undefined;
       ctx.ui.say("Inspecting the source AMI...");
-      const out = await ec2.send(
-        new DescribeImagesCommand(
-          sourceAmi ? { ImageIds: [sourceAmi] } : {
-            Owners: filter?.owners?.length ? filter.owners : undefined,
-            Filters: Object.entries(filter?.filters ?? {}).map(([Name, value]) => ({
-              Name,
-              Values: [value],
-            })),
-          },
-        ),
-        { abortSignal: ctx.signal },
+      const image = sourceAmi ? await imageById(ec2, sourceAmi, ctx.signal) : await findImage(
+        ec2,
+        {
+          // Packer 1.6.6 sends each filter's value as it is (no comma splitting).
+          filters: Object.entries(filter?.filters ?? {}).map(([Name, value]) => ({
+            Name,
+            Values: [value],
+          })),
+          owners: filter?.owners,
+          mostRecent: filter?.most_recent,
+        },
+        ctx.signal,
       );
-      let images = out.Images ?? [];
-      if (images.length === 0) {
-        throw new Error(
-          sourceAmi
-            ? `source AMI ${sourceAmi} was not found`
-            : "no AMI was found matching source_ami_filter",
-        );
-      }
-      if (images.length > 1) {
-        if (!filter?.most_recent) {
-          throw new Error(
-            "your query returned more than one result; please try a more specific search, or set most_recent to true",
-          );
-        }
-        images = [...images].sort((a, b) =>
-          (b.CreationDate ?? "").localeCompare(a.CreationDate ?? "")
-        );
-      }
-      const image = images[0];
       if (image.RootDeviceType !== "instance-store") {
         throw new Error(
           `the root device of the source AMI (${image.ImageId}) must be "instance-store", not "${image.RootDeviceType}"`,
@@ -91,4 +74,15 @@ export function sourceAmiStep(): Step<SourceAmi> {
       };
     },
   };
+}
+
+/** The image `source_ami` names. */
+async function imageById(ec2: EC2Client, id: string, signal?: AbortSignal): Promise<Image> {
+  const { DescribeImagesCommand } = await loadEc2Sdk();
+  const out = await ec2.send(new DescribeImagesCommand({ ImageIds: [id] }), {
+    abortSignal: signal,
+  });
+  const image = out.Images?.[0];
+  if (!image) throw new Error(`source AMI ${id} was not found`);
+  return image;
 }

@@ -34,7 +34,13 @@ export type { Ec2EmulatorOptions, Ec2Timing, RequestRecord } from "./emulator.ts
 export { INSTANCE_VISIBLE_DIR } from "./emulator.ts";
 export type { FailCall, FaultOptions, ServerErrorBurst } from "./faults.ts";
 export type { InstanceView, Ledger } from "./ledger.ts";
-export { AMAZON_OWNER_ID, CANONICAL_OWNER_ID, SEED_IMAGES } from "./seed.ts";
+export {
+  addImage,
+  AMAZON_OWNER_ID,
+  CANONICAL_OWNER_ID,
+  type ExtraImage,
+  SEED_IMAGES,
+} from "./seed.ts";
 
 /** Options of `startEc2Emulator`. */
 export interface StartEc2Options extends Ec2EmulatorOptions {

@@ -71,6 +71,8 @@ export interface Image {
   imdsSupport?: string;
   sourceImageId?: string;
   sourceImageRegion?: string;
+  /** When the image is (or was) deprecated, ISO 8601; past it, others see it only on request. */
+  deprecationTime?: string;
   /** ClientToken of the CopyImage call that made it (a retry returns the same image). */
   copyClientToken?: string;
   /** True for the AMIs the emulator starts with (not part of the leak ledger). */

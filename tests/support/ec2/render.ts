@@ -72,6 +72,7 @@ export function renderImage(emu: Ec2Emulator, image: Image): Members {
     imdsSupport: image.imdsSupport,
     sourceImageId: image.sourceImageId,
     sourceImageRegion: image.sourceImageRegion,
+    deprecationTime: image.deprecationTime,
   };
 }
 

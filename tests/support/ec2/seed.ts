@@ -207,3 +207,36 @@ export function seed(emu: Ec2Emulator): void {
     }
   }
 }
+
+/** An image a test adds to the world: anything not given is the seeded EBS image's. */
+export type ExtraImage = Partial<Omit<Image, "imageId" | "region" | "seeded">> & {
+  name: string;
+  ownerId: string;
+  creationDate: string;
+};
+
+/**
+ * Adds a public image to a region as if another account had registered it
+ * (like the seeded ones, not part of the leak ledger) and returns its id.
+ */
+export function addImage(
+  emu: Ec2Emulator,
+  region: string,
+  image: ExtraImage,
+  tags: Record<string, string> = {},
+): string {
+  const base = structuredClone(SEED_IMAGES[SEED_IMAGES.length - 1]);
+  const imageId = emu.newId("ami");
+  emu.images.set(imageId, {
+    ...base,
+    ownerAlias: undefined,
+    imageLocation: `${image.ownerId}/${image.name}`,
+    ...image,
+    imageId,
+    region,
+    seeded: true,
+  });
+  const list = Object.entries(tags).map(([key, value]) => ({ key, value }));
+  if (list.length) emu.applyTags(imageId, list);
+  return imageId;
+}

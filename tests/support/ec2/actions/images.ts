@@ -24,11 +24,19 @@ function ownerMatches(emu: Ec2Emulator, image: Image, owner: string): boolean {
   return image.ownerAlias === owner;
 }
 
-/** DescribeImages: ImageId.N, Owner.N, ExecutableBy.N and filters. */
+function isDeprecated(image: Image): boolean {
+  return image.deprecationTime !== undefined && Date.parse(image.deprecationTime) <= Date.now();
+}
+
+/** DescribeImages: ImageId.N, Owner.N, ExecutableBy.N, IncludeDeprecated and filters. */
 export const describeImages: ActionHandler = (emu, p, ctx) => {
   const ids = p.list("ImageId");
   let images = select(emu, KINDS.image, emu.images, ids, ctx.region);
   if (ids.length === 0) images = images.filter((i) => visibleTo(emu, i));
+  // As EC2: a deprecated image is listed for its owner, by id, or with IncludeDeprecated.
+  if (ids.length === 0 && !p.bool("IncludeDeprecated")) {
+    images = images.filter((i) => !isDeprecated(i) || i.ownerId === emu.accountId);
+  }
   const owners = p.list("Owner");
   if (owners.length > 0) images = images.filter((i) => owners.some((o) => ownerMatches(emu, i, o)));
   const executableBy = p.list("ExecutableBy");
