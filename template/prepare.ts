@@ -29,6 +29,7 @@ import { builderTypes, loadBuilder } from "../builders/mod.ts";
 import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
 import { loadPostProcessor, postProcessorTypes } from "../post_processors/mod.ts";
 import { isHclConfig } from "./hcl/files.ts";
+import { dataSourceTypes, loadDataSource } from "../datasources/mod.ts";
 import type { ConfigSchema as Schema } from "./schema.ts";
 
 /** Options of prepareTemplate. */
@@ -425,6 +426,7 @@ async function prepareHcl(
         const schema = await schemaOf(kind, type);
         return schema ? shapeOf(schema) : undefined;
       },
+      dataSources: hcl.dataSourceRunner(dataSourceTypes, loadDataSource),
     });
   } catch (err) {
     if (err instanceof hcl.HclConfigError) throw new TemplateError(hcl.diagnosticIssues(err));
