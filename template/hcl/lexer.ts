@@ -109,9 +109,9 @@ const HEREDOC_OPEN = /<<(-?)([\p{ID_Start}_][\p{ID_Continue}-]*)\r?\n/uy;
 
 /** A template being scanned: a quoted string or a heredoc (with its end marker). */
 type Frame =
-  | { kind: "main"; braceBase: number }
-  | { kind: "quoted" }
-  | { kind: "heredoc"; marker: string; startOfLine: boolean };
+  | { kind: "main"; braceBase: number; openedAt: number }
+  | { kind: "quoted"; openedAt: number }
+  | { kind: "heredoc"; marker: string; startOfLine: boolean; openedAt: number };
 
 /**
  * Splits HCL source into tokens, ending with an EOF token. Throws
@@ -125,7 +125,7 @@ export function lexHcl(source: string): Token[] {
   let pos = source.startsWith("\uFEFF") ? 1 : 0;
   let line = 1;
   let lineStart = pos;
-  const stack: Frame[] = [{ kind: "main", braceBase: -1 }];
+  const stack: Frame[] = [{ kind: "main", braceBase: -1, openedAt: 0 }];
   let braces = 0;
 
   const emit = (type: TokenType, end: number) => {
@@ -199,15 +199,15 @@ export function lexHcl(source: string): Token[] {
         continue;
       }
       if (c === '"') {
+        stack.push({ kind: "quoted", openedAt: pos });
         emit("OQuote", pos + 1);
-        stack.push({ kind: "quoted" });
         continue;
       }
       HEREDOC_OPEN.lastIndex = pos;
       const heredoc = HEREDOC_OPEN.exec(source);
       if (heredoc) {
+        stack.push({ kind: "heredoc", marker: heredoc[2], startOfLine: true, openedAt: pos });
         emit("OHeredoc", pos + heredoc[0].length);
-        stack.push({ kind: "heredoc", marker: heredoc[2], startOfLine: true });
         continue;
       }
       if (Object.hasOwn(SINGLE, c)) {
@@ -221,9 +221,9 @@ export function lexHcl(source: string): Token[] {
     // Inside a template: an interpolation or directive opens a nested expression.
     const seq = /^[$%]\{~?/.exec(source.slice(pos, pos + 3));
     if (seq) {
-      emit(seq[0][0] === "$" ? "TemplateInterp" : "TemplateControl", pos + seq[0].length);
       braces++;
-      stack.push({ kind: "main", braceBase: braces });
+      stack.push({ kind: "main", braceBase: braces, openedAt: pos });
+      emit(seq[0][0] === "$" ? "TemplateInterp" : "TemplateControl", pos + seq[0].length);
       if (frame.kind === "heredoc") frame.startOfLine = false;
       continue;
     }
@@ -261,11 +261,18 @@ export function lexHcl(source: string): Token[] {
   }
 
   const open = stack[stack.length - 1];
-  if (open.kind === "quoted") fail("Unterminated template string: this string has no closing quote.");
-  if (open.kind === "heredoc") {
-    fail(`Unterminated heredoc: no line "${open.marker}" closes it (it must end with a newline).`);
+  if (open.kind === "quoted") {
+    fail("Unterminated template string: this string has no closing quote.", open.openedAt);
   }
-  if (stack.length > 1) fail("Unterminated template sequence: a ${ or %{ has no closing }.");
+  if (open.kind === "heredoc") {
+    fail(
+      `Unterminated heredoc: no line "${open.marker}" closes it (it must end with a newline).`,
+      open.openedAt,
+    );
+  }
+  if (stack.length > 1) {
+    fail("Unterminated template sequence: this ${ or %{ has no closing }.", open.openedAt);
+  }
   tokens.push({
     type: "EOF",
     text: "",
