@@ -21,7 +21,8 @@ const FLAGS: FlagSpecs = {
   diff: { type: "boolean", help: "-diff         Display diffs of formatting change" },
   write: {
     type: "boolean",
-    help: "-write=false  Don't write to source files\n                (always disabled if using -check)",
+    help:
+      "-write=false  Don't write to source files\n                (always disabled if using -check)",
   },
   recursive: {
     type: "boolean",
@@ -186,6 +187,8 @@ async function formatFile(
     else await Deno.writeTextFile(path, formatted);
   }
   // A diff of stdin would be mixed into the formatted output, so Packer never shows one.
-  if (options.diff && !stdin) write(unifiedDiff(source, formatted, `old/${path}`, `new/${path}`), "stdout");
+  if (options.diff && !stdin) {
+    write(unifiedDiff(source, formatted, `old/${path}`, `new/${path}`), "stdout");
+  }
   return true;
 }

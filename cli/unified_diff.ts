@@ -10,7 +10,12 @@ type Edit = { op: " " | "-" | "+"; text: string; a: number; b: number };
 const CONTEXT = 3;
 
 /** The unified diff of `before` and `after` with the two file labels; "" when they are equal. */
-export function unifiedDiff(before: string, after: string, oldLabel: string, newLabel: string): string {
+export function unifiedDiff(
+  before: string,
+  after: string,
+  oldLabel: string,
+  newLabel: string,
+): string {
   if (before === after) return "";
   const a = splitLines(before);
   const b = splitLines(after);

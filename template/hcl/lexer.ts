@@ -194,7 +194,10 @@ export function lexHcl(source: string): Token[] {
       if (c === "}" || two === "~}") {
         const closesTemplate = frame.braceBase === braces;
         braces--;
-        emit(closesTemplate || two === "~}" ? "TemplateSeqEnd" : "CBrace", pos + (c === "}" ? 1 : 2));
+        emit(
+          closesTemplate || two === "~}" ? "TemplateSeqEnd" : "CBrace",
+          pos + (c === "}" ? 1 : 2),
+        );
         if (closesTemplate) stack.pop();
         continue;
       }

@@ -75,7 +75,11 @@ class Checker {
       else if (t.type === "OQuote") this.#label();
       else break;
     }
-    const open = this.#expect("OBrace", "Invalid block definition", `a block needs "{" after its labels`);
+    const open = this.#expect(
+      "OBrace",
+      "Invalid block definition",
+      `a block needs "{" after its labels`,
+    );
     if (this.#peek().type === "Newline") {
       this.#body(true);
     } else if (this.#peek().type !== "CBrace") {
@@ -87,7 +91,11 @@ class Checker {
     const close = this.#peek();
     if (close.type !== "CBrace") {
       if (close.type === "EOF") {
-        this.#fail(open, "Unclosed configuration block", `the block "${name.text}" has no closing "}"`);
+        this.#fail(
+          open,
+          "Unclosed configuration block",
+          `the block "${name.text}" has no closing "}"`,
+        );
       }
       this.#fail(close, "Invalid single-argument block definition", `expected "}"`);
     }
@@ -145,7 +153,11 @@ class Checker {
         this.#next();
         const attr = this.#next();
         if (!["Ident", "NumberLit", "Star"].includes(attr.type)) {
-          this.#fail(attr, "Invalid attribute name", `expected a name after ".", found ${describe(attr)}`);
+          this.#fail(
+            attr,
+            "Invalid attribute name",
+            `expected a name after ".", found ${describe(attr)}`,
+          );
         }
       } else if (t.type === "OBrack") {
         this.#nested(true, () => {
@@ -186,7 +198,11 @@ class Checker {
         this.#nested(false, () => this.#object());
         return;
       default:
-        this.#fail(t, "Invalid expression", `expected the start of an expression, found ${describe(t)}`);
+        this.#fail(
+          t,
+          "Invalid expression",
+          `expected the start of an expression, found ${describe(t)}`,
+        );
     }
   }
 
@@ -220,14 +236,22 @@ class Checker {
           this.#next();
           if (t.type === "TemplateInterp") this.#expression();
           else this.#directive();
-          this.#expect("TemplateSeqEnd", "Extra characters after interpolation expression", `expected "}"`);
+          this.#expect(
+            "TemplateSeqEnd",
+            "Extra characters after interpolation expression",
+            `expected "}"`,
+          );
         });
       } else this.#fail(t, "Invalid template", describe(t));
     }
   }
 
   #directive(): void {
-    const word = this.#expect("Ident", "Invalid template directive", "expected if, else, endif, for or endfor");
+    const word = this.#expect(
+      "Ident",
+      "Invalid template directive",
+      "expected if, else, endif, for or endfor",
+    );
     if (word.text === "if") this.#expression();
     else if (word.text === "for") this.#forIntro(false);
     else if (!["else", "endif", "endfor"].includes(word.text)) {
@@ -297,7 +321,11 @@ class Checker {
         this.#nested(true, () => this.#expression());
         const sep = this.#next();
         if (sep.type !== "Equal" && sep.type !== "Colon") {
-          this.#fail(sep, "Missing key/value separator", `expected "=" or ":", found ${describe(sep)}`);
+          this.#fail(
+            sep,
+            "Missing key/value separator",
+            `expected "=" or ":", found ${describe(sep)}`,
+          );
         }
         this.#expression();
         const after = this.#peek();
@@ -336,7 +364,9 @@ class Checker {
     const skip = this.#skipNewlines[this.#skipNewlines.length - 1];
     for (;;) {
       const t = this.tokens[this.#pos];
-      if (t.type === "Invalid") this.#fail(t, "Invalid character", `${JSON.stringify(t.text)} is not allowed here`);
+      if (t.type === "Invalid") {
+        this.#fail(t, "Invalid character", `${JSON.stringify(t.text)} is not allowed here`);
+      }
       const lineEnd = t.type === "Newline" || (t.type === "Comment" && t.text.endsWith("\n"));
       if ((skip && lineEnd) || (t.type === "Comment" && !lineEnd)) {
         this.#pos++;

@@ -29,7 +29,9 @@ const cases = [...Deno.readDirSync(DIR)]
 
 Deno.test("fmt corpus: enough cases, each with Packer's recorded output", () => {
   assert.ok(cases.length >= 25, `only ${cases.length} cases`);
-  for (const c of cases) assert.ok(read(`${c}.packer.pkr.hcl`) !== undefined, `${c} has no recording`);
+  for (const c of cases) {
+    assert.ok(read(`${c}.packer.pkr.hcl`) !== undefined, `${c} has no recording`);
+  }
 });
 
 for (const c of cases) {
