@@ -9,6 +9,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   validate: { summary: "check that a template is valid", load: () => import("./cli/validate.ts") },
   inspect: { summary: "show the components of a template", load: () => import("./cli/inspect.ts") },
+  fmt: {
+    summary: "rewrite HCL2 configuration files to the canonical format",
+    load: () => import("./cli/fmt.ts"),
+  },
   runs: { summary: "list runs, or `runs show <run-id>`", load: () => import("./cli/runs.ts") },
   replay: {
     summary: "re-render a run from its log and verify the hash chain",
