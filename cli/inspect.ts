@@ -5,6 +5,9 @@
  * Nothing is interpolated: values show in their raw form, as in Packer.
  */
 import { parseTemplate } from "../template/parse.ts";
+import { loadHclConfig } from "../template/prepare.ts";
+import { isHclConfig } from "../template/hcl/files.ts";
+import type { HclTemplate } from "../template/hcl/load.ts";
 import { TemplateError } from "../template/types.ts";
 import type { Template } from "../template/types.ts";
 import { ArgsError, type FlagSpecs, parseCommandArgs } from "./args.ts";
@@ -85,6 +88,36 @@ export function printInspect(t: Template, out: CommandOutput): void {
   );
 }
 
+/** Writes the inspect report of an HCL configuration, laid out as Packer's HCL2 mode. */
+export async function printHclInspect(t: HclTemplate, out: CommandOutput): Promise<void> {
+  const { displayValue } = await import("../template/hcl/print.ts");
+  const lines = ["Packer Inspect: HCL2 mode", "", "> input-variables:", ""];
+  const show = (prefix: string, v: { name: string; value: unknown; sensitive: boolean }) =>
+    `${prefix}.${v.name}: ${
+      JSON.stringify(v.sensitive ? "<sensitive>" : displayValue(v.value as never))
+    }`;
+  for (const v of t.outline.variables) {
+    out.machine("template-variable", v.name, v.sensitive ? "<sensitive>" : "", "0");
+    lines.push(show("var", v));
+  }
+  lines.push("", "> local-variables:", "");
+  for (const v of t.outline.locals) lines.push(show("local", v));
+  lines.push("", "> builds:", "");
+  t.outline.builds.forEach((b, i) => {
+    lines.push(`  > ${b.name ?? `<unnamed build ${i}>`}:`, "", "    sources:", "");
+    for (const s of b.sources) lines.push(`      ${s}`, "");
+    lines.push("    provisioners:", "");
+    if (b.provisioners.length === 0) lines.push("      <no provisioner>");
+    for (const p of b.provisioners) lines.push(`      ${p}`);
+    lines.push("", "    post-processors:", "");
+    if (b.postProcessors.length === 0) lines.push("      <no post-processor>", "");
+    b.postProcessors.forEach((chain, j) => {
+      lines.push(`      ${j}:`, ...chain.map((p) => `        ${p}`), "");
+    });
+  });
+  out.say(lines.join("\n"));
+}
+
 /** Runs `kiln inspect`; resolves to the exit code. */
 export async function run(
   args: string[],
@@ -103,7 +136,9 @@ export async function run(
   }
   const out = commandOutput(parsed.values["machine-readable"] === true, io.write);
   try {
-    printInspect(await parseTemplate(parsed.positionals[0]), out);
+    const target = parsed.positionals[0];
+    if (await isHclConfig(target)) await printHclInspect(await loadHclConfig(target, {}), out);
+    else printInspect(await parseTemplate(target), out);
     return 0;
   } catch (err) {
     if (err instanceof TemplateError) {

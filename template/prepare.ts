@@ -410,18 +410,16 @@ async function schemaOf(kind: string, type: string): Promise<Schema | undefined>
 }
 
 /**
- * The HCL2 front end: the configuration is evaluated by template/hcl (loaded
- * only now, so JSON never pays for it), then prepared like a JSON template.
+ * Loads an HCL configuration with the component registries (schemas for
+ * nested blocks, data sources); diagnostics become a TemplateError.
  */
-async function prepareHcl(
+export async function loadHclConfig(
   file: string,
   inputs: TemplateInputs,
-  options: PrepareOptions,
-): Promise<PreparedTemplate> {
+): Promise<import("./hcl/mod.ts").HclTemplate> {
   const hcl = await import("./hcl/mod.ts");
-  let loaded;
   try {
-    loaded = await hcl.loadHclTemplate(file, inputs, {
+    return await hcl.loadHclTemplate(file, inputs, {
       shapes: async (kind, type) => {
         const schema = await schemaOf(kind, type);
         return schema ? shapeOf(schema) : undefined;
@@ -432,6 +430,19 @@ async function prepareHcl(
     if (err instanceof hcl.HclConfigError) throw new TemplateError(hcl.diagnosticIssues(err));
     throw err;
   }
+}
+
+/**
+ * The HCL2 front end: the configuration is evaluated by template/hcl (loaded
+ * only now, so JSON never pays for it), then prepared like a JSON template.
+ */
+async function prepareHcl(
+  file: string,
+  inputs: TemplateInputs,
+  options: PrepareOptions,
+): Promise<PreparedTemplate> {
+  const hcl = await import("./hcl/mod.ts");
+  const loaded = await loadHclConfig(file, inputs);
   const template = loaded.template;
   const resolved = template.resolved!;
   if (options.syntaxOnly) {
