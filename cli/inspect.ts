@@ -137,8 +137,9 @@ export async function run(
   const out = commandOutput(parsed.values["machine-readable"] === true, io.write);
   try {
     const target = parsed.positionals[0];
-    if (await isHclConfig(target)) await printHclInspect(await loadHclConfig(target, {}), out);
-    else printInspect(await parseTemplate(target), out);
+    if (await isHclConfig(target)) {
+      await printHclInspect(await loadHclConfig(target, {}, true), out);
+    } else printInspect(await parseTemplate(target), out);
     return 0;
   } catch (err) {
     if (err instanceof TemplateError) {

@@ -416,6 +416,7 @@ async function schemaOf(kind: string, type: string): Promise<Schema | undefined>
 export async function loadHclConfig(
   file: string,
   inputs: TemplateInputs,
+  allowUnset = false,
 ): Promise<import("./hcl/mod.ts").HclTemplate> {
   const hcl = await import("./hcl/mod.ts");
   try {
@@ -425,6 +426,7 @@ export async function loadHclConfig(
         return schema ? shapeOf(schema) : undefined;
       },
       dataSources: hcl.dataSourceRunner(dataSourceTypes, loadDataSource),
+      allowUnset,
     });
   } catch (err) {
     if (err instanceof hcl.HclConfigError) throw new TemplateError(hcl.diagnosticIssues(err));
@@ -456,10 +458,10 @@ async function prepareHcl(
   }
   const prep = new Preparer(template, file, !options.freshOutputs, loaded.sources, hcl.quote);
   const names = template.builders.map((b) => b.name);
-  const short = (n: string) => n.split(".").slice(-2).join(".");
+  // -only/-except match the full build name (`name.type.source` inside a named build).
   const matches = (patterns: string[]) => {
     const res = patterns.map(globToRegExp);
-    return names.filter((n) => res.some((r) => r.test(n) || r.test(short(n))));
+    return names.filter((n) => res.some((r) => r.test(n)));
   };
   const selected = new Set(
     inputs.only?.length

@@ -148,17 +148,6 @@ export async function buildModel(
       problem(problems, err);
     }
   }
-  if (builds.length === 0 && sources.size > 0) {
-    problems.push(
-      error(
-        "Missing build block",
-        `A build block is required to use the sources: build { sources = ["source.${
-          [...sources.keys()][0]
-        }"] }.`,
-        [...sources.values()][0].block.range,
-      ),
-    );
-  }
   if (problems.length > 0) throw new DiagnosticError(problems);
   return model;
 }
@@ -364,20 +353,9 @@ async function oneBuild(
     }
     const out: string[] = [];
     for (const pattern of v as string[]) {
-      const re = globToRegExp(pattern.replace(/^source\./, ""));
-      const hit = instances.filter((i) => re.test(`${i.source.type}.${i.name}`) || re.test(i.full));
-      if (hit.length === 0) {
-        problems.push(
-          error(
-            "Unknown source in only/except",
-            `"${pattern}" names no source of this build (it has: ${
-              instances.map((i) => `${i.source.type}.${i.name}`).join(", ")
-            }).`,
-            range,
-          ),
-        );
-      }
-      out.push(...hit.map((i) => i.full));
+      // Packer matches `type.name` (optionally written `source.type.name`); other names match nothing.
+      const ref = pattern.replace(/^source\./, "");
+      out.push(...instances.filter((i) => `${i.source.type}.${i.name}` === ref).map((i) => i.full));
     }
     return out;
   };
@@ -421,11 +399,8 @@ async function oneBuild(
     const override = common.override as Record<string, Record<string, unknown>> | undefined;
     const overrideByFull: Record<string, Record<string, unknown>> = {};
     for (const [k, v] of Object.entries(override ?? {})) {
-      for (const inst of instances) {
-        if (k === inst.full || k === `${inst.source.type}.${inst.name}` || k === inst.name) {
-          overrideByFull[inst.full] = v;
-        }
-      }
+      // Packer keys overrides by the source's name alone.
+      for (const inst of instances) if (k === inst.name) overrideByFull[inst.full] = v;
     }
     return {
       type,

@@ -25,6 +25,8 @@ export interface Scope {
   /** A tailored message for an unknown root name, when the caller knows why it is missing. */
   explainUnknown?(name: string): string | undefined;
   functions: Readonly<Record<string, HclFunction>>;
+  /** Set where no function may be called at all (variables files): the message to give. */
+  noFunctions?: string;
   /** Functions a caller forbids here, with the reason (e.g. `env` outside variable defaults). */
   forbidden?: Readonly<Record<string, string>>;
   context: FunctionContext;
@@ -272,6 +274,7 @@ function call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
       return false;
     }
   }
+  if (scope.noFunctions) fail("Function calls not allowed", scope.noFunctions, expr.range);
   const forbidden = scope.forbidden?.[name];
   if (forbidden) fail("Function not available here", forbidden, expr.range);
   let args = expr.args.map((a) => evaluate(a, scope));

@@ -5,7 +5,7 @@
  * already resolved. Every problem is reported at once as HCL diagnostics.
  */
 import { cwd } from "node:process";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, normalize, resolve } from "node:path";
 import type { HclFile, Range } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
 import type { Scope } from "./eval.ts";
@@ -14,6 +14,7 @@ import { configFiles, displayName } from "./files.ts";
 import { parseHcl } from "./syntax.ts";
 import {
   declareVariables,
+  jsonVarFileInputs,
   resolveVariables,
   varFileInputs,
   type VariableInput,
@@ -39,6 +40,8 @@ export interface HclLoadOptions {
   env?: Record<string, string>;
   /** The clock for timestamp(); defaults to now. */
   now?: Date;
+  /** `inspect`: a required variable without a value is shown as unknown, not refused. */
+  allowUnset?: boolean;
   /** Function library; defaults to Packer's. */
   functions?: Record<string, HclFunction>;
 }
@@ -130,7 +133,7 @@ export async function loadHclTemplate(
     }
     sources.set(name, text);
     digestParts.push(`${name}\n${await sha256(text)}`);
-    if (file.endsWith(".json")) {
+    if (file.endsWith(".json") && !/\.pkrvars\.json$/.test(file)) {
       problems.push(
         error(
           "JSON syntax not supported yet",
@@ -175,9 +178,11 @@ export async function loadHclTemplate(
   }
   const functions = { ...(options.functions ?? FUNCTIONS) };
   const now = options.now ?? new Date();
-  const fnContext = { baseDir: layout.dir, now };
+  // Relative paths in functions resolve against the working directory, as in Packer;
+  // path.root is the configuration's directory as the user wrote it.
+  const fnContext = { baseDir: cwd(), now };
   const roots: Record<string, Value> = {
-    path: { root: layout.dir, cwd: cwd() },
+    path: { root: rootAsGiven(path, layout.dir), cwd: cwd() },
     packer: { version: PACKER_HCL_COMPAT_VERSION },
   };
   const envFn: HclFunction = {
@@ -210,6 +215,24 @@ export async function loadHclTemplate(
     }
   }
   const varFile = async (file: string, strictness: VariableInput["strictness"]) => {
+    if (file.endsWith(".json")) {
+      const name = displayName(file);
+      try {
+        const text = await Deno.readTextFile(file);
+        sources.set(name, text);
+        digestParts.push(`${name}\n${await sha256(text)}`);
+        varInputs.push(...jsonVarFileInputs(name, text, strictness));
+      } catch (err) {
+        if (err instanceof DiagnosticError) problems.push(...err.diagnostics);
+        else {problems.push(
+            error(
+              "Cannot read file",
+              `${name}: ${err instanceof Error ? err.message : String(err)}`,
+            ),
+          );}
+      }
+      return;
+    }
     const f = await read(file);
     if (!f) return;
     try {
@@ -232,7 +255,12 @@ export async function loadHclTemplate(
   if (problems.length > 0) throw new HclConfigError(problems, sources);
   let resolved;
   try {
-    resolved = await resolveVariables(decls, varInputs, { ...noVars, functions });
+    resolved = await resolveVariables(
+      decls,
+      varInputs,
+      { ...noVars, functions },
+      options.allowUnset,
+    );
   } catch (err) {
     if (!(err instanceof DiagnosticError)) throw err;
     throw new HclConfigError(err.diagnostics, sources);
@@ -294,9 +322,9 @@ export async function loadHclTemplate(
   setTemplatePositions(template, positions);
   const sensitiveNames = new Set([...decls.values()].filter((d) => d.sensitive).map((d) => d.name));
   const outline = {
-    variables: Object.keys(resolved.values).sort().map((name) => ({
+    variables: [...decls.keys()].sort().map((name) => ({
       name,
-      value: resolved.values[name],
+      value: Object.hasOwn(resolved.values, name) ? resolved.values[name] : "<unknown>",
       sensitive: sensitiveNames.has(name),
     })),
     locals: Object.keys(evaluated.local).sort().map((name) => ({
@@ -307,6 +335,11 @@ export async function loadHclTemplate(
     builds: model.outline,
   };
   return { template, sources, warnings: resolved.warnings, outline };
+}
+
+function rootAsGiven(path: string, dir: string): string {
+  if (dir === resolve(path)) return normalize(path).replace(/\/$/, "") || ".";
+  return dirname(path) || ".";
 }
 
 function position(r: Range): Position {

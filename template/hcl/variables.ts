@@ -35,20 +35,40 @@ export interface VariableInput {
   strictness: "error" | "warning" | "ignore";
 }
 
-const VARIABLE_KEYS = new Set([
-  "type",
-  "default",
-  "description",
-  "sensitive",
-  "validation",
-  "nullable",
-]);
+const VARIABLE_KEYS = new Set(["type", "default", "description", "sensitive", "validation"]);
 
 /** Reads every `variable` block. `scope` evaluates defaults (functions and `env` only). */
 export function declareVariables(files: HclFile[], scope: Scope): Map<string, VariableDecl> {
   const out = new Map<string, VariableDecl>();
   const problems: Diagnostic[] = [];
   for (const file of files) {
+    // The plural form `variables { name = default }` declares untyped variables.
+    for (const block of file.body.blocks.filter((b) => b.type === "variables")) {
+      for (const a of block.body.attributes) {
+        try {
+          const decl: VariableDecl = {
+            name: a.name,
+            type: "any",
+            default: evaluate(a.expr, scope),
+            sensitive: false,
+            validations: [],
+            range: a.range,
+          };
+          if (out.has(a.name)) {
+            problems.push(
+              error(
+                "Duplicate variable",
+                `Duplicate ${a.name} variable definition found.`,
+                a.nameRange,
+              ),
+            );
+          } else out.set(a.name, decl);
+        } catch (err) {
+          if (!(err instanceof DiagnosticError)) throw err;
+          problems.push(...err.diagnostics);
+        }
+      }
+    }
     for (const block of file.body.blocks.filter((b) => b.type === "variable")) {
       try {
         const decl = declareOne(block, scope);
@@ -206,6 +226,7 @@ export async function resolveVariables(
   decls: Map<string, VariableDecl>,
   inputs: VariableInput[],
   scope: Scope,
+  allowUnset = false,
 ): Promise<ResolvedVariables> {
   const values: ObjectValue = {};
   const problems: Diagnostic[] = [];
@@ -253,7 +274,7 @@ export async function resolveVariables(
     }
   }
   for (const d of decls.values()) {
-    if (!Object.hasOwn(values, d.name)) {
+    if (!Object.hasOwn(values, d.name) && !allowUnset) {
       problems.push(error(
         "Unset variable",
         `A used variable must be set or have a default value: "${d.name}" has neither (set it with -var, -var-file, a *.auto.pkrvars.hcl file or PKR_VAR_${d.name}).`,
@@ -263,6 +284,7 @@ export async function resolveVariables(
   }
   if (problems.length > 0) throw new DiagnosticError(problems);
   for (const d of decls.values()) {
+    if (!Object.hasOwn(values, d.name)) continue;
     for (const v of d.validations) {
       const inner: Scope = {
         ...scope,
@@ -332,6 +354,7 @@ export function varFileInputs(
         lookup: () => undefined,
         explainUnknown: () =>
           "Variables may not be used here: a variables file holds constant values.",
+        noFunctions: "Functions may not be called here: a variables file holds constant values.",
       });
       out.push({ name: a.name, value: { value }, origin: { range: a.nameRange }, strictness });
     } catch (err) {
@@ -341,4 +364,34 @@ export function varFileInputs(
   }
   if (problems.length > 0) throw new DiagnosticError(problems);
   return out;
+}
+
+/** A JSON variables file (`x.pkrvars.json`): an object of values. */
+export function jsonVarFileInputs(
+  name: string,
+  text: string,
+  strictness: VariableInput["strictness"],
+): VariableInput[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new DiagnosticError([
+      error("Invalid JSON", `${name}: ${err instanceof Error ? err.message : String(err)}`),
+    ]);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new DiagnosticError([
+      error(
+        "Invalid variables file",
+        `${name}: a JSON variables file is an object of name: value.`,
+      ),
+    ]);
+  }
+  return Object.entries(parsed as Record<string, Value>).map(([k, v]) => ({
+    name: k,
+    value: { value: v },
+    origin: { label: name },
+    strictness,
+  }));
 }
