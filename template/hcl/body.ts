@@ -108,8 +108,8 @@ export function evalBody(
   return out;
 }
 
-/** `dynamic "x" { for_each = ...; iterator = it; content { ... } }` → one `x` block per element. */
-function expandDynamic(block: Block, scope: Scope): { block: Block; scope: Scope }[] {
+/** Expands `dynamic "x" { for_each = ...; iterator = it; content { ... } }` → one `x` block per element. */
+export function expandDynamic(block: Block, scope: Scope): { block: Block; scope: Scope }[] {
   const label = block.labels[0];
   if (block.labels.length !== 1) {
     throw new DiagnosticError([
@@ -159,8 +159,32 @@ function expandDynamic(block: Block, scope: Scope): { block: Block; scope: Scope
         ),
       ]);
     })();
-  return entries.map(([key, value]) => ({
-    block: { ...block, type: label, labels: [], body: content[0].body },
-    scope: childScope(scope, { [iterator]: { key, value } }),
-  }));
+  const labelsAttr = attr("labels");
+  return entries.map(([key, value]) => {
+    const inner = childScope(scope, { [iterator]: { key, value } });
+    let labels: string[] = [];
+    if (labelsAttr) {
+      const v = evaluate(labelsAttr.expr, inner);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+        throw new DiagnosticError([
+          error(
+            "Invalid dynamic block labels",
+            "labels is a list of strings.",
+            labelsAttr.expr.range,
+          ),
+        ]);
+      }
+      labels = v as string[];
+    }
+    return {
+      block: {
+        ...block,
+        type: label,
+        labels,
+        labelRanges: labels.map(() => block.labelRanges[0]),
+        body: content[0].body,
+      },
+      scope: inner,
+    };
+  });
 }

@@ -7,7 +7,7 @@
 import type { Block, Expr, HclFile, Range } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
 import { childScope, evaluate, nearest, type Scope } from "./eval.ts";
-import { evalBody, type NestedShape, type RangeMap } from "./body.ts";
+import { evalBody, expandDynamic, type NestedShape, type RangeMap } from "./body.ts";
 import type { BuilderDef, PostProcessorDef, ProvisionerDef } from "../types.ts";
 import { parseDuration } from "../duration.ts";
 import { globToRegExp } from "../select.ts";
@@ -67,6 +67,7 @@ const PROVISIONER_COMMON = new Set([
 ]);
 const POST_PROCESSOR_COMMON = new Set(["only", "except", "keep_input_artifact", "name"]);
 const BUILD_BLOCKS = new Set([
+  "dynamic",
   "source",
   "provisioner",
   "error-cleanup-provisioner",
@@ -365,6 +366,7 @@ async function oneBuild(
     b: Block,
     path: string,
     inst: Instance,
+    scope: Scope,
   ): Promise<ProvisionerDef | undefined> => {
     if (b.labels.length !== 1) {
       problems.push(
@@ -417,6 +419,7 @@ async function oneBuild(
     b: Block,
     path: string,
     inst: Instance,
+    scope: Scope,
   ): Promise<PostProcessorDef | undefined> => {
     if (b.labels.length !== 1) {
       problems.push(
@@ -460,19 +463,42 @@ async function oneBuild(
   };
   // Each source of the build gets its own copy of every provisioner and post-processor, so
   // `source.name` and the like take that source's values.
+  // `dynamic "provisioner"` (and post-processor) blocks expand before anything is read.
+  const blocks: { block: Block; scope: Scope }[] = [];
+  for (const b of build.body.blocks) {
+    if (b.type !== "dynamic") {
+      blocks.push({ block: b, scope });
+      continue;
+    }
+    try {
+      blocks.push(...expandDynamic(b, scope));
+    } catch (err) {
+      problem(problems, err);
+    }
+  }
   for (const inst of instances) {
     let pi = 0;
     let ci = 0;
-    for (const b of build.body.blocks) {
+    for (const { block: b, scope: bScope } of blocks) {
       try {
         if (b.type === "provisioner") {
-          const def = await provisionerDef(b, `${buildPrefix}.provisioner[${pi++}]`, inst);
+          const def = await provisionerDef(b, `${buildPrefix}.provisioner[${pi++}]`, inst, bScope);
           if (def && def.only!.length > 0) model.provisioners.push(def);
         } else if (b.type === "error-cleanup-provisioner") {
-          const def = await provisionerDef(b, `${buildPrefix}.error-cleanup-provisioner`, inst);
+          const def = await provisionerDef(
+            b,
+            `${buildPrefix}.error-cleanup-provisioner`,
+            inst,
+            bScope,
+          );
           if (def && def.only!.length > 0) model.errorCleanupProvisioners.push(def);
         } else if (b.type === "post-processor") {
-          const def = await postProcessorDef(b, `${buildPrefix}.post-processor[${ci++}]`, inst);
+          const def = await postProcessorDef(
+            b,
+            `${buildPrefix}.post-processor[${ci++}]`,
+            inst,
+            bScope,
+          );
           if (def && def.only!.length > 0) model.postProcessors.push([def]);
         } else if (b.type === "post-processors") {
           // A chain runs until its first post-processor skipped for this build.
@@ -493,6 +519,7 @@ async function oneBuild(
               inner,
               `${buildPrefix}.post-processors[${at}][${j}]`,
               inst,
+              bScope,
             );
             if (!def || def.only!.length === 0) break;
             chain.push(def);
