@@ -331,7 +331,8 @@ export async function upgradeTemplate(
     const cfg: Record<string, unknown> = { ...p.config };
     if (p.only?.length) cfg.only = onlyList(p.only);
     if (p.except?.length) cfg.except = onlyList(p.except);
-    if (p.maxRetries !== undefined) cfg.max_retries = p.maxRetries;
+    // A string, as Packer writes it (HCL2 converts it to the number).
+    if (p.maxRetries !== undefined) cfg.max_retries = String(p.maxRetries);
     if (p.timeout) cfg.timeout = goDuration(p.timeout);
     if (p.pauseBefore) cfg.pause_before = goDuration(p.pauseBefore);
     if (p.override && Object.keys(p.override).length) {
@@ -402,18 +403,27 @@ export async function upgradeTemplate(
   const file: BodyItem[] = [];
   const push = (items: BodyItem[]) => {
     for (const item of items) {
-      if (item.kind === "block" && file.length > 0 && file[file.length - 1].kind !== "comment") {
-        file.push(BLANK);
+      const last = file[file.length - 1]?.kind;
+      const separate = last !== undefined && last !== "blank";
+      if (item.kind === "blank") {
+        if (separate) file.push(item);
+        continue;
       }
-      if (item.kind === "comment" && file.length > 0) file.push(BLANK);
-      if (item.kind !== "blank") file.push(item);
+      // One blank line between top-level blocks; a comment stays on its block.
+      if (separate && (item.kind === "comment" || last !== "comment")) file.push(BLANK);
+      file.push(item);
     }
   };
   push(top);
-  if (timestamp) {
-    localAttrs.unshift(attr("timestamp", 'regex_replace(timestamp(), "[- TZ:]", "")'));
+  const stamp = 'regex_replace(timestamp(), "[- TZ:]", "")';
+  if (timestamp && localAttrs.length === 0) {
+    // Packer's one-line form, which `packer fmt` leaves as it is.
+    push([BLANK]);
+    file.push({ kind: "raw", text: `locals { timestamp = ${stamp} }` });
+  } else {
+    if (timestamp) localAttrs.unshift(attr("timestamp", stamp));
+    if (localAttrs.length) push([block("locals", [], localAttrs)]);
   }
-  if (localAttrs.length) push([block("locals", [], localAttrs)]);
   push(sensitiveLocals);
   push(sourceBlocks);
   if (refs.length > 0) push([block("build", [], buildBody)]);

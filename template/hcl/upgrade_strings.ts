@@ -177,7 +177,10 @@ export function translateString(s: string, scope: StringScope, use: TranslationU
     let text = escapeText(p.text);
     // "$" right before an interpolation would read as the `$${` escape.
     const next = parts[i + 1];
-    if (next && "interp" in next && text.endsWith("$")) text = text.slice(0, -1) + '${"$"}';
+    const dollars = text.match(/\$+$/)?.[0];
+    if (next && "interp" in next && dollars) {
+      text = text.slice(0, -dollars.length) + '${"' + dollars + '"}';
+    }
     out += text;
   });
   return out;

@@ -10,6 +10,7 @@ export type BodyItem =
   | { kind: "attr"; name: string; lines: string[] }
   | { kind: "block"; type: string; labels: string[]; body: BodyItem[] }
   | { kind: "comment"; text: string }
+  | { kind: "raw"; text: string }
   | { kind: "blank" };
 
 /** An attribute whose value expression is `lines` (the first follows `name =`). */
@@ -81,7 +82,8 @@ export function renderBody(items: BodyItem[], indent = 0): string[] {
       const head = [item.type, ...item.labels.map(quoteLiteral)].join(" ");
       if (item.body.length === 0) out.push(`${pad}${head} {`, `${pad}}`);
       else out.push(`${pad}${head} {`, ...renderBody(item.body, indent + 1), `${pad}}`);
-    } else if (item.kind === "comment") {
+    } else if (item.kind === "raw") out.push(pad + item.text);
+    else if (item.kind === "comment") {
       for (const line of item.text.split("\n")) out.push(`${pad}# ${line}`.trimEnd());
     } else out.push("");
     i++;
