@@ -211,12 +211,6 @@ function sourceRefs(t: Template): SourceRef[] {
   }));
 }
 
-/** Options shared by every upgrade. */
-export interface UpgradeOptions {
-  /** Names of user variables a var-file supplies that the template does not declare. */
-  extraVariables?: string[];
-}
-
 /**
  * Converts a parsed template to HCL2 text. `lookup` supplies each component's
  * schema (kept a parameter so the template layer imports no components).
@@ -224,7 +218,6 @@ export interface UpgradeOptions {
 export async function upgradeTemplate(
   t: Template,
   lookup: SchemaLookup,
-  _options: UpgradeOptions = {},
 ): Promise<UpgradeResult> {
   const notes: string[] = [];
   let timestamp = false;
@@ -243,7 +236,9 @@ export async function upgradeTemplate(
   const locals = new Set<string>();
   const declared = { ...t.variables };
   for (const name of referencedUserVariables(t)) {
-    if (!Object.hasOwn(declared, name)) declared[name] = { default: null, sensitive: false };
+    if (!Object.hasOwn(declared, name) && IDENT.test(name)) {
+      declared[name] = { default: null, sensitive: false };
+    }
   }
   const names = Object.keys(declared).sort();
   for (const name of names) {
