@@ -22,6 +22,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "delete every resource a run left behind",
     load: () => import("./cli/cleanup.ts"),
   },
+  hcl2_upgrade: {
+    summary: "transform a JSON template into an HCL2 configuration",
+    load: () => import("./cli/hcl2_upgrade.ts"),
+  },
   demo: {
     summary: "run the embedded example build (no cloud account needed)",
     load: () => import("./cli/demo.ts"),
