@@ -411,7 +411,7 @@ async function oneBuild(
       only,
       override: override ? overrideByFull : undefined,
       pauseBefore: duration(common.pause_before, "pause_before", b.range, problems),
-      maxRetries: typeof common.max_retries === "number" ? common.max_retries : undefined,
+      maxRetries: retries(common.max_retries, b.range, problems),
       timeout: duration(common.timeout, "timeout", b.range, problems),
     };
   };
@@ -577,4 +577,15 @@ function duration(
     );
     return undefined;
   }
+}
+
+/** max_retries: a whole number, also written as a string (as `hcl2_upgrade` writes it). */
+function retries(v: Value | undefined, range: Range, problems: Diagnostic[]): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n === "number" && Number.isInteger(n) && n >= 0) return n;
+  problems.push(
+    error("Invalid max_retries", `max_retries is a whole number; got ${JSON.stringify(v)}.`, range),
+  );
+  return undefined;
 }
