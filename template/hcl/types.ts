@@ -18,8 +18,8 @@ export type Type =
   | { list: Type }
   | { set: Type }
   | { map: Type }
-  | { object: Record<string, Type>; optional?: string[] }
-  | { tuple: Type[] };
+  | { object: Record<string, Type>; optional?: readonly string[] }
+  | { tuple: readonly Type[] };
 
 /** The type as HCL prints it in diagnostics and `type =` expressions. */
 export function typeString(t: Type): string {
@@ -138,13 +138,13 @@ function map(v: Value, elem: Type, path: string[]): Value {
   return Object.fromEntries(keys.map((k, i) => [k, unified[i]]));
 }
 
-function tuple(v: Value, elems: Type[], path: string[]): Value {
+function tuple(v: Value, elems: readonly Type[], path: string[]): Value {
   if (!Array.isArray(v)) fail(path, "tuple required");
   if (v.length !== elems.length) fail(path, `tuple required with ${elems.length} elements`);
   return v.map((e, i) => conv(e, elems[i], [...path, `element ${i}`]));
 }
 
-function object(v: Value, t: { object: Record<string, Type>; optional?: string[] }, path: string[]) {
+function object(v: Value, t: { object: Record<string, Type>; optional?: readonly string[] }, path: string[]) {
   if (!isObject(v)) fail(path, "object required");
   const optional = new Set(t.optional ?? []);
   const out: ObjectValue = {};

@@ -39,7 +39,7 @@ function range(a: Value[]): number[] {
     throw new ValueError(`step must be ${step < 0 ? "positive" : "negative"} when start is ${start < end ? "less" : "greater"} than end`, 2);
   }
   const out: number[] = [];
-  for (let v = start; step > 0 ? v < end : v > end; v += step) {
+  for (let v = start; step >= 0 ? v < end : v > end; v += step) {
     if (out.length >= 1024) {
       throw new ValueError(
         "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step",
