@@ -131,7 +131,9 @@ function collection(v: Value, elem: Type, path: string[], kind: "list" | "set"):
 function map(v: Value, elem: Type, path: string[]): Value {
   if (!isObject(v)) fail(path, `map of ${friendlyName(elem)} required`);
   const out: ObjectValue = {};
-  for (const k of Object.keys(v)) out[k] = conv(v[k], elem, [...path, `element ${JSON.stringify(k)}`]);
+  for (const k of Object.keys(v)) {
+    out[k] = conv(v[k], elem, [...path, `element ${JSON.stringify(k)}`]);
+  }
   if (elem !== "any") return out;
   const keys = Object.keys(out);
   const unified = unifyAll(keys.map((k) => out[k]), path);
@@ -144,7 +146,11 @@ function tuple(v: Value, elems: readonly Type[], path: string[]): Value {
   return v.map((e, i) => conv(e, elems[i], [...path, `element ${i}`]));
 }
 
-function object(v: Value, t: { object: Record<string, Type>; optional?: readonly string[] }, path: string[]) {
+function object(
+  v: Value,
+  t: { object: Record<string, Type>; optional?: readonly string[] },
+  path: string[],
+) {
   if (!isObject(v)) fail(path, "object required");
   const optional = new Set(t.optional ?? []);
   const out: ObjectValue = {};

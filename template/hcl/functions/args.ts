@@ -46,7 +46,10 @@ export function bool(args: Value[], i: number, name?: string): boolean {
 export function list(args: Value[], i: number, name?: string): Value[] {
   const v = args[i];
   if (!Array.isArray(v)) {
-    throw new ValueError(`${name ? `Invalid value for "${name}" parameter: ` : ""}list of any type required`, i);
+    throw new ValueError(
+      `${name ? `Invalid value for "${name}" parameter: ` : ""}list of any type required`,
+      i,
+    );
   }
   return v;
 }
@@ -60,7 +63,10 @@ export function strings(args: Value[], i: number, name?: string): string[] {
 export function obj(args: Value[], i: number, name?: string): ObjectValue {
   const v = args[i];
   if (!isObject(v)) {
-    throw new ValueError(`${name ? `Invalid value for "${name}" parameter: ` : ""}map of any type required`, i);
+    throw new ValueError(
+      `${name ? `Invalid value for "${name}" parameter: ` : ""}map of any type required`,
+      i,
+    );
   }
   return v;
 }

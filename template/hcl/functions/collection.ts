@@ -23,11 +23,16 @@ function flatten(items: Value[]): Value[] {
 
 function length(a: Value[]): number {
   const v = a[0];
-  if (v === null) throw new ValueError(`Invalid value for "value" parameter: argument must not be null`, 0);
+  if (v === null) {
+    throw new ValueError(`Invalid value for "value" parameter: argument must not be null`, 0);
+  }
   if (typeof v === "string") return graphemes(v).length;
   if (Array.isArray(v)) return v.length;
   if (isObject(v)) return Object.keys(v).length;
-  throw new ValueError(`Invalid value for "value" parameter: collection must be a list, a map or a tuple`, 0);
+  throw new ValueError(
+    `Invalid value for "value" parameter: collection must be a list, a map or a tuple`,
+    0,
+  );
 }
 
 function range(a: Value[]): number[] {
@@ -36,7 +41,12 @@ function range(a: Value[]): number[] {
   const [start, end] = nums.length === 1 ? [0, nums[0]] : [nums[0], nums[1]];
   const step = nums[2] ?? (start > end ? -1 : 1);
   if ((start < end && step < 0) || (start > end && step > 0)) {
-    throw new ValueError(`step must be ${step < 0 ? "positive" : "negative"} when start is ${start < end ? "less" : "greater"} than end`, 2);
+    throw new ValueError(
+      `step must be ${step < 0 ? "positive" : "negative"} when start is ${
+        start < end ? "less" : "greater"
+      } than end`,
+      2,
+    );
   }
   const out: number[] = [];
   for (let v = start; step >= 0 ? v < end : v > end; v += step) {
@@ -54,11 +64,24 @@ function slice(a: Value[]): Value[] {
   const items = list(a, 0, "list");
   const start = int(a, 1, "start_index");
   const end = int(a, 2, "end_index");
-  if (start < 0) throw new ValueError(`Invalid value for "start_index" parameter: start index must not be less than zero`, 1);
-  if (end > items.length) {
-    throw new ValueError(`Invalid value for "end_index" parameter: end index must not be greater than the length of the list`, 2);
+  if (start < 0) {
+    throw new ValueError(
+      `Invalid value for "start_index" parameter: start index must not be less than zero`,
+      1,
+    );
   }
-  if (start > end) throw new ValueError(`Invalid value for "start_index" parameter: start index must not be greater than end index`, 1);
+  if (end > items.length) {
+    throw new ValueError(
+      `Invalid value for "end_index" parameter: end index must not be greater than the length of the list`,
+      2,
+    );
+  }
+  if (start > end) {
+    throw new ValueError(
+      `Invalid value for "start_index" parameter: start index must not be greater than end index`,
+      1,
+    );
+  }
   return items.slice(start, end);
 }
 
@@ -142,13 +165,17 @@ export const COLLECTION_FUNCTIONS: Record<string, HclFunction> = {
   slice: fn(["list", "start_index", "end_index"], slice),
   sort: fn(["list"], (a) => {
     const items = strings(a, 0, "list");
-    if (items.includes(null as unknown as string)) throw new ValueError("given list element is null", 0);
+    if (items.includes(null as unknown as string)) {
+      throw new ValueError("given list element is null", 0);
+    }
     return [...items].sort((x, y) => x < y ? -1 : x > y ? 1 : 0);
   }),
   sum: fn(["list"], (a) => {
     const items = arg(a, 0, { list: "number" }, "list") as number[];
     if (items.length === 0) throw new ValueError("cannot sum an empty list", 0);
-    if (items.includes(null as unknown as number)) throw new ValueError("argument must be list, set, or tuple of number values", 0);
+    if (items.includes(null as unknown as number)) {
+      throw new ValueError("argument must be list, set, or tuple of number values", 0);
+    }
     return items.reduce((x, y) => x + y);
   }),
   transpose: fn(["values"], transpose),
@@ -160,7 +187,9 @@ export const COLLECTION_FUNCTIONS: Record<string, HclFunction> = {
     const keys = strings(a, 0, "keys");
     const vals = list(a, 1, "values");
     if (keys.length !== vals.length) {
-      throw new ValueError(`number of keys (${keys.length}) does not match number of values (${vals.length})`);
+      throw new ValueError(
+        `number of keys (${keys.length}) does not match number of values (${vals.length})`,
+      );
     }
     return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
   }),
@@ -169,7 +198,10 @@ export const COLLECTION_FUNCTIONS: Record<string, HclFunction> = {
   one: fn(["list"], (a) => {
     const items = list(a, 0, "list");
     if (items.length > 1) {
-      throw new ValueError(`Invalid value for "list" parameter: must be a list, set, or tuple value with either zero or one elements`, 0);
+      throw new ValueError(
+        `Invalid value for "list" parameter: must be a list, set, or tuple value with either zero or one elements`,
+        0,
+      );
     }
     return items[0] ?? null;
   }),

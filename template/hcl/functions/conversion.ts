@@ -8,9 +8,13 @@ import { fn } from "./args.ts";
 
 function primitiveHint(v: Value, type: string): string {
   if (type === "number") {
-    return `cannot convert ${JSON.stringify(v)} to number; given string must be a decimal representation of a number`;
+    return `cannot convert ${
+      JSON.stringify(v)
+    } to number; given string must be a decimal representation of a number`;
   }
-  return `cannot convert ${JSON.stringify(v)} to bool; only the strings "true" or "false" are allowed`;
+  return `cannot convert ${
+    JSON.stringify(v)
+  } to bool; only the strings "true" or "false" are allowed`;
 }
 
 function to(type: Type): HclFunction {
@@ -27,7 +31,9 @@ function to(type: Type): HclFunction {
       const from = typeName(v);
       const why = typeof type === "string"
         ? `cannot convert ${from} to ${target}`
-        : `cannot convert ${from} to ${target.replace("(any)", " of any single type")}: ${e.message}`;
+        : `cannot convert ${from} to ${
+          target.replace("(any)", " of any single type")
+        }: ${e.message}`;
       throw new ValueError(`Invalid value for "v" parameter: ${why}`, 0);
     }
   });

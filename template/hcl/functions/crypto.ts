@@ -8,14 +8,19 @@ import { type HclFunction, type Value, ValueError } from "../value.ts";
 import { fn, int, str, variadic } from "./args.ts";
 
 function digest(algorithm: string, encoding: "hex" | "base64") {
-  return fn(["str"], (a) => createHash(algorithm).update(str(a, 0, "str"), "utf8").digest(encoding));
+  return fn(
+    ["str"],
+    (a) => createHash(algorithm).update(str(a, 0, "str"), "utf8").digest(encoding),
+  );
 }
 
 function bcrypt(a: Value[]): string {
   const s = str(a, 0, "str");
   if (a.length > 2) throw new ValueError("bcrypt() takes no more than two arguments", 2);
   const cost = a.length > 1 ? int(a, 1, "cost") : 10;
-  if (cost < 4 || cost > 31) throw new ValueError(`crypto/bcrypt: cost ${cost} is outside allowed range (4,31)`, 1);
+  if (cost < 4 || cost > 31) {
+    throw new ValueError(`crypto/bcrypt: cost ${cost} is outside allowed range (4,31)`, 1);
+  }
   if (new TextEncoder().encode(s).length > 72) {
     throw new ValueError("bcrypt: password length exceeds 72 bytes", 0);
   }
@@ -33,7 +38,9 @@ const NAMESPACES: Record<string, string> = {
 /** Parses a UUID in any of the forms Google's uuid.Parse accepts. */
 function uuidBytes(text: string): Uint8Array | undefined {
   const hex = text.replace(/^urn:uuid:/i, "").replace(/^\{(.*)\}$/, "$1");
-  const m = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i.exec(hex);
+  const m = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i.exec(
+    hex,
+  );
   if (!m) return undefined;
   return Uint8Array.from(m.slice(1).join("").match(/../g)!, (b) => parseInt(b, 16));
 }
@@ -47,7 +54,9 @@ function uuidv5(a: Value[]): string {
   b[6] = (b[6] & 0x0f) | 0x50;
   b[8] = (b[8] & 0x3f) | 0x80;
   const hex = b.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20)
+  }`;
 }
 
 /** The crypto family. */

@@ -21,7 +21,10 @@ const RFC3339 =
 export function parseRfc3339(s: string, index: number, param: string): ZonedTime {
   const m = RFC3339.exec(s);
   const bad = (why: string): never => {
-    throw new ValueError(`Invalid value for "${param}" parameter: not a valid RFC3339 timestamp: ${why}`, index);
+    throw new ValueError(
+      `Invalid value for "${param}" parameter: not a valid RFC3339 timestamp: ${why}`,
+      index,
+    );
   };
   if (!m) {
     if (/^\d{4}-\d{2}-\d{2}$/.test(s)) bad("missing required time introducer 'T'");
@@ -63,8 +66,18 @@ export function formatRfc3339(t: ZonedTime): string {
 }
 
 const MONTHS = [
-  "January", "February", "March", "April", "May", "June",
-  "July", "August", "September", "October", "November", "December",
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
 ];
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
@@ -128,7 +141,10 @@ export function formatDate(spec: string, t: ZonedTime): string {
       const token = spec.slice(i, j);
       const text = verb(token, t);
       if (text === undefined) {
-        throw new ValueError(`Invalid value for "format" parameter: invalid date format verb ${JSON.stringify(token)}`, 0);
+        throw new ValueError(
+          `Invalid value for "format" parameter: invalid date format verb ${JSON.stringify(token)}`,
+          0,
+        );
       }
       out += text;
       i = j;

@@ -57,7 +57,10 @@ function parseCsv(text: string): string[][] {
     } else if (c === '"' && field === "") {
       (quoted = true, i++);
     } else if (c === '"') {
-      throw new ValueError(`parse error on line ${line}, column ${i + 1}: bare " in non-quoted-field`, 0);
+      throw new ValueError(
+        `parse error on line ${line}, column ${i + 1}: bare " in non-quoted-field`,
+        0,
+      );
     } else if (c === ",") {
       (row.push(field), field = "", i++);
     } else if (c === "\n" || (c === "\r" && text[i + 1] === "\n")) {
@@ -68,7 +71,9 @@ function parseCsv(text: string): string[][] {
       (field += c, i++);
     }
   }
-  if (quoted) throw new ValueError(`parse error on line ${line}: extraneous or missing " in quoted-field`, 0);
+  if (quoted) {
+    throw new ValueError(`parse error on line ${line}: extraneous or missing " in quoted-field`, 0);
+  }
   if (field !== "" || row.length > 0) endRow();
   return rows;
 }

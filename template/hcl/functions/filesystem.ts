@@ -6,7 +6,14 @@
  * with the working directory.
  */
 import * as posix from "node:path/posix";
-import { type FunctionContext, type HclFunction, isObject, type ObjectValue, type Value, ValueError } from "../value.ts";
+import {
+  type FunctionContext,
+  type HclFunction,
+  isObject,
+  type ObjectValue,
+  type Value,
+  ValueError,
+} from "../value.ts";
 import { fn, str } from "./args.ts";
 import { globFiles } from "./glob.ts";
 
@@ -55,7 +62,10 @@ function readText(path: string, shown: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ValueError(`contents of ${shown} are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents`, 0);
+    throw new ValueError(
+      `contents of ${shown} are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents`,
+      0,
+    );
   }
 }
 
@@ -69,7 +79,10 @@ function fileexists(a: Value[], ctx: FunctionContext): boolean {
     throw new ValueError(`failed to stat ${shown}: ${(e as Error).message}`, 0);
   }
   if (!info.isFile) {
-    throw new ValueError(`${shown} is not a regular file, but ${info.isDirectory ? "a directory" : "a special file"}`, 0);
+    throw new ValueError(
+      `${shown} is not a regular file, but ${info.isDirectory ? "a directory" : "a special file"}`,
+      0,
+    );
   }
   return true;
 }

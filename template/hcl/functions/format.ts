@@ -62,7 +62,8 @@ function formatNumber(n: number, v: Verb): string {
   const neg = n < 0 || Object.is(n, -0);
   const float = "eEfFgG".includes(v.verb) || v.verb === "v";
   if (float) {
-    const body = formatFloat(n, v.verb === "v" ? "g" : v.verb, v.prec);
+    // cty ignores a precision on %v: the number prints in its shortest form.
+    const body = v.verb === "v" ? formatFloat(n, "g", undefined) : formatFloat(n, v.verb, v.prec);
     return pad(signed(neg && n !== 0, body, v), v, true);
   }
   if (!Number.isInteger(n)) unsupported(v, "an integer is required");
@@ -84,7 +85,9 @@ function formatOne(value: Value, v: Verb): string {
     case "v":
       if (v.flags.includes("#")) return pad(goJson(value), v, false);
       if (typeof value === "number") return formatNumber(value, v);
-      if (typeof value === "string" || typeof value === "boolean") return pad(String(value), v, true);
+      if (typeof value === "string" || typeof value === "boolean") {
+        return pad(String(value), v, true);
+      }
       return pad(goJson(value), v, false);
     case "t":
       // cty ignores width and flags for %t.
@@ -126,7 +129,9 @@ export function goFormat(fmt: string, args: Value[], argBase = 1): string {
     const offset = byteLength(fmt.slice(0, pct));
     const [text, flags, idx1, width, prec, idx2, verb] = m;
     // cty reports the offset just past the "%" of an unfinished verb.
-    if (verb === "") throw new ValueError(`invalid format string starting at offset ${offset + 1}`, 0);
+    if (verb === "") {
+      throw new ValueError(`invalid format string starting at offset ${offset + 1}`, 0);
+    }
     if (verb === "%") {
       out += "%";
       continue;
@@ -147,7 +152,9 @@ export function goFormat(fmt: string, args: Value[], argBase = 1): string {
     if (explicit !== undefined) next = Number(explicit) - 1;
     if (next >= args.length || next < 0) {
       throw new ValueError(
-        `not enough arguments for "${text}" at ${offset}: need index ${next + 1} but have ${args.length} total`,
+        `not enough arguments for "${text}" at ${offset}: need index ${
+          next + 1
+        } but have ${args.length} total`,
       );
     }
     const value = args[next++];
@@ -161,7 +168,10 @@ export function goFormat(fmt: string, args: Value[], argBase = 1): string {
   }
   if (args.length > maxUsed) {
     const why = verbs === 0 ? "no verbs in format string" : `only ${maxUsed} used by format string`;
-    throw new ValueError(`Invalid value for "args" parameter: too many arguments; ${why}`, argBase + maxUsed);
+    throw new ValueError(
+      `Invalid value for "args" parameter: too many arguments; ${why}`,
+      argBase + maxUsed,
+    );
   }
   return out;
 }
@@ -176,7 +186,11 @@ function formatList(a: Value[]): Value {
     if (length < 0) [length, first] = [v.length, i];
     else if (v.length !== length) {
       throw new ValueError(
-        `Invalid value for "args" parameter: argument ${i + 1} has length ${v.length}, which is inconsistent with argument ${first + 1} of length ${length}`,
+        `Invalid value for "args" parameter: argument ${
+          i + 1
+        } has length ${v.length}, which is inconsistent with argument ${
+          first + 1
+        } of length ${length}`,
         i + 1,
       );
     }

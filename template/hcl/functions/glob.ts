@@ -32,7 +32,9 @@ function translate(p: string, i: number, stop: string): [string, number] {
     } else if (c === "?") {
       (out += "[^/]", i++);
     } else if (c === "\\") {
-      if (i + 1 >= p.length) throw new ValueError(`invalid pattern ${JSON.stringify(p)}: trailing backslash`, 1);
+      if (i + 1 >= p.length) {
+        throw new ValueError(`invalid pattern ${JSON.stringify(p)}: trailing backslash`, 1);
+      }
       (out += p[i + 1].replace(special, "\\$&"), i += 2);
     } else if (c === "[") {
       const end = p.indexOf("]", i + 2);
@@ -48,7 +50,9 @@ function translate(p: string, i: number, stop: string): [string, number] {
       for (;;) {
         const [alt, k] = translate(p, j, ",}");
         alts.push(alt);
-        if (k >= p.length) throw new ValueError(`invalid pattern ${JSON.stringify(p)}: unclosed {`, 1);
+        if (k >= p.length) {
+          throw new ValueError(`invalid pattern ${JSON.stringify(p)}: unclosed {`, 1);
+        }
         j = k + 1;
         if (p[k] === "}") break;
       }

@@ -39,7 +39,9 @@ function parseV6(s: string): bigint | undefined {
   const group = (h: string) => h === "" ? [] : h.split(":");
   const head = group(halves[0]), rest = halves.length === 2 ? group(halves[1]) : [];
   const missing = 8 - head.length - rest.length;
-  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return undefined;
+  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) {
+    return undefined;
+  }
   const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...rest];
   let v = 0n;
   for (const g of groups) {
@@ -65,7 +67,9 @@ function parseCidr(text: string, index: number): Net {
   else [addr, bits] = [parseV6(m[1]) ?? bad(), 128];
   if (prefix > bits) bad();
   let p = prefix;
-  if (bits === 128 && addr >> 32n === MAPPED && prefix >= 96) [addr, bits, p] = [addr & 0xffffffffn, 32, prefix - 96];
+  if (bits === 128 && addr >> 32n === MAPPED && prefix >= 96) {
+    [addr, bits, p] = [addr & 0xffffffffn, 32, prefix - 96];
+  }
   const hostBits = BigInt(bits - p);
   return { base: (addr >> hostBits) << hostBits, prefix: p, bits };
 }
@@ -90,10 +94,16 @@ function subnet(net: Net, newbits: number, num: bigint, index: number): Net {
   const prefix = net.prefix + newbits;
   if (newbits < 0) throw new ValueError("must extend prefix by at least one bit", index);
   if (prefix > net.bits) {
-    throw new ValueError(`insufficient address space to extend prefix of ${net.prefix} by ${newbits}`, index);
+    throw new ValueError(
+      `insufficient address space to extend prefix of ${net.prefix} by ${newbits}`,
+      index,
+    );
   }
   if (num < 0n || num >= 1n << BigInt(newbits)) {
-    throw new ValueError(`prefix extension of ${newbits} does not accommodate a subnet numbered ${num}`, index + 1);
+    throw new ValueError(
+      `prefix extension of ${newbits} does not accommodate a subnet numbered ${num}`,
+      index + 1,
+    );
   }
   return { base: net.base | (num << BigInt(net.bits - prefix)), prefix, bits: net.bits };
 }
@@ -122,7 +132,12 @@ function cidrsubnets(a: Value[]): string[] {
     const size = 1n << BigInt(net.bits - first.prefix);
     const start = (next + size - 1n) / size * size;
     if (start + size > end) {
-      throw new ValueError(`not enough remaining address space for a subnet with a prefix of ${first.prefix} bits after ${out.at(-1) ?? cidr(net)}`, i);
+      throw new ValueError(
+        `not enough remaining address space for a subnet with a prefix of ${first.prefix} bits after ${
+          out.at(-1) ?? cidr(net)
+        }`,
+        i,
+      );
     }
     out.push(cidr({ ...first, base: start }));
     next = start + size;

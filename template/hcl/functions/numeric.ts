@@ -26,7 +26,9 @@ function parseInt(args: Value[]): number {
   let value = 0n;
   for (const c of m ? m[2] : "") {
     const d = digit(c, base);
-    if (d >= base) throw new ValueError(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`, 0);
+    if (d >= base) {
+      throw new ValueError(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`, 0);
+    }
     value = value * BigInt(base) + BigInt(d);
   }
   if (!m) throw new ValueError(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`, 0);

@@ -62,7 +62,8 @@ function escape(p: string, i: number, inClass: boolean): [string, number] {
     if (!m) bad(p, `invalid character class range \\${c}`);
     const negate = m[1] === "^" ? (c === "p" ? "P" : "p") : c;
     const name = m[2] ?? m[3];
-    const general = /^(L|Lu|Ll|Lt|Lm|Lo|M|Mn|Mc|Me|N|Nd|Nl|No|P|Pc|Pd|Ps|Pe|Pi|Pf|Po|S|Sm|Sc|Sk|So|Z|Zs|Zl|Zp|C|Cc|Cf|Cs|Co|Cn)$/;
+    const general =
+      /^(L|Lu|Ll|Lt|Lm|Lo|M|Mn|Mc|Me|N|Nd|Nl|No|P|Pc|Pd|Ps|Pe|Pi|Pf|Po|S|Sm|Sc|Sk|So|Z|Zs|Zl|Zp|C|Cc|Cf|Cs|Co|Cn)$/;
     const prop = name === "Any" ? "Any" : general.test(name) ? name : `Script=${name}`;
     return [`\\${negate}{${prop}}`, i + 2 + m[0].length];
   }
@@ -152,7 +153,10 @@ export function compileRe2(pattern: string): Re2 {
       } else if (rest.startsWith("(?")) {
         const mod = /^\(\?([ims]*)(?:-([ims]*))?(:|\))/.exec(rest);
         if (!mod || mod[3] === ")") {
-          bad(pattern, "flags can only be set at the start of the pattern, or as (?flags:...) groups");
+          bad(
+            pattern,
+            "flags can only be set at the start of the pattern, or as (?flags:...) groups",
+          );
         }
         out += mod[0];
         i += mod[0].length;
@@ -226,16 +230,19 @@ export function findAll(re2: Re2, s: string, limit = Infinity): Match[] {
  * "1x", and an unknown group expands to nothing.
  */
 export function expand(template: string, m: Match, groups: string[]): string {
-  return template.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (all, _d, braced, bare) => {
-    if (all === "$$") return "$";
-    const name = braced ?? bare;
-    if (/^\d+$/.test(name)) {
-      const n = Number(name);
-      return n === 0 ? m.text : m.captures[n - 1] ?? "";
-    }
-    const idx = groups.indexOf(name);
-    return idx < 0 ? "" : m.captures[idx] ?? "";
-  });
+  return template.replace(
+    /\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g,
+    (all, _d, braced, bare) => {
+      if (all === "$$") return "$";
+      const name = braced ?? bare;
+      if (/^\d+$/.test(name)) {
+        const n = Number(name);
+        return n === 0 ? m.text : m.captures[n - 1] ?? "";
+      }
+      const idx = groups.indexOf(name);
+      return idx < 0 ? "" : m.captures[idx] ?? "";
+    },
+  );
 }
 
 /** Go's ReplaceAllString. */

@@ -27,7 +27,10 @@ function matchValue(re2: Re2, m: Match): Value {
 function checkGroups(re2: Re2): void {
   const named = re2.groups.filter((g) => g !== "").length;
   if (named > 0 && named < re2.groups.length) {
-    throw new ValueError("invalid regular expression pattern: cannot mix both named and unnamed capture groups", 0);
+    throw new ValueError(
+      "invalid regular expression pattern: cannot mix both named and unnamed capture groups",
+      0,
+    );
   }
 }
 

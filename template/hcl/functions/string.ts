@@ -23,7 +23,12 @@ function join(args: Value[]): string {
   for (let i = 1; i < args.length; i++) {
     const items = arg(args, i, { list: "any" }, "lists") as Value[];
     items.forEach((v, j) => {
-      if (v === null) throw new ValueError(`element ${j} of list ${i - 1} is null; cannot concatenate null values`, i);
+      if (v === null) {
+        throw new ValueError(
+          `element ${j} of list ${i - 1} is null; cannot concatenate null values`,
+          i,
+        );
+      }
       parts.push(str([v], 0, "lists"));
     });
   }
@@ -35,7 +40,8 @@ function substr(args: Value[]): string {
   let offset = int(args, 1, "offset");
   const length = int(args, 2, "length");
   if (offset < 0) offset = Math.max(0, chars.length + offset);
-  if (offset > chars.length) throw new ValueError("offset is out of range", 1);
+  // Past the end is an empty string, as in Packer (not an error).
+  if (offset > chars.length) return "";
   const end = length < 0 ? chars.length : Math.min(chars.length, offset + length);
   return chars.slice(offset, end).join("");
 }

@@ -21,7 +21,10 @@ function utf16(littleEndian: boolean): Codec {
     decode(b) {
       if (b.length % 2 !== 0) return undefined;
       try {
-        return new TextDecoder(littleEndian ? "utf-16le" : "utf-16be", { fatal: true, ignoreBOM: true })
+        return new TextDecoder(littleEndian ? "utf-16le" : "utf-16be", {
+          fatal: true,
+          ignoreBOM: true,
+        })
           .decode(b);
       } catch {
         return undefined;
@@ -106,7 +109,10 @@ function codec(name: string): Codec {
 export function encodeText(s: string, name: string): Uint8Array {
   const bytes = codec(name).encode(s);
   if (!bytes) {
-    throw new ValueError(`the given string contains characters that cannot be represented in ${name}`, 0);
+    throw new ValueError(
+      `the given string contains characters that cannot be represented in ${name}`,
+      0,
+    );
   }
   return bytes;
 }

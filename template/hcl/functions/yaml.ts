@@ -27,7 +27,11 @@ function fromYaml(v: unknown): Value {
 }
 
 function yamldecode(a: Value[]): Value {
-  const docs = parseAllDocuments(str(a, 0, "src"), { version: "1.1", merge: true, prettyErrors: true });
+  const docs = parseAllDocuments(str(a, 0, "src"), {
+    version: "1.1",
+    merge: true,
+    prettyErrors: true,
+  });
   const list = Array.isArray(docs) ? docs : [docs];
   if (list.length === 0) throw new ValueError("on line 1, column 1: missing start of document", 0);
   const [doc, extra] = list;
@@ -53,9 +57,11 @@ function quoted(s: string): string {
     else if (c === "\n") out += "\\n";
     else if (c === "\t") out += "\\t";
     else if (c === "\r") out += "\\r";
-    else if (code < 0x20 || code === 0x7f) out += "\\x" + code.toString(16).toUpperCase().padStart(2, "0");
-    else if (code === 0xfeff || (code >= 0x80 && code < 0xa0)) out += "\\u" + code.toString(16).toUpperCase().padStart(4, "0");
-    else out += c;
+    else if (code < 0x20 || code === 0x7f) {
+      out += "\\x" + code.toString(16).toUpperCase().padStart(2, "0");
+    } else if (code === 0xfeff || (code >= 0x80 && code < 0xa0)) {
+      out += "\\u" + code.toString(16).toUpperCase().padStart(4, "0");
+    } else out += c;
   }
   return out + '"';
 }
@@ -63,6 +69,7 @@ function quoted(s: string): string {
 /** A literal block scalar (body lines at `indent`), or undefined where the emitter allows none. */
 function literal(s: string, indent: string): string | undefined {
   // The emitter's rule: no trailing space, no space before a break, printable characters only.
+  // deno-lint-ignore no-control-regex
   if (/ $| \n|[\x00-\x08\x0b-\x1f\x7f]/.test(s)) return undefined;
   const trailing = /\n*$/.exec(s)![0].length;
   const chomp = trailing === 0 ? "-" : trailing === 1 ? "" : "+";

@@ -4,7 +4,10 @@ import type { FunctionContext, Value } from "../../../template/hcl/value.ts";
 import { ValueError } from "../../../template/hcl/value.ts";
 
 /** A context at a fixed instant, relative paths under `baseDir`. */
-export function context(baseDir = Deno.cwd(), now = new Date("2026-01-02T03:04:05Z")): FunctionContext {
+export function context(
+  baseDir = Deno.cwd(),
+  now = new Date("2026-01-02T03:04:05Z"),
+): FunctionContext {
   return { baseDir, now };
 }
 
@@ -23,7 +26,9 @@ export function call(name: string, args: Value[], ctx = context()): Value {
 export function callError(name: string, args: Value[], ctx = context()): ValueError {
   try {
     const v = call(name, args, ctx);
-    throw new Error(`${name}(${JSON.stringify(args)}) returned ${JSON.stringify(v)}; expected an error`);
+    throw new Error(
+      `${name}(${JSON.stringify(args)}) returned ${JSON.stringify(v)}; expected an error`,
+    );
   } catch (e) {
     if (e instanceof ValueError) return e;
     throw e;

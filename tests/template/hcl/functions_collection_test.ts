@@ -21,7 +21,10 @@ Deno.test("coalesce skips nulls and empty strings; coalescelist empty lists", ()
   assertEquals(call("coalesce", [null, "x"]), "x");
   // The arguments unify first: a number among strings becomes a string.
   assertEquals(call("coalesce", [1, "a"]), "1");
-  assertEquals(callError("coalesce", ["", null]).message, "no non-null, non-empty-string arguments");
+  assertEquals(
+    callError("coalesce", ["", null]).message,
+    "no non-null, non-empty-string arguments",
+  );
   assertEquals(call("coalescelist", [[], ["c", "d"]]), ["c", "d"]);
   assertEquals(callError("coalescelist", [[], []]).message, "no non-null arguments");
 });
@@ -34,7 +37,10 @@ Deno.test("compact, contains, index, element", () => {
   assertEquals(callError("index", [["a", "b"], "z"]).message, "item not found");
   assertEquals(call("element", [["a", "b", "c"], 1]), "b");
   assertEquals(call("element", [["a", "b", "c"], 3]), "a");
-  assertEquals(callError("element", [[], 0]).message, "cannot use element function with an empty list");
+  assertEquals(
+    callError("element", [[], 0]).message,
+    "cannot use element function with an empty list",
+  );
 });
 
 Deno.test("maps: keys values lookup merge zipmap transpose length", () => {

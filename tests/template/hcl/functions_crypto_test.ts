@@ -1,4 +1,8 @@
-import { deepStrictEqual as assertEquals, match as assertMatch, ok as assert } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
 import { compareSync } from "bcryptjs";
 import { call, callError } from "./call.ts";
 
@@ -9,7 +13,10 @@ Deno.test("hashes of the UTF-8 bytes", () => {
     call("sha256", ["hello world"]),
     "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
   );
-  assertEquals(call("base64sha256", ["hello world"]), "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=");
+  assertEquals(
+    call("base64sha256", ["hello world"]),
+    "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",
+  );
   assertEquals((call("sha512", ["hello world"]) as string).slice(0, 16), "309ecc489c12d6eb");
 });
 
@@ -27,4 +34,12 @@ Deno.test("bcrypt hashes with Go's $2a$ prefix and the given cost", () => {
   assert(compareSync("hello", h));
   assertMatch(call("bcrypt", ["hello"]) as string, /^\$2a\$10\$/);
   assertEquals(callError("bcrypt", ["x", 3]).argument, 1);
+});
+
+Deno.test("a hash kiln makes and one Packer 1.6.6 made verify alike", () => {
+  // bcrypt("kiln-secret", 6) in `packer console`.
+  const fromPacker = "$2a$06$zRPj519SrCqK/TapcgPdW.E4gJZUWryMZ3rUcGbfg2JzYtDqfYiWG";
+  assert(compareSync("kiln-secret", fromPacker));
+  assert(!compareSync("kiln-secreT", fromPacker));
+  assert(compareSync("kiln-secret", call("bcrypt", ["kiln-secret", 6]) as string));
 });

@@ -2,11 +2,17 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { call, callError, context } from "./call.ts";
 
 Deno.test("timestamp is the evaluation's clock, in UTC", () => {
-  assertEquals(call("timestamp", [], context("/", new Date("2026-01-02T03:04:05.678Z"))), "2026-01-02T03:04:05Z");
+  assertEquals(
+    call("timestamp", [], context("/", new Date("2026-01-02T03:04:05.678Z"))),
+    "2026-01-02T03:04:05Z",
+  );
 });
 
 Deno.test("formatdate: documented examples", () => {
-  assertEquals(call("formatdate", ["DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z"]), "02 Jan 2018 23:12 UTC");
+  assertEquals(
+    call("formatdate", ["DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z"]),
+    "02 Jan 2018 23:12 UTC",
+  );
   assertEquals(
     call("formatdate", ["EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00"]),
     "Tuesday, 02-Jan-18 23:12:01 -0800",
@@ -44,5 +50,8 @@ Deno.test("timeadd keeps the timestamp's offset", () => {
   assertEquals(call("timeadd", ["2017-11-22T00:00:00+01:00", "-1s"]), "2017-11-21T23:59:59+01:00");
   assertEquals(call("timeadd", ["2017-11-22T00:00:00.9Z", "1.5s"]), "2017-11-22T00:00:02Z");
   assertEquals(call("timeadd", ["2020-02-28T23:00:00Z", "2h"]), "2020-02-29T01:00:00Z");
-  assertEquals(callError("timeadd", ["2017-11-22T00:00:00Z", "1d"]).message, 'time: invalid duration "1d"');
+  assertEquals(
+    callError("timeadd", ["2017-11-22T00:00:00Z", "1d"]).message,
+    'time: invalid duration "1d"',
+  );
 });

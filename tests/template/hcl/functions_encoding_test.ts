@@ -14,11 +14,20 @@ Deno.test("base64encode and base64decode work on UTF-8", () => {
 });
 
 Deno.test("textencodebase64 and textdecodebase64 take IANA encoding names", () => {
-  assertEquals(call("textencodebase64", ["Hello World", "UTF-16LE"]), "SABlAGwAbABvACAAVwBvAHIAbABkAA==");
-  assertEquals(call("textdecodebase64", ["SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE"]), "Hello World");
+  assertEquals(
+    call("textencodebase64", ["Hello World", "UTF-16LE"]),
+    "SABlAGwAbABvACAAVwBvAHIAbABkAA==",
+  );
+  assertEquals(
+    call("textdecodebase64", ["SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE"]),
+    "Hello World",
+  );
   assertEquals(call("textencodebase64", ["é", "latin1"]), "6Q==");
   assertEquals(call("textdecodebase64", ["gA==", "windows-1252"]), "€");
-  assertMatch(callError("textencodebase64", ["x", "EBCDIC-nope"]).message, /not a supported IANA encoding/);
+  assertMatch(
+    callError("textencodebase64", ["x", "EBCDIC-nope"]).message,
+    /not a supported IANA encoding/,
+  );
   assertMatch(callError("textencodebase64", ["€", "ISO-8859-1"]).message, /cannot be represented/);
 });
 
@@ -32,7 +41,10 @@ Deno.test("csvdecode: header row names the fields", () => {
     { a: "3", b: 'say "hi"' },
   ]);
   assertEquals(call("csvdecode", ["a,b\r\n1,2\r\n"]), [{ a: "1", b: "2" }]);
-  assertEquals(callError("csvdecode", ["a,b\n1"]).message, "record on line 2: wrong number of fields");
+  assertEquals(
+    callError("csvdecode", ["a,b\n1"]).message,
+    "record on line 2: wrong number of fields",
+  );
   assertEquals(callError("csvdecode", [""]).message, "missing header line");
 });
 
@@ -61,7 +73,10 @@ Deno.test("urlencode escapes as Go's QueryEscape", () => {
 Deno.test("yamldecode reads YAML 1.1 as Packer does", () => {
   assertEquals(call("yamldecode", ["hello: world"]), { hello: "world" });
   assertEquals(call("yamldecode", ["true"]), true);
-  assertEquals(call("yamldecode", ["{a: &foo [1, 2, 3], b: *foo}"]), { a: [1, 2, 3], b: [1, 2, 3] });
+  assertEquals(call("yamldecode", ["{a: &foo [1, 2, 3], b: *foo}"]), {
+    a: [1, 2, 3],
+    b: [1, 2, 3],
+  });
   assertEquals(call("yamldecode", ["a: [1, yes, 2020-01-01, ~]"]), {
     a: [1, true, "2020-01-01T00:00:00Z", null],
   });

@@ -4,7 +4,16 @@ import { call, callError, context } from "./call.ts";
 
 function tree(): string {
   const dir = Deno.makeTempDirSync();
-  for (const f of ["hello.txt", "a.pkr.hcl", "sub/x.txt", "sub/deep/y.txt", "sub/deep/z.sh", "b{1}.txt"]) {
+  for (
+    const f of [
+      "hello.txt",
+      "a.pkr.hcl",
+      "sub/x.txt",
+      "sub/deep/y.txt",
+      "sub/deep/z.sh",
+      "b{1}.txt",
+    ]
+  ) {
     Deno.mkdirSync(`${dir}/${f}`.replace(/\/[^/]+$/, ""), { recursive: true });
     Deno.writeTextFileSync(`${dir}/${f}`, `content of ${f}\n`);
   }

@@ -22,9 +22,15 @@ Deno.test("format: flags, width and precision as Go's fmt", () => {
     format("%x|%X|%o|%b|%e|%E", 255, 255, 8, 5, 12345.678, 0.000123),
     "ff|FF|10|101|1.234568e+04|1.230000E-04",
   );
-  assertEquals(format("%.3g|%g|%g|%.2e", 1.0, 0.0001, 123456789, 2.5), "1|0.0001|1.23456789e+08|2.50e+00");
+  assertEquals(
+    format("%.3g|%g|%g|%.2e", 1.0, 0.0001, 123456789, 2.5),
+    "1|0.0001|1.23456789e+08|2.50e+00",
+  );
   assertEquals(format("%08.3f|%+.2f|%x|%#x", -3.14159, 2.0, -255, 255), "-003.142|+2.00|-ff|0xff");
-  assertEquals(format("%q|%-8q|%.3s|%5.1q", "<é\n\t", "a", "héllo", "abc"), '"\\u003cé\\n\\t"|"a"     |hél|  "a"');
+  assertEquals(
+    format("%q|%-8q|%.3s|%5.1q", "<é\n\t", "a", "héllo", "abc"),
+    '"\\u003cé\\n\\t"|"a"     |hél|  "a"',
+  );
   assertEquals(format("%05s|%5t|%-6v|", "ab", true, false), "000ab|true|false |");
 });
 
@@ -53,10 +59,19 @@ Deno.test("format: errors say what and where, as cty does", () => {
     callError("format", ["plain", "y"]).message,
     'Invalid value for "args" parameter: too many arguments; no verbs in format string',
   );
-  assertEquals(callError("format", ["%z", 1]).message, `unsupported format verb 'z' in "%z" at offset 0`);
+  assertEquals(
+    callError("format", ["%z", 1]).message,
+    `unsupported format verb 'z' in "%z" at offset 0`,
+  );
   const d = callError("format", ["%d", 1.5]);
-  assertEquals([d.message, d.argument], ['unsupported value for "%d" at 0: an integer is required', 1]);
-  assertEquals(callError("format", ["%s", [1]]).message, 'unsupported value for "%s" at 0: string required');
+  assertEquals([d.message, d.argument], [
+    'unsupported value for "%d" at 0: an integer is required',
+    1,
+  ]);
+  assertEquals(
+    callError("format", ["%s", [1]]).message,
+    'unsupported value for "%s" at 0: string required',
+  );
   assertEquals(
     callError("format", ["%s", null]).message,
     'unsupported value for "%s" at 0: null value cannot be formatted',

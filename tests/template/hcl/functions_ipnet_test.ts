@@ -13,7 +13,10 @@ Deno.test("cidrhost: IPv4 and IPv6, negative numbers count from the end", () => 
     callError("cidrhost", ["10.0.0.0/30", 4]).message,
     "prefix of 30 does not accommodate a host numbered 4",
   );
-  assertEquals(callError("cidrhost", ["bad", 1]).message, "invalid CIDR expression: invalid CIDR address: bad");
+  assertEquals(
+    callError("cidrhost", ["bad", 1]).message,
+    "invalid CIDR expression: invalid CIDR address: bad",
+  );
   assertEquals(callError("cidrhost", ["10.0.0.0/33", 1]).argument, 0);
 });
 
@@ -26,7 +29,10 @@ Deno.test("cidrnetmask", () => {
 Deno.test("cidrsubnet: documented examples and errors", () => {
   assertEquals(call("cidrsubnet", ["172.16.0.0/12", 4, 2]), "172.18.0.0/16");
   assertEquals(call("cidrsubnet", ["10.1.2.0/24", 4, 15]), "10.1.2.240/28");
-  assertEquals(call("cidrsubnet", ["fd00:fd12:3456:7890::/56", 16, 162]), "fd00:fd12:3456:7800:a200::/72");
+  assertEquals(
+    call("cidrsubnet", ["fd00:fd12:3456:7890::/56", 16, 162]),
+    "fd00:fd12:3456:7800:a200::/72",
+  );
   assertEquals(call("cidrsubnet", ["::ffff:10.0.0.0/104", 8, 1]), "10.1.0.0/16");
   assertEquals(
     callError("cidrsubnet", ["10.0.0.0/24", 4, 16]).message,

@@ -10,7 +10,10 @@ Deno.test("abs ceil floor signum pow log", () => {
   assertEquals(call("signum", [0]), 0);
   assertEquals(call("pow", [3, 2]), 9);
   assertEquals(call("log", [16, 2]), 4);
-  assertEquals(callError("abs", ["x"]).message, 'Invalid value for "num" parameter: a number is required');
+  assertEquals(
+    callError("abs", ["x"]).message,
+    'Invalid value for "num" parameter: a number is required',
+  );
 });
 
 Deno.test("max and min take any number of numbers, at least one", () => {

@@ -3,7 +3,11 @@ import { call, callError } from "./call.ts";
 
 Deno.test("regex: result shape follows the capture groups", () => {
   assertEquals(call("regex", ["[a-z]+", "53453453.345345aaabbbccc23454"]), "aaabbbccc");
-  assertEquals(call("regex", ["(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)", "2019-02-01"]), ["2019", "02", "01"]);
+  assertEquals(call("regex", ["(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)", "2019-02-01"]), [
+    "2019",
+    "02",
+    "01",
+  ]);
   assertEquals(
     call("regex", [
       "^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?",
@@ -12,7 +16,10 @@ Deno.test("regex: result shape follows the capture groups", () => {
     { scheme: "https", authority: "terraform.io" },
   );
   assertEquals(call("regex", ["(a)|(b)", "b"]), [null, "b"]);
-  assertEquals(callError("regex", ["[a-z]+", "12345"]).message, "pattern did not match any part of the given string");
+  assertEquals(
+    callError("regex", ["[a-z]+", "12345"]).message,
+    "pattern did not match any part of the given string",
+  );
 });
 
 Deno.test("regex: RE2 syntax runs with RE2's meaning", () => {
@@ -29,13 +36,19 @@ Deno.test("regex: RE2 syntax runs with RE2's meaning", () => {
 });
 
 Deno.test("regex: what RE2 refuses is refused with the reason", () => {
-  assertMatch(callError("regex", ["(?=a)", "a"]).message, /lookahead and lookbehind are not supported/);
+  assertMatch(
+    callError("regex", ["(?=a)", "a"]).message,
+    /lookahead and lookbehind are not supported/,
+  );
   assertMatch(callError("regex", ["(a)\\1", "aa"]).message, /backreferences/);
   assertMatch(callError("regex", ["(?U)a+", "aa"]).message, /ungreedy/);
   const bad = callError("regex", ["(", "a"]);
   assertEquals(bad.argument, 0);
   assertMatch(bad.message, /^invalid regular expression pattern "\(":/);
-  assertMatch(callError("regex", ["(?P<x>a)(b)", "ab"]).message, /cannot mix both named and unnamed/);
+  assertMatch(
+    callError("regex", ["(?P<x>a)(b)", "ab"]).message,
+    /cannot mix both named and unnamed/,
+  );
 });
 
 Deno.test("regexall: every match, Go's rule for empty matches", () => {

@@ -39,7 +39,7 @@ Deno.test("strrev, substr and length count grapheme clusters", () => {
   assertEquals(call("substr", ["hello world", -5, -1]), "world");
   assertEquals(call("substr", ["hello", 0, 10]), "hello");
   assertEquals(call("length", ["a\u0301"]), 1);
-  assertEquals(callError("substr", ["hello", 10, 1]).message, "offset is out of range");
+  assertEquals(call("substr", ["hello", 10, 1]), "");
 });
 
 Deno.test("trim functions", () => {
