@@ -5,7 +5,14 @@
  * The set functions and distinct are in sets.ts.
  */
 import { unifyAll, valueKey } from "../types.ts";
-import { type HclFunction, isObject, type ObjectValue, type Value, ValueError } from "../value.ts";
+import {
+  type HclFunction,
+  isObject,
+  type ObjectValue,
+  typeName,
+  type Value,
+  ValueError,
+} from "../value.ts";
 import { arg, bool, fn, int, list, num, obj, str, strings, variadic } from "./args.ts";
 import { graphemes } from "./string.ts";
 
@@ -30,7 +37,7 @@ function length(a: Value[]): number {
   if (Array.isArray(v)) return v.length;
   if (isObject(v)) return Object.keys(v).length;
   throw new ValueError(
-    `Invalid value for "value" parameter: collection must be a list, a map or a tuple`,
+    "argument must be a string, a collection type, or a structural type",
     0,
   );
 }
@@ -42,9 +49,9 @@ function range(a: Value[]): number[] {
   const step = nums[2] ?? (start > end ? -1 : 1);
   if ((start < end && step < 0) || (start > end && step > 0)) {
     throw new ValueError(
-      `step must be ${step < 0 ? "positive" : "negative"} when start is ${
-        start < end ? "less" : "greater"
-      } than end`,
+      `Invalid value for "params" parameter: end must be ${
+        step < 0 ? "less" : "greater"
+      } than start when step is ${step < 0 ? "negative" : "positive"}`,
       2,
     );
   }
@@ -120,7 +127,12 @@ export const COLLECTION_FUNCTIONS: Record<string, HclFunction> = {
     return out;
   }),
   coalesce: variadic([], "vals", (a) => {
-    const unified = unifyAll(a);
+    let unified: Value[];
+    try {
+      unified = unifyAll(a);
+    } catch {
+      throw new ValueError("all arguments must have the same type");
+    }
     const found = unified.find((v) => v !== null && v !== "");
     if (found === undefined) throw new ValueError("no non-null, non-empty-string arguments");
     return found;
@@ -161,7 +173,17 @@ export const COLLECTION_FUNCTIONS: Record<string, HclFunction> = {
     return out;
   }),
   range: variadic([], "params", range),
-  reverse: fn(["list"], (a) => [...list(a, 0, "list")].reverse()),
+  reverse: fn(["list"], (a) => {
+    if (!Array.isArray(a[0])) {
+      throw new ValueError(
+        `Invalid value for "list" parameter: can only reverse list or tuple values, not ${
+          typeName(a[0])
+        }`,
+        0,
+      );
+    }
+    return [...a[0]].reverse();
+  }),
   slice: fn(["list", "start_index", "end_index"], slice),
   sort: fn(["list"], (a) => {
     const items = strings(a, 0, "list");

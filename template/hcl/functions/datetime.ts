@@ -159,7 +159,14 @@ function timeadd(a: Value[]): string {
   const t = parseRfc3339(str(a, 0, "timestamp"), 0, "timestamp");
   const text = str(a, 1, "duration");
   const ms = parseDuration(text);
-  if (ms === undefined) throw new ValueError(`time: invalid duration ${JSON.stringify(text)}`, 1);
+  if (ms === undefined) {
+    const unit = /^[-+]?[\d.]+([^\d.]+)/.exec(text)?.[1];
+    const known = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"];
+    const why = unit && !known.includes(unit)
+      ? `unknown unit ${JSON.stringify(unit)} in duration`
+      : "invalid duration";
+    throw new ValueError(`time: ${why} ${JSON.stringify(text)}`, 1);
+  }
   return formatRfc3339({ ms: t.ms + ms, offset: t.offset });
 }
 

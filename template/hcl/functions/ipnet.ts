@@ -133,7 +133,7 @@ function cidrsubnets(a: Value[]): string[] {
     const start = (next + size - 1n) / size * size;
     if (start + size > end) {
       throw new ValueError(
-        `not enough remaining address space for a subnet with a prefix of ${first.prefix} bits after ${
+        `Invalid value for "newbits" parameter: not enough remaining address space for a subnet with a prefix of ${first.prefix} bits after ${
           out.at(-1) ?? cidr(net)
         }`,
         i,

@@ -20,18 +20,33 @@ function parseInt(args: Value[]): number {
   const text = str(args, 0, "number");
   const base = int(args, 1, "base");
   if (base < 2 || base > 62) {
-    throw new ValueError("base must be a whole number between 2 and 62 inclusive", 1);
+    throw new ValueError(
+      `Invalid value for "base" parameter: base must be a whole number between 2 and 62 inclusive`,
+      1,
+    );
   }
   const m = /^([-+]?)(.+)$/s.exec(text);
   let value = 0n;
   for (const c of m ? m[2] : "") {
     const d = digit(c, base);
     if (d >= base) {
-      throw new ValueError(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`, 0);
+      throw new ValueError(
+        `Invalid value for "number" parameter: cannot parse ${
+          JSON.stringify(text)
+        } as a base ${base} integer`,
+        0,
+      );
     }
     value = value * BigInt(base) + BigInt(d);
   }
-  if (!m) throw new ValueError(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`, 0);
+  if (!m) {
+    throw new ValueError(
+      `Invalid value for "number" parameter: cannot parse ${
+        JSON.stringify(text)
+      } as a base ${base} integer`,
+      0,
+    );
+  }
   return Number(m[1] === "-" ? -value : value);
 }
 

@@ -25,7 +25,7 @@ function join(args: Value[]): string {
     items.forEach((v, j) => {
       if (v === null) {
         throw new ValueError(
-          `element ${j} of list ${i - 1} is null; cannot concatenate null values`,
+          `Invalid value for "lists" parameter: element ${j} is null; cannot concatenate null values`,
           i,
         );
       }

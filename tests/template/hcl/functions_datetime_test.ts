@@ -51,7 +51,11 @@ Deno.test("timeadd keeps the timestamp's offset", () => {
   assertEquals(call("timeadd", ["2017-11-22T00:00:00.9Z", "1.5s"]), "2017-11-22T00:00:02Z");
   assertEquals(call("timeadd", ["2020-02-28T23:00:00Z", "2h"]), "2020-02-29T01:00:00Z");
   assertEquals(
+    callError("timeadd", ["2017-11-22T00:00:00Z", "soon"]).message,
+    'time: invalid duration "soon"',
+  );
+  assertEquals(
     callError("timeadd", ["2017-11-22T00:00:00Z", "1d"]).message,
-    'time: invalid duration "1d"',
+    'time: unknown unit "d" in duration "1d"',
   );
 });

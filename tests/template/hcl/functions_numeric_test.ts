@@ -30,7 +30,13 @@ Deno.test("parseint reads bases 2 to 62 as Go's big.Int does", () => {
   assertEquals(call("parseint", ["1011111011101111", 2]), 48879);
   assertEquals(call("parseint", ["aA", 62]), 656);
   const bad = callError("parseint", ["12", 2]);
-  assertEquals([bad.message, bad.argument], ['cannot parse "12" as a base 2 integer', 0]);
-  assertEquals(callError("parseint", ["", 10]).message, 'cannot parse "" as a base 10 integer');
+  assertEquals([bad.message, bad.argument], [
+    'Invalid value for "number" parameter: cannot parse "12" as a base 2 integer',
+    0,
+  ]);
+  assertEquals(
+    callError("parseint", ["", 10]).message,
+    'Invalid value for "number" parameter: cannot parse "" as a base 10 integer',
+  );
   assertEquals(callError("parseint", ["1", 63]).argument, 1);
 });
