@@ -45,7 +45,12 @@ function yamldecode(a: Value[]): Value {
     const line = str(a, 0, "src").slice(0, extra.range[0]).split("\n").length;
     throw new ValueError(`on line ${line}, column 1: unexpected extra content after value`, 0);
   }
-  return fromYaml(doc.toJS({ maxAliasCount: 1000 }));
+  try {
+    return fromYaml(doc.toJS({ maxAliasCount: 1000 }));
+  } catch (e) {
+    // Unresolved aliases and alias bombs surface only while converting.
+    throw new ValueError((e as Error).message, 0);
+  }
 }
 
 /** A double-quoted YAML scalar. */

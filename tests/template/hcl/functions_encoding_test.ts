@@ -84,6 +84,7 @@ Deno.test("yamldecode reads YAML 1.1 as Packer does", () => {
     callError("yamldecode", ["a: 1\n---\nb: 2"]).message,
     "on line 2, column 1: unexpected extra content after value",
   );
+  assertMatch(callError("yamldecode", ["*nowhere"]).message, /Unresolved alias/);
 });
 
 Deno.test("yamlencode writes what Packer's emitter writes", () => {
