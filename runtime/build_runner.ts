@@ -151,6 +151,10 @@ async function drive(
       PackerRunUUID: runId,
       SSHPublicKey: "",
       SSHPrivateKey: "",
+      // Packer's placeholders for builders that serve no HTTP; qemu's http step sets the real ones.
+      PackerHTTPAddr: "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER",
+      PackerHTTPIP: "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER",
+      PackerHTTPPort: "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER",
     },
     live,
     setComm: (c) => comm = c,

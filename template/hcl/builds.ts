@@ -354,9 +354,10 @@ async function oneBuild(
     }
     const out: string[] = [];
     for (const pattern of v as string[]) {
-      // Packer matches `type.name` (optionally written `source.type.name`); other names match nothing.
-      const ref = pattern.replace(/^source\./, "");
-      out.push(...instances.filter((i) => `${i.source.type}.${i.name}` === ref).map((i) => i.full));
+      // Packer matches `type.name`; other names (even `source.type.name`) match nothing.
+      out.push(
+        ...instances.filter((i) => `${i.source.type}.${i.name}` === pattern).map((i) => i.full),
+      );
     }
     return out;
   };

@@ -8,6 +8,8 @@
  */
 import type { Expr, Range, SplatStep, TemplatePart } from "./ast.ts";
 import { DiagnosticError, error } from "./diagnostic.ts";
+import { convert } from "./types.ts";
+import { typeFromExpr } from "./type_expr.ts";
 import {
   type FunctionContext,
   type HclFunction,
@@ -275,6 +277,21 @@ function call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
     }
   }
   if (scope.noFunctions) fail("Function calls not allowed", scope.noFunctions, expr.range);
+  if (name === "convert" && expr.args.length === 2 && !expr.expandFinal) {
+    // The second argument is a type, written as a type expression, not a value.
+    const value = evaluate(expr.args[0], scope);
+    const type = typeFromExpr(expr.args[1]);
+    try {
+      return convert(value, type);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      fail(
+        "Invalid function argument",
+        `Invalid value for "value" parameter: ${err.message}.`,
+        expr.args[0].range,
+      );
+    }
+  }
   const forbidden = scope.forbidden?.[name];
   if (forbidden) fail("Function not available here", forbidden, expr.range);
   let args = expr.args.map((a) => evaluate(a, scope));

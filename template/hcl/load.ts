@@ -9,7 +9,8 @@ import { dirname, isAbsolute, normalize, resolve } from "node:path";
 import type { HclFile, Range } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
 import type { Scope } from "./eval.ts";
-import { FUNCTIONS } from "./functions_interim.ts";
+import { hclFunctions } from "./functions/mod.ts";
+import { renderTemplateFile } from "./template_file.ts";
 import { configFiles, displayName } from "./files.ts";
 import { parseHcl } from "./syntax.ts";
 import {
@@ -176,11 +177,11 @@ export async function loadHclTemplate(
       }
     }
   }
-  const functions = { ...(options.functions ?? FUNCTIONS) };
+  const functions = { ...(options.functions ?? hclFunctions(renderTemplateFile)) };
   const now = options.now ?? new Date();
-  // Relative paths in functions resolve against the working directory, as in Packer;
-  // path.root is the configuration's directory as the user wrote it.
-  const fnContext = { baseDir: cwd(), now };
+  // Relative paths in file functions resolve against the configuration's directory (abspath
+  // uses the working directory), as in Packer; path.root is that directory as the user wrote it.
+  const fnContext = { baseDir: layout.dir, now };
   const roots: Record<string, Value> = {
     path: { root: rootAsGiven(path, layout.dir), cwd: cwd() },
     packer: { version: PACKER_HCL_COMPAT_VERSION },

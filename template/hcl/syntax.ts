@@ -15,11 +15,18 @@ import type {
   TemplatePart,
 } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
-import { hclParser } from "./tree_sitter.ts";
+import { hclParser, loadedHclParser } from "./tree_sitter.ts";
 
 /** Parses one file's text; throws DiagnosticError listing every syntax error. */
 export async function parseHcl(path: string, text: string): Promise<HclFile> {
-  const parser = await hclParser();
+  await hclParser();
+  return parseHclSync(path, text);
+}
+
+/** parseHcl once the grammar is loaded (functions such as templatefile must be synchronous). */
+export function parseHclSync(path: string, text: string): HclFile {
+  const parser = loadedHclParser();
+  if (!parser) throw new Error("the HCL grammar is not loaded yet");
   const tree = parser.parse(text);
   if (!tree) throw new DiagnosticError([error("Invalid HCL", "the parser gave up", undefined)]);
   try {

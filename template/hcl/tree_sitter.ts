@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import type { Parser as TsParser } from "web-tree-sitter";
 
 let parser: Promise<TsParser> | undefined;
+let ready: TsParser | undefined;
 
 async function load(): Promise<TsParser> {
   const { Language, Parser } = await import("web-tree-sitter");
@@ -24,7 +25,13 @@ async function load(): Promise<TsParser> {
   const language = await Language.load(await Deno.readFile(wasm));
   const p = new Parser();
   p.setLanguage(language);
+  ready = p;
   return p;
+}
+
+/** The parser if it is already loaded (any HCL file read so far loaded it). */
+export function loadedHclParser(): TsParser | undefined {
+  return ready;
 }
 
 /** The shared tree-sitter parser for HCL, started on first use. */

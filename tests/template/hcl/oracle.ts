@@ -103,7 +103,12 @@ export async function runKiln(name: string): Promise<OracleResult> {
     const real = await Deno.realPath(tmp);
     const dec = new TextDecoder();
     const stdout = normalise(dec.decode(out.stdout), [real, tmp]);
-    return { exit: out.code, stdout, stderr: normalise(dec.decode(out.stderr), [real, tmp]), lines: resultLines(stdout) };
+    return {
+      exit: out.code,
+      stdout,
+      stderr: normalise(dec.decode(out.stderr), [real, tmp]),
+      lines: resultLines(stdout),
+    };
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -122,8 +127,18 @@ if (import.meta.main) {
       if (exitOk && linesOk) same++;
       else {
         console.log(`DIFF ${name}: exit packer=${packer.exit} kiln=${kiln.exit}`);
-        if (!linesOk) console.log(`  packer: ${JSON.stringify(packer.lines)}\n  kiln:   ${JSON.stringify(kiln.lines)}`);
-        if (!exitOk) console.log(`  kiln stderr: ${kiln.stderr.slice(0, 600)}\n  packer stderr: ${packer.stderr.slice(0, 400)}`);
+        if (!linesOk) {
+          console.log(
+            `  packer: ${JSON.stringify(packer.lines)}\n  kiln:   ${JSON.stringify(kiln.lines)}`,
+          );
+        }
+        if (!exitOk) {
+          console.log(
+            `  kiln stderr: ${kiln.stderr.slice(0, 600)}\n  packer stderr: ${
+              packer.stderr.slice(0, 400)
+            }`,
+          );
+        }
       }
     }
   };
