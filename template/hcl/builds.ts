@@ -10,7 +10,6 @@ import { childScope, evaluate, nearest, type Scope } from "./eval.ts";
 import { evalBody, expandDynamic, type NestedShape, type RangeMap } from "./body.ts";
 import type { BuilderDef, PostProcessorDef, ProvisionerDef } from "../types.ts";
 import { parseDuration } from "../duration.ts";
-import { globToRegExp } from "../select.ts";
 import type { ObjectValue, Value } from "./value.ts";
 
 /** Component kinds whose options have a schema. */

@@ -51,6 +51,7 @@ async function copyDir(from: string, to: string): Promise<void> {
 
 /** Normalises run-dependent text as the recorder does. */
 export function normalise(text: string, dirs: string[]): string {
+  // deno-lint-ignore no-control-regex
   let out = text.replace(/\x1b\[[0-9;]*m/g, "");
   for (const dir of dirs) out = out.split(dir).join("<CASE_DIR>");
   return out
