@@ -379,7 +379,7 @@ function binary(op: string, l: Expr, r: Expr, scope: Scope, range: Range): Value
     case "*":
       return x * y;
     case "/":
-      if (y === 0) fail("Operation failed", "Error during operation: can't divide by zero.", range);
+      // HCL's numbers are big floats: a division by zero is an infinity, as Packer prints it.
       return x / y;
     case "%":
       if (y === 0) {
@@ -557,6 +557,8 @@ export function stringify(v: Value, range: Range): string {
 
 /** Numbers as HCL writes them: integers without a fraction, no exponent for ordinary sizes. */
 export function formatNumber(n: number): string {
+  if (n === Infinity) return "+Inf";
+  if (n === -Infinity) return "-Inf";
   if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
   return String(n);
 }

@@ -16,6 +16,21 @@ import type {
 } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
 import { hclParser, loadedHclParser } from "./tree_sitter.ts";
+import { checkHclSyntax } from "./syntax_check.ts";
+import { type HclSyntaxError, lexHcl } from "./lexer.ts";
+
+function syntaxDiagnostic(path: string, text: string, e: HclSyntaxError): Diagnostic {
+  const colon = e.message.indexOf(": ");
+  const summary = colon > 0 ? e.message.slice(0, colon) : "Invalid syntax";
+  const detail = colon > 0 ? e.message.slice(colon + 2) : e.message;
+  const lineStart = text.split("\n").slice(0, e.line - 1).reduce((n, l) => n + l.length + 1, 0);
+  const start = { line: e.line, column: e.column, offset: lineStart + e.column - 1 };
+  return error(
+    summary,
+    detail.charAt(0).toUpperCase() + detail.slice(1),
+    { file: path, start, end: { ...start, column: e.column + 1, offset: start.offset + 1 } },
+  );
+}
 
 /** Parses one file's text; throws DiagnosticError listing every syntax error. */
 export async function parseHcl(path: string, text: string): Promise<HclFile> {
@@ -27,10 +42,14 @@ export async function parseHcl(path: string, text: string): Promise<HclFile> {
 export function parseHclSync(path: string, text: string): HclFile {
   const parser = loadedHclParser();
   if (!parser) throw new Error("the HCL grammar is not loaded yet");
-  const tree = parser.parse(text);
+  // HCL's own grammar, checked first: its messages say what was expected where, as HCL's do.
+  const wrong = checkHclSyntax(text);
+  if (wrong) throw new DiagnosticError([syntaxDiagnostic(path, text, wrong)]);
+  const { masked, numbers } = maskExponents(text);
+  const tree = parser.parse(masked);
   if (!tree) throw new DiagnosticError([error("Invalid HCL", "the parser gave up", undefined)]);
   try {
-    const c = new Converter(path, text);
+    const c = new Converter(path, text, numbers);
     const root = tree.rootNode;
     if (root.hasError) throw new DiagnosticError(c.syntaxErrors(root));
     const bodyNode = root.namedChildren.find((n) => n?.type === "body");
@@ -59,7 +78,11 @@ interface Marks {
 }
 
 class Converter {
-  constructor(readonly file: string, readonly text: string) {}
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly numbers: ReadonlyMap<string, number> = new Map(),
+  ) {}
 
   range(n: Node): Range {
     return {
@@ -163,7 +186,14 @@ class Converter {
         return this.expr(n.namedChildren[0]!);
       case "binary_operation": {
         const kids = n.children.filter((c): c is Node => c !== null && c.type !== "comment");
-        const opAt = kids.findIndex((c, i) => i > 0 && !c.isNamed);
+        // The operator is the first unnamed token outside a parenthesised left operand.
+        let depth = 0;
+        const opAt = kids.findIndex((c, i) => {
+          if (c.type === "(") depth++;
+          else if (c.type === ")") depth--;
+          else if (i > 0 && !c.isNamed && depth === 0) return true;
+          return false;
+        });
         const left = this.chain(kids.slice(0, opAt), r);
         const right = this.chain(kids.slice(opAt + 1), r);
         return { kind: "binary", op: kids[opAt].type, left, right, range: r };
@@ -181,8 +211,12 @@ class Converter {
         return this.literal(n.namedChildren[0]!, r);
       case "template_expr":
         return this.template(n.namedChildren[0]!, r);
-      case "variable_expr":
-        return { kind: "var", name: n.namedChildren[0]!.text, range: r };
+      case "variable_expr": {
+        const name = n.namedChildren[0]!.text;
+        const masked = this.numbers.get(name);
+        if (masked !== undefined) return { kind: "literal", value: masked, range: r };
+        return { kind: "var", name, range: r };
+      }
       case "function_call": {
         const name = n.namedChildren.find((c) => c?.type === "identifier")!.text;
         const argsNode = n.namedChildren.find((c) => c?.type === "function_arguments");
@@ -470,6 +504,31 @@ class Converter {
       kids.length > 2;
     return { before, after: after && !(kids.length === 3 && before) };
   }
+}
+
+/**
+ * tree-sitter's HCL grammar has no exponent numbers (`1e3`): each one is
+ * swapped for a placeholder name of the same length, so every position in
+ * the tree stays true, and read back as its number.
+ */
+function maskExponents(text: string): { masked: string; numbers: Map<string, number> } {
+  const numbers = new Map<string, number>();
+  if (!/\d[eE]/.test(text)) return { masked: text, numbers };
+  let masked = text;
+  let tokens;
+  try {
+    tokens = lexHcl(text);
+  } catch {
+    return { masked: text, numbers };
+  }
+  for (const t of tokens) {
+    if (t.type !== "NumberLit" || !/[eE]/.test(t.text)) continue;
+    const name = `\u01c3${String(numbers.size).padStart(t.text.length - 1, "_")}`;
+    if (name.length !== t.text.length) continue;
+    numbers.set(name, Number(t.text));
+    masked = masked.slice(0, t.start) + name + masked.slice(t.end);
+  }
+  return { masked, numbers };
 }
 
 const noMarks: Marks = { before: false, after: false };

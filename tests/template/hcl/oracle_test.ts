@@ -21,7 +21,8 @@ const KNOWN: Record<string, string> = {
   dir_pkr_json_hcl: "HCL's JSON syntax (.pkr.json) is not read yet: kiln says so",
   err_inline_string:
     "kiln converts a string to a list option as the JSON decoder does; HCL is strict",
-  expr_arith: "tree-sitter-hcl cannot parse a number with an exponent (1e3)",
+  expr_arith:
+    "kiln computes with 64-bit floats (1/3, 0.1+0.2, 2^53+1 print as JavaScript does); Packer with arbitrary precision",
   expr_null_jsonencode: "1.6.6 refuses null in a template interpolation even through jsonencode",
   expr_template_directives: "1.6.6 does not strip <<- indentation on lines with directives",
   fn_index_collection: "index(list, value) as current docs; 1.6.6 had cty's index(collection, key)",
