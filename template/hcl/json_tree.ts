@@ -9,6 +9,7 @@
  */
 import type { Pos, Range } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
+import type { ObjectValue, Value } from "./value.ts";
 import { parseJsonSource, SourceSyntaxError } from "../source.ts";
 
 /** Offsets are 0-based UTF-16 indexes into the file: `start` inclusive, `end` exclusive. */
@@ -143,4 +144,28 @@ function readTree(text: string): JsonNode {
     return { kind: "number", value: Number(lit), start, end: i };
   };
   return value();
+}
+
+/** A node's plain value (strings literal); a repeated key keeps its last value, as JSON does. */
+export function jsonValue(node: JsonNode): Value {
+  switch (node.kind) {
+    case "object": {
+      const out: ObjectValue = {};
+      for (const m of node.members) {
+        Object.defineProperty(out, m.key, {
+          value: jsonValue(m.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+    case "array":
+      return node.items.map(jsonValue);
+    case "null":
+      return null;
+    default:
+      return node.value;
+  }
 }

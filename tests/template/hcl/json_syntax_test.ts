@@ -244,3 +244,15 @@ Deno.test("a legacy JSON template named .pkr.json is refused with what to do", a
   assert.match(found[0].message, /No argument or block type is named "builders"/);
   assert.match(found[0].message, /legacy JSON template/);
 });
+
+Deno.test("a broken .pkrvars.json is located at its line and column", async () => {
+  const found = await issues({
+    "v.pkr.hcl": 'variable "who" {\n  default = "x"\n}\n',
+    "x.auto.pkrvars.json": '{\n  "who": "a"\n  "other": 1\n}\n',
+  });
+  assert.equal(found.length, 1);
+  assert.ok(found[0].file.endsWith("x.auto.pkrvars.json"), found[0].file);
+  assert.equal(found[0].line, 3);
+  assert.equal(found[0].column, 3);
+  assert.match(found[0].message, /Invalid JSON: expected ',' or '}'/);
+});
