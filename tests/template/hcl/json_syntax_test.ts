@@ -256,3 +256,27 @@ Deno.test("a broken .pkrvars.json is located at its line and column", async () =
   assert.equal(found[0].column, 3);
   assert.match(found[0].message, /Invalid JSON: expected ',' or '}'/);
 });
+
+Deno.test("JSON syntax: packer, variables, a build as an array, dynamic provisioners with an iterator", async () => {
+  // Packer 1.6.6 prints the same two lines for this file.
+  const r = await build({
+    "c.pkr.json": JSON.stringify({
+      packer: { required_version: ">= 1.6.0" },
+      variables: { items: ["p", "q"] },
+      source: { null: { a: { communicator: "none" } } },
+      build: [{
+        sources: ["source.null.a"],
+        dynamic: {
+          provisioner: {
+            for_each: "${var.items}",
+            iterator: "it",
+            labels: ["shell-local"],
+            content: { inline: ["printf '%s\\n' 'RESULT dyn ${it.key}=${it.value}'"] },
+          },
+        },
+      }],
+    }),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.lines, ["null.a: RESULT dyn 0=p", "null.a: RESULT dyn 1=q"]);
+});
