@@ -13,6 +13,7 @@ import { hclFunctions } from "./functions/mod.ts";
 import { renderTemplateFile } from "./template_file.ts";
 import { configFiles, displayName } from "./files.ts";
 import { parseHcl } from "./syntax.ts";
+import { parseHclJson } from "./json_syntax.ts";
 import {
   declareVariables,
   jsonVarFileInputs,
@@ -134,17 +135,8 @@ export async function loadHclTemplate(
     }
     sources.set(name, text);
     digestParts.push(`${name}\n${await sha256(text)}`);
-    if (file.endsWith(".json") && !/\.pkrvars\.json$/.test(file)) {
-      problems.push(
-        error(
-          "JSON syntax not supported yet",
-          `${name}: kiln reads HCL native syntax (.pkr.hcl, .pkrvars.hcl); write this file in HCL or run \`kiln hcl2_upgrade\` on a Packer JSON template.`,
-        ),
-      );
-      return undefined;
-    }
     try {
-      return await parseHcl(name, text);
+      return file.endsWith(".json") ? await parseHclJson(name, text) : await parseHcl(name, text);
     } catch (err) {
       if (!(err instanceof DiagnosticError)) throw err;
       problems.push(...err.diagnostics);

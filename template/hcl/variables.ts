@@ -11,6 +11,7 @@ import { convert, type Type, typeString } from "./types.ts";
 import { typeFromExpr } from "./type_expr.ts";
 import { type ObjectValue, type Value, ValueError } from "./value.ts";
 import { parseHcl } from "./syntax.ts";
+import { jsonValue, parseJsonTree } from "./json_tree.ts";
 
 /** A declared input variable. */
 export interface VariableDecl {
@@ -366,32 +367,46 @@ export function varFileInputs(
   return out;
 }
 
-/** A JSON variables file (`x.pkrvars.json`): an object of values. */
+/**
+ * A JSON variables file (`x.pkrvars.json`): an object of values. As in
+ * Packer, its strings are literal (a variables file is evaluated without
+ * variables or functions, and HCL's JSON syntax then reads no template).
+ */
 export function jsonVarFileInputs(
   name: string,
   text: string,
   strictness: VariableInput["strictness"],
 ): VariableInput[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new DiagnosticError([
-      error("Invalid JSON", `${name}: ${err instanceof Error ? err.message : String(err)}`),
-    ]);
-  }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+  const doc = parseJsonTree(name, text);
+  if (doc.root.kind !== "object") {
     throw new DiagnosticError([
       error(
         "Invalid variables file",
-        `${name}: a JSON variables file is an object of name: value.`,
+        `A JSON variables file is an object of name: value.`,
+        doc.range(doc.root.start, doc.root.end),
       ),
     ]);
   }
-  return Object.entries(parsed as Record<string, Value>).map(([k, v]) => ({
-    name: k,
-    value: { value: v },
-    origin: { label: name },
-    strictness,
-  }));
+  const problems: Diagnostic[] = [];
+  const seen = new Map<string, Range>();
+  const out: VariableInput[] = [];
+  for (const m of doc.root.members) {
+    if (m.key === "//") continue; // a comment, per HCL's JSON syntax
+    const range = doc.range(m.keySpan.start, m.keySpan.end);
+    const before = seen.get(m.key);
+    if (before) {
+      problems.push(
+        error(
+          "Duplicate argument",
+          `The variable "${m.key}" was already set at line ${before.start.line}; each may be set once per file.`,
+          range,
+        ),
+      );
+      continue;
+    }
+    seen.set(m.key, range);
+    out.push({ name: m.key, value: { value: jsonValue(m.value) }, origin: { range }, strictness });
+  }
+  if (problems.length > 0) throw new DiagnosticError(problems);
+  return out;
 }

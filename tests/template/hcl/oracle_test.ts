@@ -18,7 +18,6 @@ const KNOWN: Record<string, string> = {
   ctx_source_in_source: "current Packer allows source.name inside a source block; 1.6.6 refuses",
   ctx_source_build:
     "null builds' build.ID/Host/... are kiln's values (empty), not 1.6.6's Null/<unknown>",
-  dir_pkr_json_hcl: "HCL's JSON syntax (.pkr.json) is not read yet: kiln says so",
   err_inline_string:
     "kiln converts a string to a list option as the JSON decoder does; HCL is strict",
   expr_arith:
