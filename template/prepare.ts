@@ -25,12 +25,12 @@ import { decodeConfig, type Report } from "./decode.ts";
 import { interpolateConfig } from "./interpolate.ts";
 import { RenderBudget, type RenderContext, renderString } from "./engine.ts";
 import { childPath } from "./source.ts";
-import { builderTypes, loadBuilder } from "../builders/mod.ts";
-import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
-import { loadPostProcessor, postProcessorTypes } from "../post_processors/mod.ts";
+import type { ComponentRegistry } from "./registry.ts";
 
 /** Options of prepareTemplate. */
 export interface PrepareOptions {
+  /** Where component types and their schemas come from (handed down by kiln's top). */
+  registry: ComponentRegistry;
   /** Only parse and check the template's structure (`validate -syntax-only`). */
   syntaxOnly?: boolean;
   /**
@@ -83,6 +83,7 @@ class Preparer {
     readonly template: Template,
     readonly displayFile: string,
     readonly force: boolean,
+    readonly registry: ComponentRegistry,
   ) {}
 
   private seen = new Set<string>();
@@ -110,11 +111,13 @@ class Preparer {
   ): Promise<PreparedProvisioner | undefined> {
     const context = { name: build.name, type: build.type, force: this.force };
     const plugin = await load(
-      loadProvisioner(def.type),
+      this.registry.provisioners.load(def.type),
       () =>
         this.report(
           childPath(def.path, "type"),
-          `unknown provisioner type "${def.type}" (kiln knows: ${provisionerTypes().join(", ")})`,
+          `unknown provisioner type "${def.type}" (kiln knows: ${
+            this.registry.provisioners.types().join(", ")
+          })`,
         ),
       (m) => this.report(def.path, `provisioner "${def.type}" failed to load: ${m}`),
     );
@@ -162,12 +165,12 @@ class Preparer {
     build: BuildContext,
   ): Promise<PreparedPostProcessor | undefined> {
     const plugin = await load(
-      loadPostProcessor(def.type),
+      this.registry.postProcessors.load(def.type),
       () =>
         this.report(
           childPath(def.path, "type"),
           `unknown post-processor type "${def.type}" (kiln knows: ${
-            postProcessorTypes().join(", ")
+            this.registry.postProcessors.types().join(", ")
           })`,
         ),
       (m) => this.report(def.path, `post-processor "${def.type}" failed to load: ${m}`),
@@ -196,11 +199,13 @@ class Preparer {
     const t = this.template;
     const def = t.builders[index];
     const plugin = await load(
-      loadBuilder(def.type),
+      this.registry.builders.load(def.type),
       () =>
         this.report(
           childPath(def.path, "type"),
-          `unknown builder type "${def.type}" (kiln knows: ${builderTypes().join(", ")})`,
+          `unknown builder type "${def.type}" (kiln knows: ${
+            this.registry.builders.types().join(", ")
+          })`,
         ),
       (m) => this.report(def.path, `builder "${def.type}" failed to load: ${m}`),
     );
@@ -304,8 +309,8 @@ function canonical(values: Record<string, string>): string {
  */
 export async function prepareTemplate(
   file: string,
-  inputs: TemplateInputs = {},
-  options: PrepareOptions = {},
+  inputs: TemplateInputs,
+  options: PrepareOptions,
 ): Promise<PreparedTemplate> {
   const template = await parseTemplate(file);
   if (options.syntaxOnly) {
@@ -317,7 +322,7 @@ export async function prepareTemplate(
       inputsDigest: await digestText(template.digest),
     };
   }
-  const prep = new Preparer(template, file, !options.freshOutputs);
+  const prep = new Preparer(template, file, !options.freshOutputs, options.registry);
   checkTemplateReferences(template, prep.report);
   const versionProblem = checkMinVersion(template.minPackerVersion);
   if (versionProblem) prep.report("min_packer_version", versionProblem);

@@ -24,6 +24,7 @@ const FLOORS: Record<string, number> = {
   "provisioners": 3,
   "post_processors": 3,
   "components.ts": 4,
+  "registry.ts": 4,
   "cli": 4,
   "cli.ts": 4,
   "mod.ts": 4,
