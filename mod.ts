@@ -13,6 +13,13 @@
  * ```
  * @module
  */
+import * as run from "./runtime/run_build.ts";
+import * as cleanup from "./runtime/cleanup.ts";
+import * as template from "./template/prepare.ts";
+import type { PreparedTemplate, TemplateInputs } from "./template/types.ts";
+import type { ComponentRegistry } from "./template/registry.ts";
+import type { Components, PluginRegistry } from "./runtime/plugins.ts";
+import { kilnComponents } from "./components.ts";
 
 /**
  * Runs every build of a prepared template in a new run (one hash-chained log,
@@ -24,7 +31,12 @@
  * if (result.status !== "succeeded") console.log(`kiln cleanup ${result.runId}`);
  * ```
  */
-export { runBuild } from "./runtime/run_build.ts";
+export function runBuild(
+  prepared: PreparedTemplate,
+  options: BuildOptions = {},
+): Promise<run.RunResult> {
+  return run.runBuild(prepared, { ...options, components: options.components ?? kilnComponents });
+}
 
 /**
  * Resumes a run from its log: completed steps and provisioners are not run
@@ -36,17 +48,31 @@ export { runBuild } from "./runtime/run_build.ts";
  * await resumeRun("20261122T031500Z-ab12cd", prepared);
  * ```
  */
-export { resumeRun } from "./runtime/run_build.ts";
+export function resumeRun(
+  runId: string,
+  prepared: PreparedTemplate,
+  options: ResumeOptions = {},
+): Promise<run.RunResult> {
+  return run.resumeRun(runId, prepared, {
+    ...options,
+    components: options.components ?? kilnComponents,
+  });
+}
 
 /**
- * Options and results of runBuild/resumeRun.
+ * Options of runBuild: the runtime's, with kiln's own components unless
+ * `components` names others.
  *
  * @example
  * ```ts
  * const options: BuildOptions = { output: false, onEvent: (e) => events.push(e) };
  * ```
  */
-export type { BuildOptions, ResumeOptions, RunResult } from "./runtime/run_build.ts";
+export type BuildOptions = Omit<run.BuildOptions, "components"> & { components?: Components };
+/** Options of resumeRun (kiln's own components unless `components` names others). */
+export type ResumeOptions = Omit<run.ResumeOptions, "components"> & { components?: Components };
+/** @see runBuild */
+export type { RunResult } from "./runtime/run_build.ts";
 
 /**
  * Deletes every resource a run left in its ledger (logged, resumable).
@@ -56,17 +82,29 @@ export type { BuildOptions, ResumeOptions, RunResult } from "./runtime/run_build
  * const { deleted, failed } = await cleanupRun("20261122T031500Z-ab12cd");
  * ```
  */
-export { cleanupRun } from "./runtime/cleanup.ts";
+export function cleanupRun(
+  runId: string,
+  options: CleanupOptions = {},
+): Promise<cleanup.CleanupResult> {
+  return cleanup.cleanupRun(runId, {
+    ...options,
+    components: options.components ?? kilnComponents,
+  });
+}
 
 /**
- * Options and result of cleanupRun.
+ * Options of cleanupRun (kiln's own components unless `components` names others).
  *
  * @example
  * ```ts
  * const options: CleanupOptions = { output: false };
  * ```
  */
-export type { CleanupOptions, CleanupResult } from "./runtime/cleanup.ts";
+export type CleanupOptions = Omit<cleanup.CleanupOptions, "components"> & {
+  components?: PluginRegistry;
+};
+/** @see cleanupRun */
+export type { CleanupResult } from "./runtime/cleanup.ts";
 
 /**
  * Reads and verifies a run log file (throws EventLogError naming the line on
@@ -154,7 +192,24 @@ export { replayRun } from "./runtime/replay.ts";
  * const parsed = await parseTemplate("t.json");
  * ```
  */
-export { parseTemplate, prepareTemplate } from "./template/mod.ts";
+export function prepareTemplate(
+  file: string,
+  inputs: TemplateInputs = {},
+  options: PrepareOptions = {},
+): Promise<PreparedTemplate> {
+  return template.prepareTemplate(file, inputs, {
+    ...options,
+    registry: options.registry ?? kilnComponents,
+  });
+}
+
+/** Options of prepareTemplate (kiln's own components unless `registry` names others). */
+export type PrepareOptions = Omit<template.PrepareOptions, "registry"> & {
+  registry?: ComponentRegistry;
+};
+
+/** @see prepareTemplate */
+export { parseTemplate } from "./template/mod.ts";
 
 /**
  * The contracts steps, builders and handlers are written against.
@@ -183,3 +238,38 @@ export type {
 } from "./template/types.ts";
 /** @see runBuild */
 export type { PluginOverrides } from "./runtime/plugins.ts";
+
+/**
+ * The components a run uses, handed down to the template layer and the
+ * runtime (which never import them): kiln's own, or a caller's variation.
+ *
+ * @example
+ * ```ts
+ * const components: Components = {
+ *   ...kilnComponents,
+ *   builders: { types: () => ["mine"], load: (t) => t === "mine" ? Promise.resolve(mine) : undefined },
+ * };
+ * await runBuild(await prepareTemplate("t.json", {}, { registry: components }), { components });
+ * ```
+ */
+export { kilnComponents } from "./components.ts";
+/** @see kilnComponents */
+export type { Components, PluginRegistry } from "./runtime/plugins.ts";
+/** @see kilnComponents */
+export type {
+  ComponentKind,
+  ComponentRegistry,
+  ComponentSchema,
+  ProvisionerSchema,
+} from "./template/registry.ts";
+/** The contracts components implement. */
+export type {
+  BuilderPlugin,
+  BuildInfo,
+  CommonSteps,
+  PostProcessContext,
+  PostProcessorPlugin,
+  PostProcessResult,
+  ProvisionContext,
+  ProvisionerPlugin,
+} from "./runtime/plugin_types.ts";

@@ -23,6 +23,7 @@ import type { OnErrorMode } from "../runtime/types.ts";
 import { formatCliError } from "../runtime/errors.ts";
 import { reportIssues } from "./validate.ts";
 import { commandOutput } from "./machine_readable.ts";
+import { kilnComponents } from "../components.ts";
 
 const ON_ERROR = ["cleanup", "abort", "ask", "run-cleanup-provisioner"];
 
@@ -116,9 +117,11 @@ export async function run(args: string[]): Promise<number> {
     }
     // A resumed run's outputs exist already: they are its own.
     const prepared = await prepareTemplate(file, inputs, {
+      registry: kilnComponents,
       freshOutputs: !resume && v["force"] !== true,
     });
     const common = {
+      components: kilnComponents,
       home,
       onError: onError as OnErrorMode,
       parallelBuilds: parallel,

@@ -11,6 +11,7 @@ import { formatCliError } from "../runtime/errors.ts";
 import { keptInputs } from "../runtime/run_build.ts";
 import { prepareTemplate, restoreInitTime } from "../template/mod.ts";
 import type { PreparedTemplate } from "../template/types.ts";
+import { kilnRegistry } from "../registry.ts";
 
 const USAGE = `Usage: kiln cleanup <run-id> [--json] [--accept-unsealed]
 
@@ -43,6 +44,7 @@ export async function run(args: string[]): Promise<number> {
     const home = kilnHome();
     const prepared = await preparedFor(runId, home);
     const result = await cleanupRun(runId, {
+      components: kilnRegistry,
       home,
       prepared,
       output: json ? false : undefined,
@@ -79,7 +81,7 @@ async function preparedFor(runId: string, home: string): Promise<PreparedTemplat
     const here = Deno.cwd();
     if (state.cwd) Deno.chdir(state.cwd);
     try {
-      return await prepareTemplate(state.template, inputs);
+      return await prepareTemplate(state.template, inputs, { registry: kilnRegistry });
     } finally {
       Deno.chdir(here);
     }

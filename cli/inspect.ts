@@ -6,6 +6,7 @@
  */
 import { parseTemplate } from "../template/parse.ts";
 import { loadHclConfig } from "../template/prepare.ts";
+import { kilnRegistry } from "../registry.ts";
 import { isHclConfig } from "../template/hcl/files.ts";
 import type { HclTemplate } from "../template/hcl/load.ts";
 import { TemplateError } from "../template/types.ts";
@@ -138,7 +139,7 @@ export async function run(
   try {
     const target = parsed.positionals[0];
     if (await isHclConfig(target)) {
-      await printHclInspect(await loadHclConfig(target, {}, true), out);
+      await printHclInspect(await loadHclConfig(target, {}, kilnRegistry, true), out);
     } else printInspect(await parseTemplate(target), out);
     return 0;
   } catch (err) {

@@ -2,9 +2,10 @@
  * `kiln validate [-var ...] [-var-file ...] [-only/-except] [-syntax-only] TEMPLATE`:
  * exit 0 when the template is valid, else exit 1 listing every problem with
  * its file, position, JSON path and what was expected. Never a stack trace.
- * Imports only the template layer, so it starts fast.
+ * Imports only the template layer and the lazy registries, so it starts fast.
  */
 import { prepareTemplate } from "../template/prepare.ts";
+import { kilnRegistry } from "../registry.ts";
 import { formatIssue, TemplateError } from "../template/types.ts";
 import {
   ArgsError,
@@ -75,7 +76,11 @@ export async function run(args: string[], io: ValidateIo = {}): Promise<number> 
   const syntaxOnly = parsed.values["syntax-only"] === true;
   try {
     // Packer's validate refuses an existing output directory (it has no -force).
-    await prepareTemplate(file, inputs, { syntaxOnly, freshOutputs: true });
+    await prepareTemplate(file, inputs, {
+      registry: kilnRegistry,
+      syntaxOnly,
+      freshOutputs: true,
+    });
   } catch (err) {
     if (err instanceof TemplateError) {
       reportIssues(out, err, "Template validation failed");

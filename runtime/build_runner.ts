@@ -25,6 +25,7 @@ import type {
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import type { Communicator } from "../communicators/communicator.ts";
 import type { PluginSource } from "./plugins.ts";
+import type { CommonSteps } from "./plugin_types.ts";
 import { type MachineOutcome, startBuildMachine } from "./machine.ts";
 import { makeStepContext } from "./step_context.ts";
 import { logUi } from "./ui.ts";
@@ -39,7 +40,6 @@ import { refreshedRecords } from "./local_path_resource.ts";
 import { dirname } from "node:path";
 import { startingPoint } from "./start_point.ts";
 import { endBuild } from "./build_end.ts";
-import { CONNECT_STEP_ID, type ConnectStep, ensureCommunicator } from "../steps/common/connect.ts";
 
 /** What every build of a run shares. */
 export interface RunContext {
@@ -52,6 +52,8 @@ export interface RunContext {
   force: boolean;
   ask?: (question: string) => Promise<string>;
   plugins: PluginSource;
+  /** The connect and provision steps' parts the build drives itself. */
+  steps: CommonSteps;
   /**
    * Set when resuming a run whose driving process died: builds that ended
    * in that drive (after `driveSeq`) stay as they ended; only builds from
@@ -246,13 +248,10 @@ async function drive(
         data: interrupted ? { resumed: true } : {},
       });
       try {
-        if (!comm && bs().completed.includes(CONNECT_STEP_ID)) {
+        if (!comm && bs().completed.includes(run.steps.connectStepId)) {
           // Resumed after the connect step: steps that follow expect ctx.comm.
           // Inside the step, so a connection that cannot be reopened fails it with the reason.
-          const connect = steps.find((s) => s.id === CONNECT_STEP_ID) as
-            | Partial<ConnectStep>
-            | undefined;
-          await (connect?.reconnect ? connect.reconnect(ctx) : ensureCommunicator(ctx));
+          await run.steps.reconnect(ctx, steps);
         }
         if (interrupted && step.reconcile && st.intents.length > 0) {
           const out = await step.reconcile(ctx, st.intents);

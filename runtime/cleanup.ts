@@ -10,7 +10,7 @@ import { applyEvent, type BuildState, completedOutputs, liveResources } from "./
 import { makeStepContext } from "./step_context.ts";
 import { templateApi } from "./template_bridge.ts";
 import type { Ui } from "./types.ts";
-import type { BuilderPlugin } from "../builders/builder.ts";
+import type { BuilderPlugin } from "./plugin_types.ts";
 import { Masker } from "./masker.ts";
 import { lockExistingRun } from "./lock.ts";
 import { kilnHome } from "./paths.ts";
@@ -19,7 +19,7 @@ import { defaultColor, Terminal, type TextSink } from "./terminal.ts";
 import { logUi } from "./ui.ts";
 import { deleteResource } from "./compensate.ts";
 import { errorMessage } from "./errors.ts";
-import { type PluginOverrides, pluginSource } from "./plugins.ts";
+import { type PluginOverrides, type PluginRegistry, pluginSource } from "./plugins.ts";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import { removeRunTempDir } from "./run_temp.ts";
 import { stopLeftoverProcessGroups } from "./leftover_processes.ts";
@@ -33,6 +33,8 @@ export interface CleanupOptions {
   home?: string;
   /** The run's template, prepared, when available: gives handlers the builds' configs. */
   prepared?: PreparedTemplate;
+  /** The builders and post-processors whose resources the run recorded (see components.ts). */
+  components: PluginRegistry;
   plugins?: PluginOverrides;
   output?: TextSink | false;
   color?: boolean;
@@ -59,7 +61,7 @@ export interface CleanupResult {
 /** Deletes every resource run `runId` left behind. */
 export async function cleanupRun(
   runId: string,
-  options: CleanupOptions = {},
+  options: CleanupOptions,
 ): Promise<CleanupResult> {
   const home = options.home ?? kilnHome();
   const { dir, lock } = await lockExistingRun(runId, home);
@@ -89,7 +91,7 @@ export async function cleanupRun(
     sink: options.output,
   });
   if (terminal) log.subscribe((r) => terminal.show(r));
-  const plugins = pluginSource(options.plugins);
+  const plugins = pluginSource(options.components, options.plugins);
   const result: CleanupResult = { runId, deleted: [], refused: [], failed: [], kept: [] };
   const signal = options.signal ?? new AbortController().signal;
   try {

@@ -8,22 +8,22 @@ import type { Step, StepContext } from "./types.ts";
 import type { RunContext } from "./build_runner.ts";
 import type { logUi } from "./ui.ts";
 import { errorMessage, ProvisioningError } from "./errors.ts";
-import { PROVISION_STEP_ID, runErrorCleanupProvisioner } from "../steps/common/provision.ts";
 
 /** Decides (asking the user for "ask") how to go on after `step` failed. */
 export async function decideOnError(
-  run: Pick<RunContext, "onError" | "ask">,
+  run: Pick<RunContext, "onError" | "ask" | "steps">,
   step: Step,
   error: unknown,
   ctx: StepContext,
   ui: ReturnType<typeof logUi>,
 ): Promise<"cleanup" | "abort" | "retry"> {
-  const provisioning = step.id === PROVISION_STEP_ID || error instanceof ProvisioningError;
+  const provisioning = step.id === run.steps.provisionStepId ||
+    error instanceof ProvisioningError;
   switch (run.onError) {
     case "abort":
       return "abort";
     case "run-cleanup-provisioner":
-      if (provisioning) await runErrorCleanupProvisioner(ctx);
+      if (provisioning) await run.steps.runErrorCleanupProvisioner(ctx);
       return "abort";
     case "ask": {
       const answer = await askUser(run, `Step "${step.id}"`, "step", error, ui);
@@ -31,7 +31,7 @@ export async function decideOnError(
       break;
     }
   }
-  if (provisioning) await runErrorCleanupProvisioner(ctx);
+  if (provisioning) await run.steps.runErrorCleanupProvisioner(ctx);
   return "cleanup";
 }
 

@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import type { PreparedBuild, PreparedTemplate } from "../template/types.ts";
 import type { BuildState } from "./fold.ts";
 import type { PluginSource } from "./plugins.ts";
-import type { PostProcessContext } from "../post_processors/post_processor.ts";
+import type { PostProcessContext } from "./plugin_types.ts";
 import { templateApi } from "./template_bridge.ts";
 import { pathMatcher, placeholder } from "./path_pattern.ts";
 import { isInside } from "./local_identity.ts";

@@ -1,14 +1,28 @@
 /**
  * Where the runtime finds builders, provisioners and post-processors: the
- * lazy registries by default; a library user (or a test) may add or replace
- * types without touching them.
+ * registries the top of kiln hands down (`components.ts`), which the
+ * runtime never imports itself; a library user (or a test) may add or
+ * replace types without touching them.
  */
-import type { BuilderPlugin } from "../builders/builder.ts";
-import type { ProvisionerPlugin } from "../provisioners/provisioner.ts";
-import type { PostProcessorPlugin } from "../post_processors/post_processor.ts";
-import { loadBuilder } from "../builders/mod.ts";
-import { loadProvisioner } from "../provisioners/mod.ts";
-import { loadPostProcessor } from "../post_processors/mod.ts";
+import type { ComponentKind, ComponentRegistry } from "../template/registry.ts";
+import type {
+  BuilderPlugin,
+  CommonSteps,
+  PostProcessorPlugin,
+  ProvisionerPlugin,
+} from "./plugin_types.ts";
+
+/** The component registries, with the runtime's view of each component. */
+export interface PluginRegistry extends ComponentRegistry {
+  builders: ComponentKind<BuilderPlugin>;
+  provisioners: ComponentKind<ProvisionerPlugin>;
+  postProcessors: ComponentKind<PostProcessorPlugin>;
+}
+
+/** Everything from the floors above the runtime that a build needs. */
+export interface Components extends PluginRegistry {
+  steps: CommonSteps;
+}
 
 /** Extra or replacement plugins by type. */
 export interface PluginOverrides {
@@ -24,18 +38,21 @@ export interface PluginSource {
   postProcessor(type: string): Promise<PostProcessorPlugin | undefined>;
 }
 
-/** A PluginSource over the registries and `overrides`. */
-export function pluginSource(overrides: PluginOverrides = {}): PluginSource {
+/** A PluginSource over `registry` and `overrides`. */
+export function pluginSource(
+  registry: PluginRegistry,
+  overrides: PluginOverrides = {},
+): PluginSource {
   const pick = <T>(
     map: Record<string, T> | undefined,
     type: string,
-    load: (t: string) => Promise<T> | undefined,
+    kind: ComponentKind<T>,
   ): Promise<T | undefined> =>
-    map && Object.hasOwn(map, type) ? Promise.resolve(map[type]) : load(type) ??
+    map && Object.hasOwn(map, type) ? Promise.resolve(map[type]) : kind.load(type) ??
       Promise.resolve(undefined);
   return {
-    builder: (t) => pick(overrides.builders, t, loadBuilder),
-    provisioner: (t) => pick(overrides.provisioners, t, loadProvisioner),
-    postProcessor: (t) => pick(overrides.postProcessors, t, loadPostProcessor),
+    builder: (t) => pick(overrides.builders, t, registry.builders),
+    provisioner: (t) => pick(overrides.provisioners, t, registry.provisioners),
+    postProcessor: (t) => pick(overrides.postProcessors, t, registry.postProcessors),
   };
 }

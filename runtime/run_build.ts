@@ -25,7 +25,7 @@ import { inParallel } from "./parallel.ts";
 import { RunRefusedError } from "./errors.ts";
 import { ask as terminalAsk, canPrompt } from "./prompt.ts";
 import type { OnErrorMode } from "./types.ts";
-import { type PluginOverrides, pluginSource } from "./plugins.ts";
+import { type Components, type PluginOverrides, pluginSource } from "./plugins.ts";
 import type { PreparedTemplate, TemplateInputs } from "../template/types.ts";
 import { KILN_VERSION } from "../version.ts";
 import { INIT_TIME } from "../template/funcs.ts";
@@ -35,6 +35,8 @@ import { stopLeftoverProcessGroups } from "./leftover_processes.ts";
 
 /** Options of `runBuild` / `resumeRun` (the CLI flags, as a library). */
 export interface BuildOptions {
+  /** The builders, provisioners, post-processors and common steps (see components.ts). */
+  components: Components;
   /** Where runs live (default: KILN_HOME or ./.kiln). */
   home?: string;
   /** `-on-error` (default "cleanup"). */
@@ -109,7 +111,7 @@ export async function keptInputs(
 /** Starts a new run of every build in `prepared`. */
 export async function runBuild(
   prepared: PreparedTemplate,
-  options: BuildOptions = {},
+  options: BuildOptions,
 ): Promise<RunResult> {
   const home = options.home ?? kilnHome();
   const runId = options.runId ?? newRunId();
@@ -151,7 +153,7 @@ export async function runBuild(
 export async function resumeRun(
   runId: string,
   prepared: PreparedTemplate,
-  options: ResumeOptions = {},
+  options: ResumeOptions,
 ): Promise<RunResult> {
   const home = options.home ?? kilnHome();
   const { dir, lock } = await lockExistingRun(runId, home);
@@ -304,7 +306,8 @@ async function drive(
       onError: options.onError ?? "cleanup",
       force: options.force ?? false,
       ask: options.ask ?? (canPrompt() ? terminalAsk : undefined),
-      plugins: pluginSource(options.plugins),
+      plugins: pluginSource(options.components, options.plugins),
+      steps: options.components.steps,
       interrupted: parts.interrupted,
     };
     if (options.signal?.aborted) onAbort();

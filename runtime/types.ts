@@ -182,10 +182,8 @@ export interface BuildRuntime {
   setComm(comm: import("../communicators/communicator.ts").Communicator | undefined): void;
   /** Asks the user a question and returns the answer; undefined without a terminal. */
   ask?(question: string): Promise<string>;
-  /** Finds a provisioner by type (defaults to the registry). */
-  loadProvisioner?(
-    type: string,
-  ): Promise<import("../provisioners/provisioner.ts").ProvisionerPlugin | undefined>;
+  /** Finds a provisioner by type (the registry the run was given, overrides first). */
+  loadProvisioner(type: string): Promise<import("./plugin_types.ts").ProvisionerPlugin | undefined>;
 }
 
 /** One unit of a builder: Packer's multistep Run + Cleanup, made durable. */

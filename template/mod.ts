@@ -4,6 +4,12 @@
  */
 export { prepareTemplate } from "./prepare.ts";
 export type { PrepareOptions } from "./prepare.ts";
+export type {
+  ComponentKind,
+  ComponentRegistry,
+  ComponentSchema,
+  ProvisionerSchema,
+} from "./registry.ts";
 export { parseTemplate } from "./parse.ts";
 export { renderString } from "./engine.ts";
 export type { RenderContext } from "./engine.ts";

@@ -25,15 +25,14 @@ import { decodeConfig, type Report } from "./decode.ts";
 import { interpolateConfig } from "./interpolate.ts";
 import { RenderBudget, type RenderContext, renderString } from "./engine.ts";
 import { childPath } from "./source.ts";
-import { builderTypes, loadBuilder } from "../builders/mod.ts";
-import { loadProvisioner, provisionerTypes } from "../provisioners/mod.ts";
-import { loadPostProcessor, postProcessorTypes } from "../post_processors/mod.ts";
 import { isHclConfig } from "./hcl/files.ts";
-import { dataSourceTypes, loadDataSource } from "../datasources/mod.ts";
 import type { ConfigSchema as Schema } from "./schema.ts";
+import type { ComponentRegistry } from "./registry.ts";
 
 /** Options of prepareTemplate. */
 export interface PrepareOptions {
+  /** Where component types and their schemas come from (handed down by kiln's top). */
+  registry: ComponentRegistry;
   /** Only parse and check the template's structure (`validate -syntax-only`). */
   syntaxOnly?: boolean;
   /**
@@ -86,6 +85,7 @@ class Preparer {
     readonly template: Template,
     readonly displayFile: string,
     readonly force: boolean,
+    readonly registry: ComponentRegistry,
     /** HCL: texts of the configuration's files, to quote the offending line. */
     readonly sources?: ReadonlyMap<string, string>,
     readonly quote?: (
@@ -123,11 +123,13 @@ class Preparer {
   ): Promise<PreparedProvisioner | undefined> {
     const context = { name: build.name, type: build.type, force: this.force };
     const plugin = await load(
-      loadProvisioner(def.type),
+      this.registry.provisioners.load(def.type),
       () =>
         this.report(
           childPath(def.path, "type"),
-          `unknown provisioner type "${def.type}" (kiln knows: ${provisionerTypes().join(", ")})`,
+          `unknown provisioner type "${def.type}" (kiln knows: ${
+            this.registry.provisioners.types().join(", ")
+          })`,
         ),
       (m) => this.report(def.path, `provisioner "${def.type}" failed to load: ${m}`),
     );
@@ -175,12 +177,12 @@ class Preparer {
     build: BuildContext,
   ): Promise<PreparedPostProcessor | undefined> {
     const plugin = await load(
-      loadPostProcessor(def.type),
+      this.registry.postProcessors.load(def.type),
       () =>
         this.report(
           childPath(def.path, "type"),
           `unknown post-processor type "${def.type}" (kiln knows: ${
-            postProcessorTypes().join(", ")
+            this.registry.postProcessors.types().join(", ")
           })`,
         ),
       (m) => this.report(def.path, `post-processor "${def.type}" failed to load: ${m}`),
@@ -209,11 +211,13 @@ class Preparer {
     const t = this.template;
     const def = t.builders[index];
     const plugin = await load(
-      loadBuilder(def.type),
+      this.registry.builders.load(def.type),
       () =>
         this.report(
           childPath(def.path, "type"),
-          `unknown builder type "${def.type}" (kiln knows: ${builderTypes().join(", ")})`,
+          `unknown builder type "${def.type}" (kiln knows: ${
+            this.registry.builders.types().join(", ")
+          })`,
         ),
       (m) => this.report(def.path, `builder "${def.type}" failed to load: ${m}`),
     );
@@ -318,8 +322,8 @@ function canonical(values: Record<string, string>): string {
  */
 export async function prepareTemplate(
   file: string,
-  inputs: TemplateInputs = {},
-  options: PrepareOptions = {},
+  inputs: TemplateInputs,
+  options: PrepareOptions,
 ): Promise<PreparedTemplate> {
   if (await isHclConfig(file)) return await prepareHcl(file, inputs, options);
   const template = await parseTemplate(file);
@@ -332,7 +336,7 @@ export async function prepareTemplate(
       inputsDigest: await digestText(template.digest),
     };
   }
-  const prep = new Preparer(template, file, !options.freshOutputs);
+  const prep = new Preparer(template, file, !options.freshOutputs, options.registry);
   checkTemplateReferences(template, prep.report);
   const versionProblem = checkMinVersion(template.minPackerVersion);
   if (versionProblem) prep.report("min_packer_version", versionProblem);
@@ -396,12 +400,16 @@ function shapeOf(schema: Schema | undefined) {
   };
 }
 
-async function schemaOf(kind: string, type: string): Promise<Schema | undefined> {
+async function schemaOf(
+  registry: ComponentRegistry,
+  kind: string,
+  type: string,
+): Promise<Schema | undefined> {
   const loader = kind === "builder"
-    ? loadBuilder(type)
+    ? registry.builders.load(type)
     : kind === "provisioner"
-    ? loadProvisioner(type)
-    : loadPostProcessor(type);
+    ? registry.provisioners.load(type)
+    : registry.postProcessors.load(type);
   try {
     return (await loader)?.schema;
   } catch {
@@ -416,16 +424,20 @@ async function schemaOf(kind: string, type: string): Promise<Schema | undefined>
 export async function loadHclConfig(
   file: string,
   inputs: TemplateInputs,
+  registry: ComponentRegistry,
   allowUnset = false,
 ): Promise<import("./hcl/mod.ts").HclTemplate> {
   const hcl = await import("./hcl/mod.ts");
   try {
     return await hcl.loadHclTemplate(file, inputs, {
       shapes: async (kind, type) => {
-        const schema = await schemaOf(kind, type);
+        const schema = await schemaOf(registry, kind, type);
         return schema ? shapeOf(schema) : undefined;
       },
-      dataSources: hcl.dataSourceRunner(dataSourceTypes, loadDataSource),
+      dataSources: hcl.dataSourceRunner(
+        () => registry.dataSources?.types() ?? [],
+        (type) => registry.dataSources?.load(type),
+      ),
       allowUnset,
     });
   } catch (err) {
@@ -444,7 +456,7 @@ async function prepareHcl(
   options: PrepareOptions,
 ): Promise<PreparedTemplate> {
   const hcl = await import("./hcl/mod.ts");
-  const loaded = await loadHclConfig(file, inputs);
+  const loaded = await loadHclConfig(file, inputs, options.registry);
   const template = loaded.template;
   const resolved = template.resolved!;
   if (options.syntaxOnly) {
@@ -456,7 +468,14 @@ async function prepareHcl(
       inputsDigest: await digestText(template.digest),
     };
   }
-  const prep = new Preparer(template, file, !options.freshOutputs, loaded.sources, hcl.quote);
+  const prep = new Preparer(
+    template,
+    file,
+    !options.freshOutputs,
+    options.registry,
+    loaded.sources,
+    hcl.quote,
+  );
   const names = template.builders.map((b) => b.name);
   // -only/-except match the full build name (`name.type.source` inside a named build).
   const matches = (patterns: string[]) => {

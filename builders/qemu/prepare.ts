@@ -7,19 +7,15 @@
 import { join } from "node:path";
 import type { BuildContext } from "../../template/schema.ts";
 import { zeroDefault } from "../common/zero.ts";
+import {
+  ACCELERATORS,
+  DETECT_ZEROES,
+  DISK_CACHES,
+  DISK_DISCARDS,
+  DISK_INTERFACES,
+} from "../../steps/qemu/config.ts";
 
 type Report = (key: string, message: string) => void;
-
-/** Accelerators Packer accepts. */
-export const ACCELERATORS = ["none", "kvm", "tcg", "xen", "hax", "hvf", "whpx"] as const;
-/** Disk interfaces (current docs; Packer 1.6.6 lacked sata and sd). */
-export const DISK_INTERFACES = ["ide", "sata", "scsi", "sd", "virtio", "virtio-scsi"] as const;
-/** Disk cache modes. */
-export const DISK_CACHES = ["writethrough", "writeback", "none", "unsafe", "directsync"] as const;
-/** Disk discard modes. */
-export const DISK_DISCARDS = ["unmap", "ignore"] as const;
-/** Detect-zeroes modes. */
-export const DETECT_ZEROES = ["unmap", "on", "off"] as const;
 
 /** Packer's disk_size when none (or "0") is given. */
 export const DEFAULT_DISK_SIZE = "40960M";

@@ -327,7 +327,9 @@ async function stateSecretTrial(recovery: "success" | "cleanup"): Promise<TrialO
   });
   const c = new Checks();
   try {
-    const env = recovery === "cleanup" ? { KILN_CRASH_AFTER: "ArtifactProduced" } : {};
+    const env: Record<string, string> = recovery === "cleanup"
+      ? { KILN_CRASH_AFTER: "ArtifactProduced" }
+      : {};
     const out = await runKilnIn(["build", b.template], b.spawn(env));
     const outputs = [out];
     if (recovery === "success") {

@@ -64,6 +64,19 @@ export function connectStep(options: ConnectStepOptions = {}): ConnectStep {
 }
 
 /**
+ * Reopens the build's connection in a process resuming after the connect
+ * step ran: through that step's own `reconnect` (it knows the builder's
+ * key) when `steps` has it, else from the step's logged output.
+ */
+export async function reconnectBuild(
+  ctx: StepContext,
+  steps: readonly Step[],
+): Promise<Communicator> {
+  const connect = steps.find((s) => s.id === CONNECT_STEP_ID) as Partial<ConnectStep> | undefined;
+  return await (connect?.reconnect ? connect.reconnect(ctx) : ensureCommunicator(ctx));
+}
+
+/**
  * The build's communicator: the open one, or reopened from the connect
  * step's logged output after a resume, or `none` when the build has no
  * connect step.

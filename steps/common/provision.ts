@@ -7,8 +7,7 @@
  */
 import type { Step, StepContext } from "../../runtime/types.ts";
 import type { PreparedProvisioner } from "../../template/types.ts";
-import { loadProvisioner } from "../../provisioners/mod.ts";
-import type { ProvisionContext } from "../../provisioners/provisioner.ts";
+import type { ProvisionContext } from "../../runtime/plugin_types.ts";
 import { EventType as E } from "../../runtime/events.ts";
 import { errorMessage, ProvisioningError } from "../../runtime/errors.ts";
 import { humanDuration } from "../../runtime/duration.ts";
@@ -65,7 +64,7 @@ async function runProvisioner(
   errorCleanup: boolean,
 ): Promise<void> {
   const rt = ctx.runtime!;
-  const plugin = await (rt.loadProvisioner ?? loadProvisioner)(p.type);
+  const plugin = await rt.loadProvisioner(p.type);
   if (!plugin) throw new ProvisioningError(p.index, `unknown provisioner type "${p.type}"`);
   if (p.pauseBefore > 0) {
     ctx.ui.say(`Pausing ${humanDuration(p.pauseBefore)} before the next provisioner...`);

@@ -4,7 +4,7 @@
  * `{{ .HTTPIP }}`, `{{ .HTTPPort }}`, `{{ .Name }}`.
  */
 import type { StepContext } from "../../runtime/types.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { parseBootCommand } from "../../hypervisors/qemu/boot_command.ts";
 import { bootKeySteps, keyIntervalMs } from "../../hypervisors/qemu/boot_keys.ts";
 import { typeKeySteps } from "../../hypervisors/qemu/boot_typist.ts";

@@ -6,7 +6,7 @@
  * crash starts over; the original is replaced only once the copy is whole.
  */
 import type { Step, StepContext } from "../../runtime/types.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { convertImage, QemuImgError } from "../../hypervisors/qemu/img.ts";
 import { sleep } from "../../runtime/sleep.ts";
 import { type ConvertOutput, type DiskOutput, outputOf, QEMU_STEP } from "./outputs.ts";

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import type { Step, StepContext } from "../../runtime/types.ts";
 import { convertImage, createImage, resizeImage } from "../../hypervisors/qemu/img.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import {
   type DiskOutput,
   type OutputDirOutput,

@@ -15,7 +15,7 @@ import {
   httpIpForGuest,
   startHttpServer,
 } from "../../hypervisors/qemu/http_server.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { type HttpOutput, optionalOutput, QEMU_STEP } from "./outputs.ts";
 
 const LIVE_KEY = "qemu.http";

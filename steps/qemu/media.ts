@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Step } from "../../runtime/types.ts";
 import { makeCd } from "../../hypervisors/qemu/cd.ts";
 import { makeFloppy } from "../../hypervisors/qemu/floppy.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { type MediaOutput, outputOf, QEMU_STEP, type WorkspaceOutput } from "./outputs.ts";
 
 async function removeIfThere(path: string): Promise<void> {

@@ -7,7 +7,7 @@
  * in the log or on qemu's command line: it is set over QMP.
  */
 import type { Step, StepContext } from "../../runtime/types.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { type PortsOutput, QEMU_STEP } from "./outputs.ts";
 
 /** The secret the VNC password is kept under. */

@@ -13,7 +13,7 @@
  */
 import { join, resolve } from "node:path";
 import type { Step, StepContext } from "../../runtime/types.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { type Accelerator, defaultAccelerator } from "../../hypervisors/qemu/accel.ts";
 import { qemuArgv, type QemuArgvOptions } from "../../hypervisors/qemu/argv.ts";
 import { findByIdentity, startQemu, stopQemu } from "../../hypervisors/qemu/process.ts";

@@ -6,7 +6,7 @@
  * finds the step done.
  */
 import type { Step, StepContext } from "../../runtime/types.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { stopQemu } from "../../hypervisors/qemu/process.ts";
 import { ensureCommunicator } from "../common/connect.ts";
 import { sleep } from "../../runtime/sleep.ts";

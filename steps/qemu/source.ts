@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import type { Step } from "../../runtime/types.ts";
 import { defaultCacheDir, downloadImage } from "../../hypervisors/qemu/download.ts";
 import { checksumText } from "../../hypervisors/qemu/checksum.ts";
-import type { QemuConfig } from "../../builders/qemu/config.ts";
+import type { QemuConfig } from "./config.ts";
 import { QEMU_STEP, type SourceOutput } from "./outputs.ts";
 
 const PROGRESS_EVERY_MS = 5_000;

@@ -11,6 +11,7 @@ import { TemplateError } from "../../template/types.ts";
 import { qemuConfig, qemuImgSizeBytes, smpArgument } from "../../builders/qemu/config.ts";
 import { runKiln } from "../support/kiln_cli.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const MD5 = "md5:d41d8cd98f00b204e9800998ecf8427e";
 
@@ -26,7 +27,10 @@ async function prepared(
     file,
     JSON.stringify({ ...template, builders: [{ ...builder, ...extra }] }, null, 2),
   );
-  const { builds } = await prepareTemplate(file, {}, { freshOutputs: true });
+  const { builds } = await prepareTemplate(file, {}, {
+    registry: kilnRegistry,
+    freshOutputs: true,
+  });
   return builds[0];
 }
 

@@ -7,6 +7,7 @@
 import { prepareTemplate } from "../../template/prepare.ts";
 import { TemplateError, type TemplateIssue } from "../../template/types.ts";
 import { parseCommandArgs, TEMPLATE_INPUT_FLAGS, templateInputsFrom } from "../../cli/args.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 /** One template to validate. */
 export interface ValidateJob {
@@ -47,7 +48,7 @@ if (import.meta.main) {
     Deno.chdir(job.dir);
     const inputs = templateInputsFrom(parseCommandArgs(job.args, TEMPLATE_INPUT_FLAGS));
     try {
-      await prepareTemplate(job.file, inputs, { freshOutputs: true });
+      await prepareTemplate(job.file, inputs, { registry: kilnRegistry, freshOutputs: true });
       answers.push({ verdict: "accept", issues: [] });
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { prepareTemplate } from "../../template/mod.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const dir = new URL("../../examples/", import.meta.url);
 
@@ -8,7 +9,9 @@ Deno.test("every example template is valid", async () => {
   assert.ok(names.includes("demo.json"));
   assert.ok(names.includes("demo_file.json"));
   for (const name of names) {
-    const prepared = await prepareTemplate(new URL(name, dir).pathname, {});
+    const prepared = await prepareTemplate(new URL(name, dir).pathname, {}, {
+      registry: kilnRegistry,
+    });
     assert.ok(prepared.builds.length > 0, name);
   }
 });

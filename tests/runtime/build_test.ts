@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resumeRun, runBuild } from "../../runtime/run_build.ts";
+import { type BuildOptions, resumeRun, runBuild } from "../../runtime/run_build.ts";
 import { cleanupRun } from "../../runtime/cleanup.ts";
 import { readEventLog } from "../../runtime/log_reader.ts";
 import { foldRun, liveResources } from "../../runtime/fold.ts";
@@ -15,6 +15,7 @@ import type { EventRecord } from "../../runtime/events.ts";
 import { fakePlugins, fakeTemplate, type FakeTemplateOptions } from "./support/fakes.ts";
 import { exists } from "../../runtime/fs.ts";
 import { withTempDir } from "../support/temp_dir.ts";
+import { kilnComponents } from "../../components.ts";
 
 function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
   return withTempDir(fn, "kiln-build-");
@@ -30,10 +31,11 @@ async function counter(root: string): Promise<string[]> {
 function run(
   root: string,
   o: Partial<FakeTemplateOptions>,
-  extra: Parameters<typeof runBuild>[1] = {},
+  extra: Partial<BuildOptions> = {},
 ) {
   return runBuild(fakeTemplate({ root, ...o }), {
     home: join(root, "home"),
+    components: kilnComponents,
     plugins: fakePlugins,
     output: false,
     ...extra,
@@ -105,6 +107,7 @@ Deno.test("-on-error=abort leaves resources in the ledger; resume redrives from 
       fakeTemplate({ root, failFlag: flag, errorCleanup: true }),
       {
         home: join(root, "home"),
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       },
@@ -115,6 +118,7 @@ Deno.test("-on-error=abort leaves resources in the ledger; resume redrives from 
     await assert.rejects(
       resumeRun(r.runId, fakeTemplate({ root }), {
         home: join(root, "home"),
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       }),
@@ -129,15 +133,26 @@ Deno.test("-on-error=abort then `cleanup` deletes what was left, and resume star
     await Deno.writeTextFile(flag, "");
     const r = await run(root, { failFlag: flag }, { onError: "abort" });
     const home = join(root, "home");
-    const c = await cleanupRun(r.runId, { home, plugins: fakePlugins, output: false });
+    const c = await cleanupRun(r.runId, {
+      home,
+      components: kilnComponents,
+      plugins: fakePlugins,
+      output: false,
+    });
     assert.equal(c.deleted.length, 2);
     assert.ok(!(await exists(join(root, "alpha-disk.res"))));
     // Cleanup is idempotent.
-    const c2 = await cleanupRun(r.runId, { home, plugins: fakePlugins, output: false });
+    const c2 = await cleanupRun(r.runId, {
+      home,
+      components: kilnComponents,
+      plugins: fakePlugins,
+      output: false,
+    });
     assert.equal(c2.deleted.length, 0);
     await Deno.remove(flag);
     const again = await resumeRun(r.runId, fakeTemplate({ root, failFlag: flag }), {
       home,
+      components: kilnComponents,
       plugins: fakePlugins,
       output: false,
     });
@@ -195,7 +210,12 @@ Deno.test("resume refuses a changed template unless forced", async () => {
     const flag = join(root, "fail");
     await Deno.writeTextFile(flag, "");
     const r = await run(root, { failFlag: flag }, { onError: "abort" });
-    const opts = { home: join(root, "home"), plugins: fakePlugins, output: false as const };
+    const opts = {
+      home: join(root, "home"),
+      components: kilnComponents,
+      plugins: fakePlugins,
+      output: false as const,
+    };
     const changed = fakeTemplate({ root, failFlag: flag, digest: "e".repeat(64) });
     await assert.rejects(
       resumeRun(r.runId, changed, opts),
@@ -242,6 +262,7 @@ Deno.test("provisioner options: pause_before, max_retries and timeout", async ()
     let out = "";
     const r = await runBuild(prepared, {
       home: join(root, "home"),
+      components: kilnComponents,
       plugins: fakePlugins,
       output: (t) => out += t,
       color: false,
@@ -260,6 +281,7 @@ Deno.test("provisioner options: pause_before, max_retries and timeout", async ()
     prepared.builds[0].provisioners[0].timeout = 100;
     const r = await runBuild(prepared, {
       home: join(root, "home"),
+      components: kilnComponents,
       plugins: fakePlugins,
       output: false,
     });

@@ -8,6 +8,7 @@ import { runBuild } from "../../runtime/run_build.ts";
 import { eventsPath } from "../../runtime/paths.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
 import { runKiln } from "../support/kiln_cli.ts";
+import { kilnComponents } from "../../components.ts";
 
 function kiln(home: string, ...args: string[]) {
   return runKiln(args, { home });
@@ -19,6 +20,7 @@ Deno.test("runs, runs show, replay and cleanup on real run logs", async () => {
   try {
     const ok = await runBuild(fakeTemplate({ root, builds: ["a"] }), {
       home,
+      components: kilnComponents,
       plugins: fakePlugins,
       output: false,
     });
@@ -26,6 +28,7 @@ Deno.test("runs, runs show, replay and cleanup on real run logs", async () => {
     await Deno.writeTextFile(flag, "");
     const failed = await runBuild(fakeTemplate({ root, builds: ["b"], failFlag: flag }), {
       home,
+      components: kilnComponents,
       plugins: fakePlugins,
       output: false,
       onError: "abort",

@@ -15,6 +15,7 @@ import { EventLogError } from "../../runtime/log_reader.ts";
 import { RunRefusedError } from "../../runtime/errors.ts";
 import { fakePlugins, fakeTemplate, SENTINEL } from "./support/fakes.ts";
 import { allBytes, child, foldOf, liveLedger, RUN_ID, snapshot } from "./support/helpers.ts";
+import { kilnComponents } from "../../components.ts";
 
 const SKIP = ["counter.txt"];
 
@@ -57,6 +58,7 @@ Deno.test("SIGKILL after every event, then resume: same artifacts, no provisione
         assert.equal(new Set(before).size, before.length, `duplicate before resume at ${k}`);
         const r = await resumeRun(RUN_ID, fakeTemplate({ root }), {
           home: join(root, "home"),
+          components: kilnComponents,
           plugins: fakePlugins,
           output: false,
         });
@@ -86,6 +88,7 @@ Deno.test("SIGKILL after every event, then cleanup: no resource left behind", as
       const result = await cleanupRun(RUN_ID, {
         home: join(root, "home"),
         prepared: fakeTemplate({ root }),
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       });
@@ -136,6 +139,7 @@ Deno.test("SIGKILL after every event of a failing run, then resume: undone once,
       assert.equal(killed.signal, "SIGKILL", `run was not killed at event ${k}`);
       const r = await resumeRun(RUN_ID, fakeTemplate({ root, ...opts }), {
         home: join(root, "home"),
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       });
@@ -178,6 +182,7 @@ Deno.test("truncated or corrupted logs: resume proceeds correctly or refuses cle
         try {
           const r = await resumeRun(RUN_ID, fakeTemplate({ root }), {
             home: join(root, "home"),
+            components: kilnComponents,
             plugins: fakePlugins,
             output: false,
           });
@@ -220,7 +225,12 @@ Deno.test("killed between a create call and its log record: reconcile adopts the
       assert.equal(killed.signal, "SIGKILL");
       // The create call had gone through; only its ResourceCreated record was lost.
       await Deno.writeTextFile(join(root, "alpha-disk.res"), `${RUN_ID}\n`);
-      const opts = { home: join(root, "home"), plugins: fakePlugins, output: false as const };
+      const opts = {
+        home: join(root, "home"),
+        components: kilnComponents,
+        plugins: fakePlugins,
+        output: false as const,
+      };
       if (then === "resume") {
         const r = await resumeRun(RUN_ID, fakeTemplate({ root }), opts);
         assert.equal(r.status, "succeeded");

@@ -14,6 +14,7 @@ import { RunSeal } from "../../runtime/seal.ts";
 import { runBuild } from "../../runtime/run_build.ts";
 import { fakePlugins, fakeTemplate, SENTINEL } from "./support/fakes.ts";
 import { allBytes } from "./support/helpers.ts";
+import { kilnComponents } from "../../components.ts";
 
 async function smallLog(home: string, n = 6): Promise<{ runId: string; file: string }> {
   const runId = newRunId();
@@ -131,6 +132,7 @@ Deno.test("run dir is 0700, log and secrets 0600; the secret never reaches any b
     assert.equal(masker.maskText(`a${SENTINEL}b`), "a<sensitive>b");
     const r = await runBuild(prepared, {
       home,
+      components: kilnComponents,
       plugins: fakePlugins,
       args: ["build", "-var", `secret=${SENTINEL}`],
       inputs: { vars: [{ kind: "var", name: "secret", value: SENTINEL }] },

@@ -7,6 +7,7 @@ import { isRunLocked } from "../../runtime/run_store.ts";
 import { runDir } from "../../runtime/paths.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
 import { child, RUN_ID } from "./support/helpers.ts";
+import { kilnComponents } from "../../components.ts";
 
 async function startTime(pid: number): Promise<string> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
@@ -28,6 +29,7 @@ Deno.test("a run driven by a live process is refused; a dead owner's lock is sta
     await assert.rejects(
       resumeRun(RUN_ID, fakeTemplate({ root }), {
         home: join(root, "home"),
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       }),

@@ -15,6 +15,7 @@ import { watchKiln } from "../support/kiln_process.ts";
 import { liveResources } from "../../runtime/fold.ts";
 import { runBuild } from "../../runtime/run_build.ts";
 import { prepareTemplate } from "../../template/mod.ts";
+import { kilnComponents } from "../../components.ts";
 
 /** `mib` MiB of random bytes (compress works hard on them). */
 async function randomFile(path: string, mib: number): Promise<void> {
@@ -173,10 +174,11 @@ Deno.test("-on-error=ask, retry: only the failed post-processor runs again", asy
     const flag = join(dir, "fail");
     await Deno.writeTextFile(flag, "");
     const lab = await fileLab(dir, failingChain(flag, true));
-    const prepared = await prepareTemplate(lab.file, {});
+    const prepared = await prepareTemplate(lab.file, {}, { registry: kilnComponents });
     const questions: string[] = [];
     const lines: string[] = [];
     const result = await runBuild(prepared, {
+      components: kilnComponents,
       home: lab.home,
       onError: "ask",
       ask: (q) => {

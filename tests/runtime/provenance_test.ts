@@ -16,6 +16,7 @@ import { identityOf } from "../../runtime/local_identity.ts";
 import { cleanupRun } from "../../runtime/cleanup.ts";
 import { prepareTemplate } from "../../template/mod.ts";
 import { liveResources } from "../../runtime/fold.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const PRECIOUS = "PRECIOUS\n";
 
@@ -166,9 +167,10 @@ Deno.test("a ledger entry outside the template's outputs is refused and reported
     forged("file", target, { path: precious, identity: await identityOf(target) });
     log.close();
 
-    const prepared = await prepareTemplate(lab.file, {});
+    const prepared = await prepareTemplate(lab.file, {}, { registry: kilnRegistry });
     const lines: string[] = [];
     const result = await cleanupRun(runId, {
+      components: kilnRegistry,
       home: lab.home,
       prepared,
       output: (text: string) => void lines.push(text),

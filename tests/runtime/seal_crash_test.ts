@@ -16,6 +16,7 @@ import { snapshotsDir } from "../../runtime/snapshot.ts";
 import { sealHome } from "../../runtime/seal.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
 import { child, foldOf, liveLedger, RUN_ID, snapshot } from "./support/helpers.ts";
+import { kilnComponents } from "../../components.ts";
 
 const SKIP = ["counter.txt"];
 
@@ -53,6 +54,7 @@ Deno.test("killed between a durable record and its seal: resume keeps it and run
       assert.ok(read.unsealed >= 1);
       const r = await resumeRun(RUN_ID, fakeTemplate({ root }), {
         home,
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       });
@@ -78,6 +80,7 @@ Deno.test("killed between a durable record and its seal: cleanup leaves nothing"
       const r = await cleanupRun(RUN_ID, {
         home,
         prepared: fakeTemplate({ root }),
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       });
@@ -124,6 +127,7 @@ Deno.test("resume reads from the newest sealed snapshot; the result equals a ful
       assert.deepEqual(json(damaged.state), json(full.state));
       const r = await resumeRun(RUN_ID, fakeTemplate({ root }), {
         home,
+        components: kilnComponents,
         plugins: fakePlugins,
         output: false,
       });

@@ -14,6 +14,7 @@ import { cleanupRun } from "../../runtime/cleanup.ts";
 import { fakePlugins, fakeTemplate } from "./support/fakes.ts";
 import { runKiln } from "../support/kiln_cli.ts";
 import { forgeLog, logRecords } from "../support/forge_log.ts";
+import { kilnComponents } from "../../components.ts";
 
 /** A failed run (-on-error=abort) whose ledger still holds live resources. */
 async function abortedRun(root: string): Promise<{ home: string; runId: string; file: string }> {
@@ -23,6 +24,7 @@ async function abortedRun(root: string): Promise<{ home: string; runId: string; 
   await Deno.writeTextFile(flag, "");
   const r = await runBuild(fakeTemplate({ root, builds: ["a"], failFlag: flag }), {
     home,
+    components: kilnComponents,
     plugins: fakePlugins,
     output: false,
     onError: "abort",
@@ -123,7 +125,12 @@ Deno.test("a run without its seal is shown but never acted on, unless accepted",
     assert.ok(await Deno.stat(join(root, "a-disk.res")), "nothing deleted while refused");
     // Restoring the seal id restores trust.
     await Deno.writeTextFile(join(dir, "seal.id"), sealId);
-    const cleaned = await cleanupRun(runId, { home, plugins: fakePlugins, output: false });
+    const cleaned = await cleanupRun(runId, {
+      home,
+      components: kilnComponents,
+      plugins: fakePlugins,
+      output: false,
+    });
     assert.equal(cleaned.failed.length, 0);
     await assert.rejects(Deno.stat(join(root, "a-disk.res")));
   });

@@ -11,6 +11,7 @@ import { TemplateError } from "../../template/types.ts";
 import { parseCommandArgs, TEMPLATE_INPUT_FLAGS, templateInputsFrom } from "../../cli/args.ts";
 import { commandOutput } from "../../cli/machine_readable.ts";
 import { printInspect } from "../../cli/inspect.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const dir = new URL("../fixtures/templates/", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -61,7 +62,7 @@ for (const { name, ext } of names) {
     let content: unknown;
     let issues = "";
     try {
-      const prepared = await prepareTemplate(file, inputs);
+      const prepared = await prepareTemplate(file, inputs, { registry: kilnRegistry });
       content = prepared.builds[0]?.config.content;
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;

@@ -9,6 +9,7 @@ import { withTempDir, writeFile } from "./helpers.ts";
 import { issueAt, prepareIssues } from "./issues.ts";
 import { prepareTemplate } from "../../template/prepare.ts";
 import { parseJsonSource } from "../../template/source.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const NULL = '{"type": "null", "communicator": "none"}';
 
@@ -118,7 +119,9 @@ Deno.test("a var-file with a duplicate key is accepted and the last value wins, 
       ]]
     ) {
       const vars = await writeFile(dir, name, text);
-      const prepared = await prepareTemplate(template, { vars: [{ kind: "file", path: vars }] });
+      const prepared = await prepareTemplate(template, { vars: [{ kind: "file", path: vars }] }, {
+        registry: kilnRegistry,
+      });
       assertEquals(prepared.builds[0].config.content, "last", name);
     }
   });

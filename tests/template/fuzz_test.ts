@@ -11,6 +11,7 @@ import { run as validate } from "../../cli/validate.ts";
 import { withTempDir } from "./helpers.ts";
 import { prng, type Rand } from "../../reliability/fuzz/prng.ts";
 import { KEYS, randomValue } from "../../reliability/fuzz/values.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const SEED = Number(Deno.env.get("KILN_FUZZ_SEED") ?? 20261122);
 const CASES = 1000;
@@ -184,7 +185,7 @@ Deno.test(`fuzz: ${CASES} mutated templates never crash prepareTemplate or valid
       };
       const where = `case ${i} (KILN_FUZZ_SEED=${SEED}):\n${text}`;
       try {
-        await prepareTemplate(file, inputs);
+        await prepareTemplate(file, inputs, { registry: kilnRegistry });
       } catch (err) {
         if (!(err instanceof TemplateError)) {
           throw new Error(

@@ -2,6 +2,7 @@
 import { prepareTemplate } from "../../template/prepare.ts";
 import { TemplateError, type TemplateInputs, type TemplateIssue } from "../../template/types.ts";
 import { writeFile } from "./helpers.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 /** Writes `content` to `dir/name`, prepares it and returns its issues ([] when accepted). */
 export async function prepareIssues(
@@ -12,7 +13,7 @@ export async function prepareIssues(
 ): Promise<{ file: string; issues: TemplateIssue[] }> {
   const file = await writeFile(dir, name, content);
   try {
-    await prepareTemplate(file, inputs);
+    await prepareTemplate(file, inputs, { registry: kilnRegistry });
     return { file, issues: [] };
   } catch (err) {
     if (err instanceof TemplateError) return { file, issues: err.issues };

@@ -11,6 +11,7 @@ import { issueAt, prepareIssues } from "./issues.ts";
 import { prepareTemplate } from "../../template/prepare.ts";
 import { parseDuration } from "../../template/duration.ts";
 import { writeFile } from "./helpers.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const NULL = '{"type": "null", "communicator": "none"}';
 
@@ -92,7 +93,7 @@ Deno.test("int options: a fraction is cut as Packer cuts it; past int64 is refus
     ];
     for (const [port, expected] of accepted) {
       const file = await writeFile(dir, "ok.json", sshBuilder(port));
-      const prepared = await prepareTemplate(file);
+      const prepared = await prepareTemplate(file, {}, { registry: kilnRegistry });
       assertEquals(prepared.builds[0].config.ssh_port, expected, port);
     }
     const refused: [string, RegExp][] = [

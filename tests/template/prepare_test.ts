@@ -7,8 +7,13 @@ import { assert, assertEquals } from "./assert.ts";
 import { prepareTemplate } from "../../template/prepare.ts";
 import { interpolateConfig, resolveBuildData } from "../../template/interpolate.ts";
 import type { ConfigSchema } from "../../template/schema.ts";
-import { TemplateError } from "../../template/types.ts";
+import { TemplateError, type TemplateInputs } from "../../template/types.ts";
 import { withTempDir, writeFile } from "./helpers.ts";
+import { kilnRegistry } from "../../registry.ts";
+
+/** Prepares with kiln's own components, as the CLI does. */
+const prepare = (file: string, inputs: TemplateInputs = {}) =>
+  prepareTemplate(file, inputs, { registry: kilnRegistry });
 
 const none = (name: string) => ({ type: "null", name, communicator: "none" });
 
@@ -30,7 +35,7 @@ Deno.test("-only/-except select builds by name or glob; components follow only/e
         { type: "shell-local", name: "named", inline: ["named"] },
       ],
     });
-    const all = await prepareTemplate(file);
+    const all = await prepare(file);
     assertEquals(all.builds.map((b) => b.name), ["alpha", "beta", "gamma"]);
     const inline = (b: (typeof all.builds)[0]) =>
       b.provisioners.map((p) => (p.config.inline as string[])[0]);
@@ -41,17 +46,17 @@ Deno.test("-only/-except select builds by name or glob; components follow only/e
     assertEquals(all.builds[0].postProcessors.map((c) => c.length), [1, 1]);
     assertEquals(all.builds[1].postProcessors.map((c) => c.length), [3, 1]);
     assertEquals(all.builds[1].postProcessors[1][0].name, "named");
-    assertEquals((await prepareTemplate(file, { only: ["b*"] })).builds.map((b) => b.name), [
+    assertEquals((await prepare(file, { only: ["b*"] })).builds.map((b) => b.name), [
       "beta",
     ]);
     assertEquals(
-      (await prepareTemplate(file, { except: ["alpha", "gam?a"] })).builds.map((b) => b.name),
+      (await prepare(file, { except: ["alpha", "gam?a"] })).builds.map((b) => b.name),
       ["beta"],
     );
     // -except can also name a post-processor; an unnamed one is named after its type.
-    const noNamed = await prepareTemplate(file, { except: ["named"] });
+    const noNamed = await prepare(file, { except: ["named"] });
     assertEquals(noNamed.builds[0].postProcessors.length, 1);
-    const noShellLocal = await prepareTemplate(file, { except: ["shell-local"] });
+    const noShellLocal = await prepare(file, { except: ["shell-local"] });
     assertEquals(noShellLocal.builds.length, 3);
     assertEquals(noShellLocal.builds[0].postProcessors.length, 1);
   });
@@ -70,7 +75,7 @@ Deno.test("provisioner overrides merge per build name; common options are decode
         timeout: "5m",
       }],
     });
-    const p = await prepareTemplate(file);
+    const p = await prepare(file);
     assertEquals(p.builds[0].provisioners[0].config.inline, ["default"]);
     assertEquals(p.builds[1].provisioners[0].config.inline, ["for-b"]);
     const prov = p.builds[0].provisioners[0];
@@ -85,7 +90,7 @@ Deno.test("a problem in an override points into that override", async () => {
       provisioners: [{ type: "shell-local", inline: ["x"], override: { b: { bogus: 1 } } }],
     });
     try {
-      await prepareTemplate(file);
+      await prepare(file);
       throw new Error("expected a TemplateError");
     } catch (err) {
       assert(err instanceof TemplateError);
@@ -112,7 +117,7 @@ Deno.test("strings interpolate per build; build strings stay raw for provision t
         inline: ["echo {{build_name}}", "echo {{ build `ID` }}"],
       }],
     });
-    const p = await prepareTemplate(file);
+    const p = await prepare(file);
     assertEquals(p.builds[0].config.target, "one-file.txt");
     assertEquals(p.builds[0].config.content, "hi world");
     assertEquals(p.builds[0].provisioners[0].config.inline, ["echo one", "echo {{ build `ID` }}"]);
@@ -127,7 +132,7 @@ Deno.test("a provisioner that needs a communicator is refused on a communicator-
       provisioners: [{ type: "shell", inline: ["x"] }],
     });
     try {
-      await prepareTemplate(file);
+      await prepare(file);
       throw new Error("expected a TemplateError");
     } catch (err) {
       assert(err instanceof TemplateError);
@@ -149,11 +154,11 @@ Deno.test("secrets: sensitive variables and sensitive options; digest follows th
         ssh_password: "ssh-pass-{{user `tag`}}",
       }],
     });
-    const a = await prepareTemplate(file);
+    const a = await prepare(file);
     assert(a.secrets.includes("s3cret-pw"));
     assert(a.secrets.includes("ssh-pass-x"));
-    const same = await prepareTemplate(file);
-    const other = await prepareTemplate(file, { vars: [{ kind: "var", name: "tag", value: "y" }] });
+    const same = await prepare(file);
+    const other = await prepare(file, { vars: [{ kind: "var", name: "tag", value: "y" }] });
     assertEquals(a.inputsDigest, same.inputsDigest);
     assert(a.inputsDigest !== other.inputsDigest);
   });
@@ -173,7 +178,7 @@ Deno.test("an issue quoting a sensitive value shows <sensitive> instead", async 
       }],
     });
     try {
-      await prepareTemplate(file);
+      await prepare(file);
       throw new Error("expected a TemplateError");
     } catch (err) {
       assert(err instanceof TemplateError);
@@ -191,7 +196,7 @@ Deno.test("every issue of every build is reported at once", async () => {
       provisioners: [{ type: "shell-local", inline: ["{{ nope }}"] }],
     });
     try {
-      await prepareTemplate(file);
+      await prepare(file);
       throw new Error("expected a TemplateError");
     } catch (err) {
       assert(err instanceof TemplateError);

@@ -11,6 +11,7 @@ import { prepareTemplate } from "../../template/prepare.ts";
 import { renderString } from "../../template/engine.ts";
 import { EngineError } from "../../template/engine_parse.ts";
 import { MAX_RENDERED_LENGTH } from "../../template/limits.ts";
+import { kilnRegistry } from "../../registry.ts";
 
 const NULL = { type: "null", communicator: "none" };
 const TOO_LONG =
@@ -109,7 +110,9 @@ Deno.test("large values are fine up to the limit; strings without {{ }} are neve
       variables: { big: null, plain: "y".repeat(40 << 20) },
       builders: [{ type: "file", target: "out.txt", content: "{{user `big`}}" }],
     });
-    const prepared = await prepareTemplate(file, { vars: [{ kind: "file", path: vars }] });
+    const prepared = await prepareTemplate(file, { vars: [{ kind: "file", path: vars }] }, {
+      registry: kilnRegistry,
+    });
     assertEquals((prepared.builds[0].config.content as string).length, MAX_RENDERED_LENGTH);
     assertEquals(prepared.variables.plain.length, 40 << 20);
   });

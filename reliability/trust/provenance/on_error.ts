@@ -10,6 +10,7 @@ import { identityOf } from "../../../runtime/local_identity.ts";
 import { runBuild } from "../../../runtime/run_build.ts";
 import { prepareTemplate } from "../../../template/mod.ts";
 import { fileTarget, honest, inLab, text } from "./lab.ts";
+import { kilnComponents } from "../../../components.ts";
 
 /** How the failing post-processor is handled. */
 export type PpMode = "cleanup" | "abort, then kiln cleanup" | "ask, retry";
@@ -41,9 +42,10 @@ export function ppTrial(mode: PpMode): Promise<TrialOutcome> {
     const disk = join(lab.out, "disk.img");
     const archive = join(lab.out, "disk.tar.gz");
     if (mode === "ask, retry") {
-      const prepared = await prepareTemplate(lab.file, {});
+      const prepared = await prepareTemplate(lab.file, {}, { registry: kilnComponents });
       let asked = 0;
       const result = await runBuild(prepared, {
+        components: kilnComponents,
         home: lab.home,
         onError: "ask",
         ask: () => {

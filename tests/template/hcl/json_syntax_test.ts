@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadHclConfig } from "../../../template/prepare.ts";
+import { kilnRegistry } from "../../../registry.ts";
 import { TemplateError, type TemplateIssue } from "../../../template/types.ts";
 import { resultLines } from "./oracle.ts";
 
@@ -48,7 +49,7 @@ function build(files: Record<string, string>) {
 function issues(files: Record<string, string>): Promise<TemplateIssue[]> {
   return withDir(files, async (dir) => {
     try {
-      await loadHclConfig(dir, {});
+      await loadHclConfig(dir, {}, kilnRegistry);
     } catch (err) {
       if (err instanceof TemplateError) return err.issues;
       throw err;
