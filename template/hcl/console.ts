@@ -114,6 +114,7 @@ function listVariables(config: HclConsoleConfig): string {
     "> local-variables:",
     "",
     ...config.outline.locals.map((v) => show("local", v)),
+    "",
   ].join("\n");
 }
 
