@@ -13,6 +13,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "rewrite HCL2 configuration files to the canonical format",
     load: () => import("./cli/fmt.ts"),
   },
+  console: {
+    summary: "evaluate expressions against a template's variables and locals",
+    load: () => import("./cli/console.ts"),
+  },
   runs: { summary: "list runs, or `runs show <run-id>`", load: () => import("./cli/runs.ts") },
   replay: {
     summary: "re-render a run from its log and verify the hash chain",

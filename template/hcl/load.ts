@@ -60,6 +60,8 @@ export interface HclTemplate {
     locals: { name: string; value: Value; sensitive: boolean }[];
     builds: BuildOutline[];
   };
+  /** Every name an expression in the configuration sees (var, local, data, path, packer), for `console`. */
+  scope: Scope;
 }
 
 /** Thrown with every diagnostic and the texts needed to show them. */
@@ -327,7 +329,7 @@ export async function loadHclTemplate(
     })),
     builds: model.outline,
   };
-  return { template, sources, warnings: resolved.warnings, outline };
+  return { template, sources, warnings: resolved.warnings, outline, scope: full };
 }
 
 function rootAsGiven(path: string, dir: string): string {
