@@ -105,7 +105,8 @@ export async function run(args: string[], io: ConsoleIo = {}): Promise<number> {
   let evaluator: ConsoleEvaluator;
   try {
     const { openConsole } = await import("../template/console.ts");
-    evaluator = await openConsole(parsed.positionals[0], inputs, configType);
+    const { kilnRegistry } = await import("../registry.ts");
+    evaluator = await openConsole(parsed.positionals[0], inputs, kilnRegistry, configType);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     const n = err.issues.length;

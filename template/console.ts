@@ -8,6 +8,7 @@ import { EngineError, renderString } from "./engine.ts";
 import { isHclConfig } from "./hcl/files.ts";
 import { parseTemplate } from "./parse.ts";
 import { loadHclConfig } from "./prepare.ts";
+import type { ComponentRegistry } from "./registry.ts";
 import { type Template, TemplateError, type TemplateInputs } from "./types.ts";
 import { resolveVariables } from "./variables.ts";
 
@@ -33,11 +34,13 @@ export type ConsoleConfigType = "hcl2" | "json" | undefined;
 /**
  * Loads `config` (a file or directory; undefined for none) with the inputs
  * and returns its evaluator. Throws TemplateError when the configuration is
- * invalid, as `validate` would report it.
+ * invalid, as `validate` would report it. The registry gives the data
+ * sources and the components' schemas an HCL2 configuration needs.
  */
 export async function openConsole(
   config: string | undefined,
   inputs: TemplateInputs,
+  registry: ComponentRegistry,
   configType: ConsoleConfigType = undefined,
 ): Promise<ConsoleEvaluator> {
   const hcl = configType === "hcl2" ||
@@ -45,7 +48,7 @@ export async function openConsole(
   if (hcl) {
     const { hclConsole, emptyHclConsoleConfig } = await import("./hcl/console.ts");
     if (config === undefined) return hclConsole(emptyHclConsoleConfig());
-    const loaded = await loadHclConfig(config, inputs);
+    const loaded = await loadHclConfig(config, inputs, registry);
     return hclConsole({
       scope: loaded.scope,
       outline: loaded.outline,

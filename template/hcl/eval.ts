@@ -69,7 +69,13 @@ export function evaluate(expr: Expr, scope: Scope): Value {
       return v;
     }
     case "getattr":
-      return getAttr(evaluate(expr.target, scope), expr.name, expr.range, expr.target);
+      // HCL marks the `.name` step, not the whole traversal.
+      return getAttr(
+        evaluate(expr.target, scope),
+        expr.name,
+        { ...expr.range, start: expr.target.range.end },
+        expr.target,
+      );
     case "index":
       return index(evaluate(expr.target, scope), evaluate(expr.key, scope), expr.range);
     case "splat":
