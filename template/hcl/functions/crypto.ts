@@ -3,9 +3,12 @@
  * base64sha512 uuidv4 uuidv5. Strings are hashed as their UTF-8 bytes.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { genSaltSync, hashSync } from "bcryptjs";
+import type * as Bcrypt from "bcryptjs";
 import { type HclFunction, type Value, ValueError } from "../value.ts";
 import { fn, int, str, variadic } from "./args.ts";
+import { lazyPackage } from "./lazy_package.ts";
+
+const bcryptjs = lazyPackage<typeof Bcrypt>("bcryptjs");
 
 function digest(algorithm: string, encoding: "hex" | "base64") {
   return fn(
@@ -25,6 +28,7 @@ function bcrypt(a: Value[]): string {
     throw new ValueError("bcrypt: password length exceeds 72 bytes", 0);
   }
   // Go's bcrypt writes the $2a$ prefix; for passwords under 255 bytes $2a$ and $2b$ hash alike.
+  const { genSaltSync, hashSync } = bcryptjs();
   return hashSync(s, genSaltSync(cost)).replace(/^\$2b\$/, "$2a$");
 }
 

@@ -9,10 +9,17 @@
 import { type HclFunction, type Value, ValueError } from "../value.ts";
 import { arg, fn, int, str, variadic } from "./args.ts";
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// Creating a Segmenter loads ICU's break rules (~20 ms of CPU), so it is
+// made on the first string that needs it.
+let segmenter: Intl.Segmenter | undefined;
+
+/** Strings where every UTF-16 unit is a grapheme on its own: no CR (CR LF is one cluster). */
+const SIMPLE = /^[\t\n\x20-\x7e]*$/;
 
 /** The grapheme clusters of `s`. */
 export function graphemes(s: string): string[] {
+  if (SIMPLE.test(s)) return s.split("");
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
   return Array.from(segmenter.segment(s), (x) => x.segment);
 }
 

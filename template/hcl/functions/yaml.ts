@@ -5,10 +5,13 @@
  * strings double-quoted, multi-line strings as literal blocks, lists not
  * indented under their key, `...` after a top-level plain scalar.
  */
-import { parseAllDocuments } from "yaml";
+import type * as Yaml from "yaml";
 import { numberToString } from "../types.ts";
 import { type HclFunction, isObject, type Value, ValueError } from "../value.ts";
 import { fn, str } from "./args.ts";
+import { lazyPackage } from "./lazy_package.ts";
+
+const yaml = lazyPackage<typeof Yaml>("yaml");
 
 function fromYaml(v: unknown): Value {
   if (v === null || v === undefined) return null;
@@ -27,7 +30,7 @@ function fromYaml(v: unknown): Value {
 }
 
 function yamldecode(a: Value[]): Value {
-  const docs = parseAllDocuments(str(a, 0, "src"), {
+  const docs = yaml().parseAllDocuments(str(a, 0, "src"), {
     version: "1.1",
     merge: true,
     prettyErrors: true,
