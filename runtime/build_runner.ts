@@ -165,7 +165,7 @@ async function drive(
   const renderContext = () => ({
     variables: run.prepared.variables,
     templateDir,
-    buildName: name,
+    buildName: build.sourceName ?? name,
     buildType: build.type,
     buildData: runtime.buildData,
   });
@@ -328,6 +328,7 @@ async function drive(
         log,
         runId,
         buildName: name,
+        packerBuildName: build.sourceName ?? name,
         builderType: build.type,
         chains: build.postProcessors,
         state: bs,
