@@ -167,7 +167,7 @@ async function drive(
   const renderContext = () => ({
     variables: run.prepared.variables,
     templateDir,
-    buildName: name,
+    buildName: build.sourceName ?? name,
     buildType: build.type,
     buildData: runtime.buildData,
   });
@@ -327,6 +327,7 @@ async function drive(
         log,
         runId,
         buildName: name,
+        packerBuildName: build.sourceName ?? name,
         builderType: build.type,
         chains: build.postProcessors,
         state: bs,

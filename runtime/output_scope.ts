@@ -100,7 +100,7 @@ function renderer(parts: ScopeParts) {
   const context = {
     variables: parts.prepared.variables,
     templateDir: parts.prepared.template.dir,
-    buildName: parts.build.name,
+    buildName: parts.build.sourceName ?? parts.build.name,
     buildType: parts.build.type,
     buildData: anyBuildData(),
   };
@@ -135,7 +135,7 @@ function scopeContext(
   const quiet = { say() {}, message() {}, error() {} };
   return {
     runId: parts.runId,
-    buildName: parts.build.name,
+    buildName: parts.build.sourceName ?? parts.build.name,
     builderType: parts.build.type,
     ui: quiet,
     signal: new AbortController().signal,

@@ -24,6 +24,8 @@ export interface PostProcessParts {
   log: EventLog;
   runId: string;
   buildName: string;
+  /** The name post-processors see ({{.BuildName}}, manifest `name`): HCL2's source name. */
+  packerBuildName?: string;
   builderType: string;
   chains: PreparedPostProcessor[][];
   state: () => BuildState;
@@ -127,7 +129,7 @@ async function runOne(
   if (!plugin) throw new Error(`unknown post-processor type "${pp.type}"`);
   const ctx: PostProcessContext = {
     runId: parts.runId,
-    buildName: build,
+    buildName: parts.packerBuildName ?? build,
     builderType: parts.builderType,
     ui: parts.ui(`${build} (${pp.type})`),
     signal: parts.signal,

@@ -224,7 +224,7 @@ class Preparer {
     const ctx: RenderContext = {
       variables,
       templateDir: t.dir,
-      buildName: def.name,
+      buildName: def.sourceName ?? def.name,
       buildType: def.type,
       budget: this.budget,
     };
@@ -235,7 +235,7 @@ class Preparer {
         deferBuild: false,
       }, this.report);
       config = decodeConfig(rendered, plugin.schema, def.path, this.report, {
-        name: renderedName(def.name, ctx),
+        name: renderedName(def.sourceName ?? def.name, ctx),
         type: def.type,
         force: this.force,
       });
@@ -267,7 +267,7 @@ class Preparer {
         const exceptByName = (inputs.except ?? []).includes(pp.name ?? pp.type);
         if (skips(pp, def.name) || exceptByName) break;
         const p = await this.postProcessor(pp, ctx, {
-          name: def.name,
+          name: def.sourceName ?? def.name,
           type: def.type,
           force: this.force,
         });
@@ -278,6 +278,7 @@ class Preparer {
     if (!plugin) return undefined;
     return {
       name: def.name,
+      ...(def.sourceName !== undefined ? { sourceName: def.sourceName } : {}),
       type: def.type,
       path: def.path,
       config,

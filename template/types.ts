@@ -65,6 +65,12 @@ export interface ComponentDef {
 export interface BuilderDef extends ComponentDef {
   /** `name`, or the type when absent. Unique across the template. */
   name: string;
+  /**
+   * HCL2: the source's own name (`site` of the build `file.site`). Packer
+   * gives components this, not the full name, as PACKER_BUILD_NAME,
+   * `{{.BuildName}}` and the manifest's `name`. Absent for JSON (= `name`).
+   */
+  sourceName?: string;
 }
 
 /** A provisioner definition with the options every provisioner shares. */
@@ -154,6 +160,8 @@ export interface PreparedPostProcessor {
 /** One build: a builder plus everything that runs on it. */
 export interface PreparedBuild {
   name: string;
+  /** HCL2: the source's own name, what components see as the build name (BuilderDef.sourceName). */
+  sourceName?: string;
   type: string;
   path: string;
   /** Decoded, interpolated builder config (communicator options included). */

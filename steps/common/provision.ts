@@ -76,7 +76,7 @@ async function runProvisioner(
   const renderCtx = () => ({
     variables: rt.variables,
     templateDir: rt.templateDir,
-    buildName: ctx.buildName,
+    buildName: rt.build.sourceName ?? ctx.buildName,
     buildType: ctx.builderType,
     buildData: rt.buildData,
   });
@@ -102,7 +102,8 @@ async function runProvisioner(
       const config = await templateApi().resolveBuildData(p.config, plugin.schema, renderCtx());
       const pctx: ProvisionContext = {
         runId: ctx.runId,
-        buildName: ctx.buildName,
+        // PACKER_BUILD_NAME: in HCL2 the source's name, as Packer sets it.
+        buildName: rt.build.sourceName ?? ctx.buildName,
         builderType: ctx.builderType,
         comm,
         ui: ctx.ui,

@@ -333,7 +333,13 @@ async function oneBuild(
       }
       for (const [k, r] of ranges) model.ranges.set(`${path}.${k}`, r);
       model.ranges.set(path, inst.source.block.range);
-      model.builders.push({ type: inst.source.type, name: inst.full, config, path });
+      model.builders.push({
+        type: inst.source.type,
+        name: inst.full,
+        sourceName: inst.name,
+        config,
+        path,
+      });
     } catch (err) {
       problem(problems, err);
     }

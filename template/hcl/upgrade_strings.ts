@@ -99,7 +99,7 @@ function translateCommand(cmd: Command, scope: StringScope, use: TranslationUse)
       if (n !== 0) return undefined;
       if (inVariable) use.needsLocal = true;
       return {
-        interp: { template_dir: "path.root", pwd: "path.cwd", packer_version: "packer.version" }[
+        interp: { template_dir: "abspath(path.root)", pwd: "path.cwd", packer_version: "packer.version" }[
           head.name
         ],
       };
