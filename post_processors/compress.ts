@@ -92,10 +92,13 @@ async function* lazily(
 /**
  * Where the archive is written before it is renamed into place: named after
  * the run, and created exclusively, so it is provably this run's and a
- * symlink planted there is never written through.
+ * symlink planted there is never written through. The build's name is part
+ * of it: builds of one run that share an output must not remove each
+ * other's partial file (the last rename wins, as in Packer).
  */
-function partialOf(target: string, runId: string): string {
-  return `${target}.kiln-${runId}.partial`;
+function partialOf(target: string, ctx: PostProcessContext): string {
+  const build = (ctx.runBuildName ?? ctx.buildName).replace(/[^A-Za-z0-9_.-]/g, "_");
+  return `${target}.kiln-${ctx.runId}-${build}.partial`;
 }
 
 function compressTarget(ctx: PostProcessContext, config: Record<string, unknown>): string {
@@ -163,7 +166,7 @@ export const compressPostProcessor: PostProcessorPlugin = {
     return [compressTarget(ctx, config)];
   },
   scratch(ctx, config) {
-    return [partialOf(compressTarget(ctx, config), ctx.runId)];
+    return [partialOf(compressTarget(ctx, config), ctx)];
   },
   async postProcess(ctx, config, input) {
     const target = compressTarget(ctx, config);
@@ -178,7 +181,7 @@ export const compressPostProcessor: PostProcessorPlugin = {
       throw new Error(`Unable to create dir for archive ${target}: ${err.message}`);
     });
     const bytes = archiveStream(input.files, format, level, ctx.ui, target, ctx.signal);
-    await writeAtomically(target, partialOf(target, ctx.runId), bytes);
+    await writeAtomically(target, partialOf(target, ctx), bytes);
     ctx.ui.say(`Archive ${target} completed`);
     return {
       artifact: {

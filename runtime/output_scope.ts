@@ -136,6 +136,7 @@ function scopeContext(
   return {
     runId: parts.runId,
     buildName: parts.build.sourceName ?? parts.build.name,
+    runBuildName: parts.build.name,
     builderType: parts.build.type,
     ui: quiet,
     signal: new AbortController().signal,

@@ -91,7 +91,10 @@ export interface ProvisionerPlugin {
 /** What a post-processor sees while it runs. */
 export interface PostProcessContext {
   runId: string;
+  /** The name components see ({{.BuildName}}): in HCL2 the source's name, shared by builds. */
   buildName: string;
+  /** The build's name in the run, unique among its builds (absent: `buildName`). */
+  runBuildName?: string;
   builderType: string;
   ui: Ui;
   signal: AbortSignal;

@@ -130,6 +130,7 @@ async function runOne(
   const ctx: PostProcessContext = {
     runId: parts.runId,
     buildName: parts.packerBuildName ?? build,
+    runBuildName: build,
     builderType: parts.builderType,
     ui: parts.ui(`${build} (${pp.type})`),
     signal: parts.signal,

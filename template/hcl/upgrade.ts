@@ -237,9 +237,13 @@ export async function upgradeTemplate(
   // variables are static), and references to it read `local.x`.
   const locals = new Set<string>();
   const declared = { ...t.variables };
+  // JSON reads an undeclared variable as "" unless a flag or var-file sets
+  // it; HCL2 needs a declaration, and this one keeps that meaning.
+  const undeclared = new Set<string>();
   for (const name of referencedUserVariables(t)) {
     if (!Object.hasOwn(declared, name) && IDENT.test(name)) {
-      declared[name] = { default: null, sensitive: false };
+      declared[name] = { default: "", sensitive: false };
+      undeclared.add(name);
     }
   }
   const names = Object.keys(declared).sort();
@@ -283,6 +287,9 @@ export async function upgradeTemplate(
       if (v.sensitive) items.push(attr("sensitive", "true"));
       return items;
     });
+    if (undeclared.has(name)) {
+      body.unshift(comment(`not declared in the JSON template, where it read as "" unless set`));
+    }
     top.push(block("variable", [name], body));
   }
 

@@ -99,9 +99,10 @@ function translateCommand(cmd: Command, scope: StringScope, use: TranslationUse)
       if (n !== 0) return undefined;
       if (inVariable) use.needsLocal = true;
       return {
-        interp: { template_dir: "abspath(path.root)", pwd: "path.cwd", packer_version: "packer.version" }[
-          head.name
-        ],
+        interp:
+          { template_dir: "abspath(path.root)", pwd: "path.cwd", packer_version: "packer.version" }[
+            head.name
+          ],
       };
     case "isotime":
     case "strftime":
@@ -164,7 +165,8 @@ export function translateString(s: string, scope: StringScope, use: TranslationU
       parts.push(part);
       continue;
     }
-    const call = `{{ ${pipeText(pipe)} }}`;
+    // As written (escapes, char constants): the trim markers already trimmed the neighbours.
+    const call = `{{ ${pipe.text} }}`;
     use.notes.push(`no automatic HCL2 translation for ${call}: kept as a Go template call`);
     parts.push({ text: call });
   }

@@ -65,7 +65,7 @@ Deno.test("SIGINT during a slow compress of a large file: the build is undone, n
     try {
       await kiln.waitFor(/Tarring .*disk\.tar\.gz with gzip/);
       const runId = runIdIn(kiln.output());
-      await waitForFile(join(lab.out, `disk.tar.gz.kiln-${runId}.partial`), 1 << 20);
+      await waitForFile(join(lab.out, `disk.tar.gz.kiln-${runId}-file.partial`), 1 << 20);
       const signalled = performance.now();
       kiln.process.kill("SIGINT");
       const status = await kiln.done();

@@ -100,12 +100,20 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 
 /** The entries of a tar archive (names and contents), so archive times do not matter. */
 async function archiveDigest(file: string): Promise<string | undefined> {
-  const listing = await new Deno.Command("tar", { args: ["-tvf", file], stdout: "piped", stderr: "null" })
+  const listing = await new Deno.Command("tar", {
+    args: ["-tvf", file],
+    stdout: "piped",
+    stderr: "null",
+  })
     .output();
   if (!listing.success) return undefined;
   const names = new TextDecoder().decode(listing.stdout).split("\n").filter(Boolean)
     .map((l) => l.split(/\s+/).slice(5).join(" ").replace(/^\S+ \S+ /, ""));
-  const data = await new Deno.Command("tar", { args: ["-xOf", file], stdout: "piped", stderr: "null" })
+  const data = await new Deno.Command("tar", {
+    args: ["-xOf", file],
+    stdout: "piped",
+    stderr: "null",
+  })
     .output();
   return `tar ${names.join(",")} ${createHash("sha256").update(data.stdout).digest("hex")}`;
 }
@@ -154,7 +162,10 @@ async function eventShape(dir: string, spec: RunSpec): Promise<Record<string, st
 }
 
 /** Runs `kiln build ARGS TEMPLATE` in `spec.dir` and reduces what it did. */
-export async function buildOutcome(spec: RunSpec, env: Record<string, string>): Promise<BuildOutcome> {
+export async function buildOutcome(
+  spec: RunSpec,
+  env: Record<string, string>,
+): Promise<BuildOutcome> {
   const before = await snapshot(spec.dir);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", CLI, "build", ...spec.args, spec.template],
