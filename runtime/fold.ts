@@ -80,6 +80,8 @@ export interface RunState {
   /** Working directory of the run (relative template paths resolve against it). */
   cwd?: string;
   templateDigest?: string;
+  /** HCL2: the digest of each file of the configuration, by name. */
+  files?: Record<string, string>;
   inputsDigest?: string;
   args?: string[];
   kilnVersion?: string;
@@ -159,6 +161,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       state.template = d.template;
       state.cwd = d.cwd;
       state.templateDigest = d.templateDigest;
+      if (d.files && typeof d.files === "object") state.files = d.files;
       state.inputsDigest = d.inputsDigest;
       state.args = d.args;
       state.kilnVersion = d.kilnVersion;

@@ -134,6 +134,7 @@ export async function runBuild(
           // Relative paths in a template resolve against the working directory (as in Packer).
           cwd: Deno.cwd(),
           templateDigest: prepared.template.digest,
+          ...(prepared.template.fileDigests ? { files: prepared.template.fileDigests } : {}),
           inputsDigest: prepared.inputsDigest,
           args: options.args ?? [],
           kilnVersion: KILN_VERSION,
@@ -180,7 +181,9 @@ export async function resumeRun(
       );
     }
     const changed: string[] = [];
-    if (state.templateDigest !== prepared.template.digest) changed.push("the template");
+    if (state.templateDigest !== prepared.template.digest) {
+      changed.push(changedFiles(state.files, prepared.template.fileDigests) ?? "the template");
+    }
     if (state.inputsDigest !== prepared.inputsDigest) changed.push("the variables");
     if (changed.length > 0 && !options.forceResume) {
       refuse(
@@ -358,4 +361,18 @@ async function drive(
     terminal?.close();
     log.close();
   }
+}
+
+/** "the files a.pkr.hcl, b.pkr.hcl" of a configuration that changed, when both sides name them. */
+function changedFiles(
+  before: Record<string, string> | undefined,
+  now: Record<string, string> | undefined,
+): string | undefined {
+  if (!before || !now) return undefined;
+  const names = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
+  const differ = names.filter((n) => before[n] !== now[n]).map((n) =>
+    !Object.hasOwn(now, n) ? `${n} (gone)` : !Object.hasOwn(before, n) ? `${n} (new)` : n
+  );
+  if (differ.length === 0) return undefined;
+  return `${differ.length === 1 ? "the file" : "the files"} ${differ.join(", ")}`;
 }

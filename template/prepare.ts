@@ -86,6 +86,13 @@ class Preparer {
     readonly displayFile: string,
     readonly force: boolean,
     readonly registry: ComponentRegistry,
+    /** HCL: converts options to their types as HCL does, reporting what it cannot. */
+    readonly hclTyped?: (
+      config: Record<string, unknown>,
+      schema: Schema,
+      path: string,
+      report: Report,
+    ) => Record<string, unknown>,
     /** HCL: texts of the configuration's files, to quote the offending line. */
     readonly sources?: ReadonlyMap<string, string>,
     readonly quote?: (
@@ -95,6 +102,33 @@ class Preparer {
   ) {}
 
   private seen = new Set<string>();
+
+  /**
+   * HCL2 values take their option's type as HCL converts (hcl/option_types.ts):
+   * each mistyped option is reported once, and the looser JSON decoding that
+   * follows says nothing more about it.
+   */
+  private typed(
+    config: Record<string, unknown>,
+    schema: Schema,
+    path: string,
+    report: Report,
+  ): { config: Record<string, unknown>; report: Report } {
+    if (!this.hclTyped) return { config, report };
+    const bad: string[] = [];
+    const converted = this.hclTyped(config, schema, path, (at, message) => {
+      bad.push(at);
+      report(at, message);
+    });
+    if (bad.length === 0) return { config: converted, report };
+    return {
+      config: converted,
+      report: (at, message) => {
+        const known = bad.some((b) => at === b || at.startsWith(b + ".") || at.startsWith(b + "["));
+        if (!known) report(at, message);
+      },
+    };
+  }
 
   /** Records an issue once: the same provisioner problem shows up for every build. */
   report: Report = (path, message) => {
@@ -147,11 +181,12 @@ class Preparer {
       }
       this.report(path, message);
     };
-    const rendered = interpolateConfig(raw, plugin.schema, def.path, {
+    const typed = this.typed(raw, plugin.schema, def.path, report);
+    const rendered = interpolateConfig(typed.config, plugin.schema, def.path, {
       ctx,
       deferBuild: true,
-    }, report);
-    const config = decodeConfig(rendered, plugin.schema, def.path, report, context);
+    }, typed.report);
+    const config = decodeConfig(rendered, plugin.schema, def.path, typed.report, context);
     collectSecrets(config, plugin.schema, this.secrets);
     if (plugin.needsCommunicator && build.communicator === "none") {
       this.report(
@@ -188,11 +223,12 @@ class Preparer {
       (m) => this.report(def.path, `post-processor "${def.type}" failed to load: ${m}`),
     );
     if (!plugin) return undefined;
-    const rendered = interpolateConfig(def.config, plugin.schema, def.path, {
+    const typed = this.typed(def.config, plugin.schema, def.path, this.report);
+    const rendered = interpolateConfig(typed.config, plugin.schema, def.path, {
       ctx,
       deferBuild: true,
-    }, this.report);
-    const config = decodeConfig(rendered, plugin.schema, def.path, this.report, build);
+    }, typed.report);
+    const config = decodeConfig(rendered, plugin.schema, def.path, typed.report, build);
     collectSecrets(config, plugin.schema, this.secrets);
     return {
       type: def.type,
@@ -230,11 +266,12 @@ class Preparer {
     };
     let config: Record<string, unknown> = {};
     if (plugin) {
-      const rendered = interpolateConfig(def.config, plugin.schema, def.path, {
+      const typed = this.typed(def.config, plugin.schema, def.path, this.report);
+      const rendered = interpolateConfig(typed.config, plugin.schema, def.path, {
         ctx,
         deferBuild: false,
-      }, this.report);
-      config = decodeConfig(rendered, plugin.schema, def.path, this.report, {
+      }, typed.report);
+      config = decodeConfig(rendered, plugin.schema, def.path, typed.report, {
         name: renderedName(def.sourceName ?? def.name, ctx),
         type: def.type,
         force: this.force,
@@ -386,7 +423,8 @@ async function finish(
     variables,
     secrets,
     builds,
-    inputsDigest: await digestText(`${template.digest}\n${canonical(variables)}`),
+    // The variables alone: a changed file is the template digest's to report.
+    inputsDigest: await digestText(canonical(variables)),
   };
 }
 
@@ -474,6 +512,7 @@ async function prepareHcl(
     file,
     !options.freshOutputs,
     options.registry,
+    hcl.hclTypedOptions,
     loaded.sources,
     hcl.quote,
   );

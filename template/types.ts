@@ -118,6 +118,8 @@ export interface Template {
   digest: string;
   /** HCL: every file the configuration was read from (configuration and variables files). */
   files?: string[];
+  /** HCL: SHA-256 (hex) of each of `files`, by name, so a changed file can be named. */
+  fileDigests?: Record<string, string>;
   /**
    * HCL: variables are resolved by the front end (typed values; non-strings
    * as JSON text), with the values that must be masked.
@@ -179,6 +181,6 @@ export interface PreparedTemplate {
   /** Values that must be masked wherever kiln writes (sensitive variables, secret options). */
   secrets: string[];
   builds: PreparedBuild[];
-  /** SHA-256 over the template digest and the resolved variables: resume refuses a change. */
+  /** SHA-256 of the resolved variables: resume refuses a change (the template has its digest). */
   inputsDigest: string;
 }

@@ -137,13 +137,10 @@ function getAttr(target: Value, name: string, range: Range, of: Expr): Value {
   }
   if (isObject(target)) {
     if (Object.hasOwn(target, name)) return target[name];
-    fail(
-      "Unsupported attribute",
-      `This object does not have an attribute named "${name}".${
-        nearest(name, Object.keys(target))
-      }`,
-      range,
-    );
+    const what = of.kind === "var" && of.name === "local"
+      ? `There is no local value named "${name}".`
+      : `This object does not have an attribute named "${name}".`;
+    fail("Unsupported attribute", what + nearest(name, Object.keys(target)), range);
   }
   if (Array.isArray(target) && /^\d+$/.test(name)) return index(target, Number(name), range);
   return fail(
@@ -358,7 +355,9 @@ function call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
     return fail(
       at ? "Invalid function argument" : "Error in function call",
       at
-        ? `Invalid value for "${param}" parameter: ${err.message}.`
+        ? err.message.startsWith("Invalid value for ")
+          ? `${err.message}.`
+          : `Invalid value for "${param}" parameter: ${err.message}.`
         : `Call to function "${name}" failed: ${err.message}.`,
       at ?? expr.range,
     );

@@ -5,7 +5,7 @@
  */
 import type { Block, Expr, HclFile, Range, TemplatePart } from "./ast.ts";
 import { type Diagnostic, DiagnosticError, error } from "./diagnostic.ts";
-import { evaluate, nearest, type Scope } from "./eval.ts";
+import { evaluate, type Scope } from "./eval.ts";
 import { evalBody, type NestedShape } from "./body.ts";
 import type { ObjectValue, Value } from "./value.ts";
 
@@ -253,17 +253,6 @@ export async function evaluateLocalsAndData(
     }
   };
   for (const id of nodes.keys()) await visit(id, []);
-  // A reference to a local that does not exist reads as HCL's "Unsupported attribute" on `local`;
-  // name it plainly instead.
-  for (const p of problems) {
-    const m = /attribute named "([^"]+)"/.exec(p.detail);
-    if (p.summary === "Unsupported attribute" && m && !nodes.has(`local.${m[1]}`) && p.range) {
-      const localNames = [...nodes.keys()].filter((k) => k.startsWith("local.")).map((k) =>
-        k.slice(6)
-      );
-      p.detail = `There is no local value named "${m[1]}".${nearest(m[1], localNames)}`;
-    }
-  }
   if (problems.length > 0) throw new DiagnosticError(problems);
   return { local, data, sensitive };
 }

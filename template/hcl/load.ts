@@ -124,6 +124,11 @@ export async function loadHclTemplate(
     ], sources);
   }
   const digestParts: string[] = [];
+  const fileDigests: Record<string, string> = {};
+  const remember = async (name: string, text: string) => {
+    fileDigests[name] = await sha256(text);
+    digestParts.push(`${name}\n${fileDigests[name]}`);
+  };
   const read = async (file: string): Promise<HclFile | undefined> => {
     const name = displayName(file);
     let text: string;
@@ -136,7 +141,7 @@ export async function loadHclTemplate(
       return undefined;
     }
     sources.set(name, text);
-    digestParts.push(`${name}\n${await sha256(text)}`);
+    await remember(name, text);
     try {
       return file.endsWith(".json") ? await parseHclJson(name, text) : await parseHcl(name, text);
     } catch (err) {
@@ -215,7 +220,7 @@ export async function loadHclTemplate(
       try {
         const text = await Deno.readTextFile(file);
         sources.set(name, text);
-        digestParts.push(`${name}\n${await sha256(text)}`);
+        await remember(name, text);
         varInputs.push(...jsonVarFileInputs(name, text, strictness));
       } catch (err) {
         if (err instanceof DiagnosticError) problems.push(...err.diagnostics);
@@ -272,12 +277,24 @@ export async function loadHclTemplate(
     context: fnContext,
     markSensitive: (v) => marked.push(v),
   };
+  // A function's error may quote its argument: what is sensitive by then is masked.
+  const maskedError = (diagnostics: Diagnostic[]) => {
+    const secrets: string[] = [];
+    marked.forEach((v) => leaves(v, secrets));
+    const longestFirst = [...new Set(secrets)].sort((a, b) => b.length - a.length);
+    const mask = (text: string) =>
+      longestFirst.reduce((t, secret) => t.replaceAll(secret, "<sensitive>"), text);
+    return new HclConfigError(
+      diagnostics.map((d) => ({ ...d, summary: mask(d.summary), detail: mask(d.detail) })),
+      sources,
+    );
+  };
   let evaluated;
   try {
     evaluated = await evaluateLocalsAndData(files, withVars, options.dataSources);
   } catch (err) {
     if (!(err instanceof DiagnosticError)) throw err;
-    throw new HclConfigError(err.diagnostics, sources);
+    throw maskedError(err.diagnostics);
   }
   marked.push(...evaluated.sensitive);
   const full: Scope = {
@@ -290,7 +307,7 @@ export async function loadHclTemplate(
     model = await buildModel(files, full, options.shapes);
   } catch (err) {
     if (!(err instanceof DiagnosticError)) throw err;
-    throw new HclConfigError(err.diagnostics, sources);
+    throw maskedError(err.diagnostics);
   }
   const secrets: string[] = [];
   marked.forEach((v) => leaves(v, secrets));
@@ -310,6 +327,7 @@ export async function loadHclTemplate(
     errorCleanupProvisioners: model.errorCleanupProvisioners,
     digest: await sha256(digestParts.join("\n")),
     files: [...sources.keys()],
+    fileDigests,
     resolved: { variables, secrets: [...new Set(secrets)] },
   };
   const positions = new Map<string, Position>();

@@ -15,6 +15,7 @@ import type { Value } from "./value.ts";
 export { HclConfigError, loadHclTemplate } from "./load.ts";
 export type { HclLoadOptions, HclTemplate } from "./load.ts";
 export { isHclConfig } from "./files.ts";
+export { hclTypedOptions } from "./option_types.ts";
 
 /** The source lines around a position, the position marked, as diagnostics show them. */
 export function quote(pos: { file: string; line: number; column: number }, text: string): string[] {

@@ -18,8 +18,6 @@ const KNOWN: Record<string, string> = {
   ctx_source_in_source: "current Packer allows source.name inside a source block; 1.6.6 refuses",
   ctx_source_build:
     "null builds' build.ID/Host/... are kiln's values (empty), not 1.6.6's Null/<unknown>",
-  err_inline_string:
-    "kiln converts a string to a list option as the JSON decoder does; HCL is strict",
   expr_arith:
     "kiln computes with 64-bit floats (1/3, 0.1+0.2, 2^53+1 print as JavaScript does); Packer with arbitrary precision",
   expr_null_jsonencode: "1.6.6 refuses null in a template interpolation even through jsonencode",
