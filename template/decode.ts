@@ -211,6 +211,17 @@ function decodeValue(v: unknown, spec: FieldSpec, path: string, report: Report):
 }
 
 /** Set and non-empty: what Packer's `x != ""` style checks mean by "specified". */
+/**
+ * One option's value as the decoder reads it, or undefined when it would
+ * report a problem (e.g. `hcl2_upgrade` writing what JSON meant in HCL2's
+ * stricter types).
+ */
+export function decodedOption(v: unknown, spec: FieldSpec): { value: unknown } | undefined {
+  let ok = true;
+  const value = decodeValue(v, spec, "", () => ok = false);
+  return ok ? { value } : undefined;
+}
+
 export function isSet(v: unknown): boolean {
   if (v === undefined || v === null || v === "") return false;
   if (Array.isArray(v)) return v.length > 0;

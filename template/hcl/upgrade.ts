@@ -9,6 +9,7 @@
 import type { ConfigSchema, FieldSpec } from "../schema.ts";
 import type { BuilderDef, PostProcessorDef, ProvisionerDef, Template } from "../types.ts";
 import { isObject } from "../values.ts";
+import { decodedOption } from "../decode.ts";
 import {
   newUse,
   type StringScope,
@@ -138,13 +139,20 @@ function guessBlocks(v: unknown): "block" | "blocks" | "attr" | "drop" {
 /** Converts a value the way kiln's decoder would read it, where HCL2 would not convert it. */
 function coerce(v: unknown, spec: FieldSpec | undefined): unknown {
   if (!spec) return v;
-  const templated = typeof v === "string" && v.includes("{{");
+  const templated = JSON.stringify(v).includes("{{");
   switch (spec.type) {
     case "string_list":
-      // JSON splits "a,b" on commas; HCL2 wants a list.
-      if (typeof v === "string" && !templated) return v === "" ? [] : v.split(",");
-      if (v !== null && !Array.isArray(v) && !isObject(v) && typeof v !== "string") return [v];
-      return v;
+    case "string_lists":
+    case "string_map":
+    case "string": {
+      // JSON splits "a,b" on commas and lifts a lone value into a list, writes
+      // true as "1"; HCL2 converts none of that: write what the decoder reads.
+      if (templated) {
+        if (spec.type === "string_list" && !Array.isArray(v) && !isObject(v)) return [v];
+        return v;
+      }
+      return decodedOption(v, spec)?.value ?? v;
+    }
     case "duration":
       return typeof v === "number" ? goDuration(v / 1e6) : v;
     case "bool":
@@ -372,9 +380,10 @@ export async function upgradeTemplate(
   };
   for (const p of t.provisioners) buildBody.push(...await provisionerBlock("provisioner", p));
   if (t.errorCleanupProvisioner) {
-    buildBody.push(
-      ...await provisionerBlock("error-cleanup-provisioner", t.errorCleanupProvisioner),
-    );
+    // A JSON template's error-cleanup-provisioner runs for every build, whatever
+    // its only/except say; in HCL2 they would apply.
+    const { only: _only, except: _except, ...ecp } = t.errorCleanupProvisioner;
+    buildBody.push(...await provisionerBlock("error-cleanup-provisioner", ecp));
   }
   const postProcessorBlock = async (pp: PostProcessorDef): Promise<BodyItem[]> => {
     const schema = await lookup("post-processor", pp.type);

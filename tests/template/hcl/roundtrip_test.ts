@@ -17,7 +17,7 @@
 import { assert, assertEquals } from "../assert.ts";
 import { parseTemplate } from "../../../template/parse.ts";
 import { upgradeToFile } from "./upgrade_helpers.ts";
-import { type RoundTripCase, roundTripCorpus } from "./roundtrip_corpus.ts";
+import { hclArgs, type RoundTripCase, roundTripCorpus } from "./roundtrip_corpus.ts";
 import { type BuildOutcome, buildOutcome } from "./roundtrip_run.ts";
 
 const { cases, skipped } = await roundTripCorpus();
@@ -49,19 +49,6 @@ async function stage(c: RoundTripCase, dir: string): Promise<void> {
     if (e.name !== base && !text.includes(e.name)) continue;
     await new Deno.Command("cp", { args: ["-r", `${src}/${e.name}`, dir] }).output();
   }
-}
-
-/** -only/-except name JSON builds; the HCL2 builds are `type.name`. */
-function hclArgs(args: string[], names: Map<string, string>): string[] {
-  return args.map((a) => {
-    const m = /^-(only|except)=(.*)$/.exec(a);
-    if (!m) return a;
-    const picked = m[2].split(",").flatMap((p) => {
-      const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")}$`);
-      return [...names].filter(([, json]) => re.test(json)).map(([hcl]) => hcl);
-    });
-    return `-${m[1]}=${picked.length ? picked.join(",") : "nothing-matches"}`;
-  });
 }
 
 async function roundTrip(c: RoundTripCase): Promise<[BuildOutcome, BuildOutcome, string]> {
