@@ -485,6 +485,36 @@ export async function loadHclConfig(
   }
 }
 
+/** `-syntax-only` of an HCL2 configuration: parsed, its blocks checked, nothing evaluated. */
+async function hclSyntaxOnly(file: string): Promise<PreparedTemplate> {
+  const hcl = await import("./hcl/mod.ts");
+  let checked;
+  try {
+    checked = await hcl.checkHclConfigSyntax(file);
+  } catch (err) {
+    if (err instanceof hcl.HclConfigError) throw new TemplateError(hcl.diagnosticIssues(err));
+    throw err;
+  }
+  const template: Template = {
+    file,
+    dir: file,
+    format: "hcl",
+    variables: {},
+    builders: [],
+    provisioners: [],
+    postProcessors: [],
+    digest: checked.digest,
+    files: [...checked.sources.keys()],
+  };
+  return {
+    template,
+    variables: {},
+    secrets: [],
+    builds: [],
+    inputsDigest: await digestText(checked.digest),
+  };
+}
+
 /**
  * The HCL2 front end: the configuration is evaluated by template/hcl (loaded
  * only now, so JSON never pays for it), then prepared like a JSON template.
@@ -495,18 +525,10 @@ async function prepareHcl(
   options: PrepareOptions,
 ): Promise<PreparedTemplate> {
   const hcl = await import("./hcl/mod.ts");
+  if (options.syntaxOnly) return await hclSyntaxOnly(file);
   const loaded = await loadHclConfig(file, inputs, options.registry);
   const template = loaded.template;
   const resolved = template.resolved!;
-  if (options.syntaxOnly) {
-    return {
-      template,
-      variables: {},
-      secrets: [],
-      builds: [],
-      inputsDigest: await digestText(template.digest),
-    };
-  }
   const prep = new Preparer(
     template,
     file,

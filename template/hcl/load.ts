@@ -98,15 +98,26 @@ function leaves(v: Value, out: string[]): void {
   else if (v && typeof v === "object") Object.values(v).forEach((x) => leaves(x, out));
 }
 
-/** Loads and evaluates an HCL configuration. Throws HclConfigError listing every problem. */
-export async function loadHclTemplate(
-  path: string,
-  inputs: TemplateInputs,
-  options: HclLoadOptions,
-): Promise<HclTemplate> {
+/** A configuration's files, parsed, with what was found wrong at their top level. */
+interface ParsedConfig {
+  layout: Awaited<ReturnType<typeof configFiles>>;
+  files: HclFile[];
+  sources: Map<string, string>;
+  problems: Diagnostic[];
+  remember(name: string, text: string): Promise<void>;
+  /** Reads and parses one more file (a variables file), its problems joining `problems`. */
+  read(file: string): Promise<HclFile | undefined>;
+  digestParts: string[];
+  fileDigests: Record<string, string>;
+}
+
+/**
+ * Reads and parses every file of a configuration and checks its top-level
+ * blocks; throws HclConfigError when nothing can be read or parsed.
+ */
+async function readConfig(path: string): Promise<ParsedConfig> {
   const sources = new Map<string, string>();
   const problems: Diagnostic[] = [];
-  const env = options.env ?? Deno.env.toObject();
   let layout;
   try {
     layout = await configFiles(path);
@@ -176,6 +187,34 @@ export async function loadHclTemplate(
       }
     }
   }
+  return { layout, files, sources, problems, remember, read, digestParts, fileDigests };
+}
+
+/**
+ * `validate -syntax-only`, as Packer: every file parses and holds only the
+ * blocks a configuration may hold; nothing is evaluated. Throws
+ * HclConfigError listing every problem.
+ */
+export async function checkHclConfigSyntax(
+  path: string,
+): Promise<{ sources: Map<string, string>; digest: string }> {
+  const parsed = await readConfig(path);
+  if (parsed.problems.length > 0) throw new HclConfigError(parsed.problems, parsed.sources);
+  return {
+    sources: parsed.sources,
+    digest: await sha256(parsed.digestParts.sort().join("\n")),
+  };
+}
+
+/** Loads and evaluates an HCL configuration. Throws HclConfigError listing every problem. */
+export async function loadHclTemplate(
+  path: string,
+  inputs: TemplateInputs,
+  options: HclLoadOptions,
+): Promise<HclTemplate> {
+  const env = options.env ?? Deno.env.toObject();
+  const { layout, files, sources, problems, remember, read, digestParts, fileDigests } =
+    await readConfig(path);
   const functions = { ...(options.functions ?? hclFunctions(renderTemplateFile)) };
   const now = options.now ?? new Date();
   // Relative paths in file functions resolve against the configuration's directory (abspath

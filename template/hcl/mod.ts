@@ -12,7 +12,7 @@ import { decodeConfig } from "../decode.ts";
 import { DiagnosticError, error } from "./diagnostic.ts";
 import type { Value } from "./value.ts";
 
-export { HclConfigError, loadHclTemplate } from "./load.ts";
+export { checkHclConfigSyntax, HclConfigError, loadHclTemplate } from "./load.ts";
 export type { HclLoadOptions, HclTemplate } from "./load.ts";
 export { isHclConfig } from "./files.ts";
 export { hclTypedOptions } from "./option_types.ts";

@@ -1,9 +1,10 @@
 /**
- * Date and time functions: timestamp formatdate timeadd. Timestamps are
- * RFC 3339 strings; a time keeps the UTC offset it was written with, so
+ * Date and time functions: timestamp formatdate timeadd legacy_isotime
+ * legacy_strftime. Timestamps are RFC 3339 strings; a time keeps the UTC offset it was written with, so
  * `timeadd("2017-11-22T00:00:00+01:00", "-1s")` stays in +01:00.
  */
 import { parseDuration } from "../../duration.ts";
+import { formatGoTime, formatStrftime } from "../../time_format.ts";
 import { type HclFunction, type Value, ValueError } from "../value.ts";
 import { fn, str } from "./args.ts";
 
@@ -178,4 +179,8 @@ export const DATETIME_FUNCTIONS: Record<string, HclFunction> = {
     return formatDate(spec, parseRfc3339(str(a, 1, "time"), 1, "time"));
   }),
   timeadd: fn(["timestamp", "duration"], timeadd),
+  // Packer's bridges from JSON's isotime/strftime (what hcl2_upgrade writes):
+  // the run's clock, in UTC, with a Go layout or a C strftime format.
+  legacy_isotime: fn(["format"], (a, ctx) => formatGoTime(ctx.now, str(a, 0, "format"))),
+  legacy_strftime: fn(["format"], (a, ctx) => formatStrftime(ctx.now, str(a, 0, "format"))),
 };

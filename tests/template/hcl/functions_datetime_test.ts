@@ -59,3 +59,10 @@ Deno.test("timeadd keeps the timestamp's offset", () => {
     'time: unknown unit "d" in duration "1d"',
   );
 });
+
+Deno.test("legacy_isotime and legacy_strftime format the evaluation's clock in UTC", () => {
+  const ctx = context("/", new Date("2026-01-02T03:04:05.678Z"));
+  assertEquals(call("legacy_isotime", ["2006-01-02-1504"], ctx), "2026-01-02-0304");
+  assertEquals(call("legacy_isotime", ["20060102150405"], ctx), "20260102030405");
+  assertEquals(call("legacy_strftime", ["%Y%m%d-%H%M%S"], ctx), "20260102-030405");
+});

@@ -151,3 +151,24 @@ Deno.test("a sensitive variable's value is masked in a diagnostic that quotes it
   assert.ok(found.length >= 1);
   assert.doesNotMatch(text, /hunter2-pw/);
 });
+
+Deno.test("-syntax-only parses and checks the blocks, evaluating nothing (as Packer)", async () => {
+  await withTempDir(async (dir) => {
+    const write = (text: string) => Deno.writeTextFile(join(dir, "a.pkr.hcl"), text);
+    const check = () => prepareTemplate(dir, {}, { registry: kilnRegistry, syntaxOnly: true });
+    // An unset variable and a missing source are for a full validate.
+    await write(`variable "x" {}
+source "null" "a" { communicator = var.nope }
+build { sources = ["source.null.zzz"] }
+`);
+    await check();
+    await write(`foo "bar" {}\nsource "null" "a" {\n  x =\n}\n`);
+    await assert.rejects(check(), (err: unknown) => {
+      assert.ok(err instanceof TemplateError);
+      assert.match(err.issues.map(formatIssue).join("\n"), /a\.pkr\.hcl:3:6: Invalid expression/);
+      return true;
+    });
+    await write(`foo "bar" {}\n`);
+    await assert.rejects(check(), /Unsupported block type/);
+  });
+});
