@@ -4,6 +4,12 @@
  * mistake. It recognises HCL's grammar (bodies, blocks, one-line blocks,
  * every expression form) but builds nothing: the evaluator has its own parser.
  */
+
+/**
+ * Deeper nesting than any configuration needs; past it the parser and the
+ * evaluator, both recursive, would exhaust the stack on hostile input.
+ */
+const MAX_NESTING = 200;
 import { HclSyntaxError, lexHcl, type Token, type TokenType } from "./lexer.ts";
 
 const BINARY = new Set<TokenType>([
@@ -37,6 +43,7 @@ class Checker {
   #pos = 0;
   /** Whether newlines are insignificant here (inside parentheses, brackets, `${}`). */
   #skipNewlines: boolean[] = [false];
+  #blockDepth = 0;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -69,6 +76,18 @@ class Checker {
   }
 
   #block(name: Token): void {
+    if (this.#blockDepth >= MAX_NESTING) {
+      this.#fail(name, "Too deeply nested", `blocks nest at most ${MAX_NESTING} levels deep`);
+    }
+    this.#blockDepth++;
+    try {
+      this.#blockContent(name);
+    } finally {
+      this.#blockDepth--;
+    }
+  }
+
+  #blockContent(name: Token): void {
     for (;;) {
       const t = this.#peek();
       if (t.type === "Ident") this.#next();
@@ -345,6 +364,13 @@ class Checker {
 
   /** Runs `parse` with newlines significant (false) or not (true) until it returns. */
   #nested(skipNewlines: boolean, parse: () => void): void {
+    if (this.#skipNewlines.length >= MAX_NESTING) {
+      this.#fail(
+        this.#peek(),
+        "Too deeply nested",
+        `expressions nest at most ${MAX_NESTING} levels deep`,
+      );
+    }
     this.#skipNewlines.push(skipNewlines);
     try {
       parse();

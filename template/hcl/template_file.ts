@@ -10,6 +10,17 @@ import { type ObjectValue, type Value, ValueError } from "./value.ts";
 
 const MARK = "KILN_TEMPLATEFILE_END";
 
+/** A template may not render templates (it could render itself forever), as in HCL. */
+const INNER_FUNCTIONS = {
+  ...hclFunctions(),
+  templatefile: {
+    params: ["path", "vars"],
+    call: (): Value => {
+      throw new ValueError("cannot recursively call templatefile from inside templatefile call");
+    },
+  },
+};
+
 /** Renders a template file's text; errors become the function's ValueError. */
 export function renderTemplateFile(text: string, vars: ObjectValue, file: string): Value {
   if (text.includes(`\n${MARK}`)) {
@@ -26,7 +37,7 @@ export function renderTemplateFile(text: string, vars: ObjectValue, file: string
   try {
     const out = evaluate(expr, {
       lookup: (n) => Object.hasOwn(vars, n) ? vars[n] : undefined,
-      functions: hclFunctions(renderTemplateFile),
+      functions: INNER_FUNCTIONS,
       context: { baseDir: file.replace(/\/[^/]*$/, ""), now: new Date() },
     });
     // The heredoc adds the newline before the closing marker.
