@@ -470,6 +470,14 @@ export async function loadHclConfig(
   try {
     return await hcl.loadHclTemplate(file, inputs, {
       shapes: async (kind, type) => {
+        const components = kind === "builder"
+          ? registry.builders
+          : kind === "provisioner"
+          ? registry.provisioners
+          : registry.postProcessors;
+        if (components.load(type) === undefined) {
+          return { unknown: true as const, known: components.types() };
+        }
         const schema = await schemaOf(registry, kind, type);
         return schema ? shapeOf(schema) : undefined;
       },

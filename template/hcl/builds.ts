@@ -15,8 +15,17 @@ import type { ObjectValue, Value } from "./value.ts";
 /** Component kinds whose options have a schema. */
 export type ComponentKind = "builder" | "provisioner" | "post-processor";
 
-/** The nested-block shape of a component type's options; undefined when kiln lacks the type. */
-export type ShapeLookup = (kind: ComponentKind, type: string) => Promise<NestedShape | undefined>;
+/** A component type kiln does not have, with the types of that kind it has. */
+export interface UnknownType {
+  unknown: true;
+  known: string[];
+}
+
+/** The nested-block shape of a component type's options (undefined: none to give). */
+export type ShapeLookup = (
+  kind: ComponentKind,
+  type: string,
+) => Promise<NestedShape | undefined | UnknownType>;
 
 /** What the build blocks turn into. */
 export interface BuildModel {
@@ -148,7 +157,15 @@ export async function buildModel(
       problem(problems, err);
     }
   }
-  if (problems.length > 0) throw new DiagnosticError(problems);
+  if (problems.length > 0) {
+    // A provisioner of a build with several sources is evaluated once per
+    // source: the same problem at the same place is said once.
+    const seen = new Set<string>();
+    throw new DiagnosticError(problems.filter((p) => {
+      const key = `${p.summary}\n${p.detail}\n${rangeKey(p.range)}`;
+      return !seen.has(key) && seen.add(key);
+    }));
+  }
   return model;
 }
 
@@ -178,6 +195,10 @@ function sourceRef(e: Expr, scope: Scope): string | undefined {
   return typeof v === "string" ? v.replace(/^source\./, "") : undefined;
 }
 
+function rangeKey(r: Range | undefined): string | undefined {
+  return r ? `${r.file}:${r.start.offset}` : undefined;
+}
+
 async function oneBuild(
   build: Block,
   bi: number,
@@ -189,6 +210,20 @@ async function oneBuild(
   problems: Diagnostic[],
 ): Promise<void> {
   const name = buildName(build, scope, problems);
+  // An unknown type is reported with the configuration's other problems, once per block.
+  const shapeOf = async (kind: ComponentKind, type: string, at: Range | undefined) => {
+    const shape = await shapes(kind, type);
+    if (!shape || !("unknown" in shape)) return shape;
+    const key = at ? `${at.file}:${at.start.offset}` : `${kind}:${type}`;
+    if (!problems.some((p) => p.summary.startsWith("Unknown ") && rangeKey(p.range) === key)) {
+      problems.push(error(
+        `Unknown ${kind} type`,
+        `There is no ${kind} type "${type}" (kiln knows: ${shape.known.join(", ")}).`,
+        at,
+      ));
+    }
+    return undefined;
+  };
   for (const a of build.body.attributes) {
     if (!BUILD_ATTRS.has(a.name)) {
       problems.push(
@@ -315,7 +350,7 @@ async function oneBuild(
   });
   for (const inst of instances) {
     const path = `source.${inst.source.type}.${inst.source.name}`;
-    const shape = await shapes("builder", inst.source.type);
+    const shape = await shapeOf("builder", inst.source.type, inst.source.block.labelRanges[0]);
     const srcScope = childScope(scope, { source: { name: inst.name, type: inst.source.type } });
     const ranges: RangeMap = new Map();
     try {
@@ -385,7 +420,7 @@ async function oneBuild(
       return undefined;
     }
     const type = b.labels[0];
-    const shape = await shapes("provisioner", type);
+    const shape = await shapeOf("provisioner", type, b.labelRanges[0]);
     const pScope = childScope(scope, {
       build: buildObject(name),
       source: { name: inst.name, type: inst.source.type },
@@ -438,7 +473,7 @@ async function oneBuild(
       return undefined;
     }
     const type = b.labels[0];
-    const shape = await shapes("post-processor", type);
+    const shape = await shapeOf("post-processor", type, b.labelRanges[0]);
     const pScope = childScope(scope, {
       build: buildObject(name),
       source: { name: inst.name, type: inst.source.type },

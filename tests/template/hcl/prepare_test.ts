@@ -172,3 +172,29 @@ build { sources = ["source.null.zzz"] }
     await assert.rejects(check(), /Unsupported block type/);
   });
 });
+
+Deno.test("unknown component types come with the configuration's other problems, each said once", async () => {
+  const found = await issuesOf({
+    "a.pkr.hcl": `source "nullx" "a" {
+  communicator = "none"
+}
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  sources = ["source.nullx.a", "source.null.b"]
+  provisioner "nope" {}
+  post-processor "zap" {}
+  provisioner "shell-local" { inline = ["\${upper()}"] }
+}
+`,
+  });
+  const shown = found.map((i) => `${i.line}:${i.column} ${i.message.split(":")[0]}`);
+  assert.deepEqual(shown, [
+    "1:8 Unknown builder type",
+    "9:15 Unknown provisioner type",
+    "10:18 Unknown post-processor type",
+    "11:44 Not enough function arguments",
+  ]);
+  assert.match(found[1].message, /kiln knows: shell-local, /);
+});
