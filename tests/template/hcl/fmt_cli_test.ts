@@ -5,23 +5,29 @@
  * feature (1.6.6 has no stdin or -recursive; those follow current Packer).
  */
 import assert from "node:assert/strict";
-import { run } from "../../../cli/fmt.ts";
 import { CLI_PATH } from "../../support/kiln_cli.ts";
 import { withTempDir } from "../helpers.ts";
 
+/**
+ * `kiln fmt` in its own process, started in `cwd`: the working directory is
+ * process-wide, and test modules share the test runner's process, so a
+ * chdir here would move every other module's child processes too.
+ */
 async function fmt(args: string[], cwd: string, stdin = "") {
-  const out = { stdout: "", stderr: "" };
-  const previous = Deno.cwd();
-  Deno.chdir(cwd);
-  try {
-    const code = await run(args, {
-      write: (text, stream) => out[stream] += text,
-      readStdin: () => Promise.resolve(stdin),
-    });
-    return { code, ...out };
-  } finally {
-    Deno.chdir(previous);
-  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI_PATH, "fmt", ...args],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 const UGLY = 'a=1\nbb = "x"\n';
