@@ -14,18 +14,14 @@ import {
   type FlagSpecs,
   isHelpRequest,
   parseCommandArgs,
+  TEMPLATE_INPUT_FLAGS,
   templateInputsFrom,
 } from "./args.ts";
 
 const FLAGS: FlagSpecs = {
-  "var": {
-    type: "string",
-    multiple: true,
-    help: "-var 'key=value'       Variable for templates, can be used multiple times.",
-  },
+  "var": TEMPLATE_INPUT_FLAGS.var,
   "var-file": {
-    type: "string",
-    multiple: true,
+    ...TEMPLATE_INPUT_FLAGS["var-file"],
     help: "-var-file=path         JSON or HCL2 file containing user variables.",
   },
   "config-type": {

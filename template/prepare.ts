@@ -439,21 +439,13 @@ function shapeOf(schema: Schema | undefined) {
   };
 }
 
-async function schemaOf(
-  registry: ComponentRegistry,
-  kind: string,
-  type: string,
-): Promise<Schema | undefined> {
-  const loader = kind === "builder"
-    ? registry.builders.load(type)
+/** The registry's components of one kind. */
+function componentsOf(registry: ComponentRegistry, kind: string): ComponentRegistry["builders"] {
+  return kind === "builder"
+    ? registry.builders
     : kind === "provisioner"
-    ? registry.provisioners.load(type)
-    : registry.postProcessors.load(type);
-  try {
-    return (await loader)?.schema;
-  } catch {
-    return undefined;
-  }
+    ? registry.provisioners
+    : registry.postProcessors;
 }
 
 /**
@@ -470,15 +462,10 @@ export async function loadHclConfig(
   try {
     return await hcl.loadHclTemplate(file, inputs, {
       shapes: async (kind, type) => {
-        const components = kind === "builder"
-          ? registry.builders
-          : kind === "provisioner"
-          ? registry.provisioners
-          : registry.postProcessors;
-        if (components.load(type) === undefined) {
-          return { unknown: true as const, known: components.types() };
-        }
-        const schema = await schemaOf(registry, kind, type);
+        const components = componentsOf(registry, kind);
+        const loading = components.load(type);
+        if (loading === undefined) return { unknown: true as const, known: components.types() };
+        const schema = await loading.then((c) => c.schema, () => undefined);
         return schema ? shapeOf(schema) : undefined;
       },
       dataSources: hcl.dataSourceRunner(
@@ -532,8 +519,8 @@ async function prepareHcl(
   inputs: TemplateInputs,
   options: PrepareOptions,
 ): Promise<PreparedTemplate> {
-  const hcl = await import("./hcl/mod.ts");
   if (options.syntaxOnly) return await hclSyntaxOnly(file);
+  const hcl = await import("./hcl/mod.ts");
   const loaded = await loadHclConfig(file, inputs, options.registry);
   const template = loaded.template;
   const resolved = template.resolved!;

@@ -19,6 +19,18 @@ import { kilnComponents } from "../../components.ts";
 
 const SKIP = ["counter.txt"];
 
+/** The child died of the SIGKILL at event `k`; if not, what it said instead. */
+function assertKilled(killed: Deno.CommandOutput, k: number): void {
+  const dec = new TextDecoder();
+  assert.equal(
+    killed.signal,
+    "SIGKILL",
+    `run was not killed at event ${k} (exit ${killed.code}): ${
+      dec.decode(killed.stdout).slice(-1500) + dec.decode(killed.stderr).slice(-1500)
+    }`,
+  );
+}
+
 async function reference(): Promise<
   { root: string; events: number; files: Record<string, string>; counter: string[] }
 > {
@@ -53,14 +65,7 @@ Deno.test("SIGKILL after every event, then resume: same artifacts, no provisione
       const root = await Deno.makeTempDir({ prefix: `kiln-crash-${k}-` });
       try {
         const killed = await child("run", root, { KILN_CRASH_AT_SEQ: String(k) });
-        assert.equal(
-          killed.signal,
-          "SIGKILL",
-          `run was not killed at event ${k} (exit ${killed.code}): ${
-            new TextDecoder().decode(killed.stdout).slice(-1500) +
-            new TextDecoder().decode(killed.stderr).slice(-1500)
-          }`,
-        );
+        assertKilled(killed, k);
         const before = await counterLines(root);
         assert.equal(new Set(before).size, before.length, `duplicate before resume at ${k}`);
         const r = await resumeRun(RUN_ID, fakeTemplate({ root }), {
@@ -91,14 +96,7 @@ Deno.test("SIGKILL after every event, then cleanup: no resource left behind", as
     const root = await Deno.makeTempDir({ prefix: `kiln-clean-${k}-` });
     try {
       const killed = await child("run", root, { KILN_CRASH_AT_SEQ: String(k) });
-      assert.equal(
-        killed.signal,
-        "SIGKILL",
-        `run was not killed at event ${k} (exit ${killed.code}): ${
-          new TextDecoder().decode(killed.stdout).slice(-1500) +
-          new TextDecoder().decode(killed.stderr).slice(-1500)
-        }`,
-      );
+      assertKilled(killed, k);
       const result = await cleanupRun(RUN_ID, {
         home: join(root, "home"),
         prepared: fakeTemplate({ root }),
@@ -150,14 +148,7 @@ Deno.test("SIGKILL after every event of a failing run, then resume: undone once,
       await Deno.writeTextFile(join(root, "FAIL"), "");
       const opts = { ...failing, failFlag: join(root, "FAIL") };
       const killed = await child("run", root, { KILN_CRASH_AT_SEQ: String(k) }, opts);
-      assert.equal(
-        killed.signal,
-        "SIGKILL",
-        `run was not killed at event ${k} (exit ${killed.code}): ${
-          new TextDecoder().decode(killed.stdout).slice(-1500) +
-          new TextDecoder().decode(killed.stderr).slice(-1500)
-        }`,
-      );
+      assertKilled(killed, k);
       const r = await resumeRun(RUN_ID, fakeTemplate({ root, ...opts }), {
         home: join(root, "home"),
         components: kilnComponents,

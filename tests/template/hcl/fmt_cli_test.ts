@@ -150,18 +150,10 @@ Deno.test("fmt usage: -help exits 0, an unknown flag or two targets exit 1", asy
 });
 
 Deno.test("as a process: kiln fmt - reads stdin and writes the formatted text", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI_PATH, "fmt", "-"],
-    env: { NO_COLOR: "1" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("locals {\nx=[1,2]\n}\n"));
-  await writer.close();
-  const out = await child.output();
-  assert.equal(new TextDecoder().decode(out.stderr), "");
-  assert.equal(out.code, 0);
-  assert.equal(new TextDecoder().decode(out.stdout), "locals {\n  x = [1, 2]\n}\n");
+  await withTempDir(async (dir) => {
+    const out = await fmt(["-"], dir, "locals {\nx=[1,2]\n}\n");
+    assert.equal(out.stderr, "");
+    assert.equal(out.code, 0);
+    assert.equal(out.stdout, "locals {\n  x = [1, 2]\n}\n");
+  });
 });
