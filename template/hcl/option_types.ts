@@ -10,13 +10,14 @@
 import type { Report } from "../decode.ts";
 import type { ConfigSchema, FieldSpec } from "../schema.ts";
 import { childPath } from "../source.ts";
-import { numberToString } from "./types.ts";
+import { convert, friendlyName, type Type } from "./types.ts";
+import { type Value, ValueError } from "./value.ts";
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** HCL's name of the type a field takes ("list of string"); undefined: anything goes. */
-function typeName(spec: FieldSpec): string | undefined {
+/** The HCL type a field takes; undefined: anything goes. */
+function typeOf(spec: FieldSpec): Type | undefined {
   switch (spec.type) {
     case "string":
     case "duration":
@@ -27,51 +28,14 @@ function typeName(spec: FieldSpec): string | undefined {
     case "bool":
       return "bool";
     case "string_list":
-      return "list of string";
+      return { list: "string" };
     case "string_lists":
-      return "list of list of string";
+      return { list: { list: "string" } };
     case "string_map":
-      return "map of string";
+      return { map: "string" };
     default:
       return undefined;
   }
-}
-
-/** Whether cty converts `v` to a primitive of `want`. */
-function primitiveFits(v: unknown, want: string): boolean {
-  if (typeof v === "string") return true; // a string's content is the decoder's to judge
-  if (want === "string") return typeof v === "number" || typeof v === "boolean";
-  if (want === "number") return typeof v === "number";
-  return typeof v === "boolean";
-}
-
-function fits(v: unknown, want: string): boolean {
-  if (v === null || v === undefined) return true;
-  if (want.startsWith("list of ")) {
-    return Array.isArray(v) && v.every((x) => fits(x, want.slice("list of ".length)));
-  }
-  if (want.startsWith("map of ")) {
-    return isObject(v) && Object.values(v).every((x) => fits(x, want.slice("map of ".length)));
-  }
-  return !Array.isArray(v) && !isObject(v) && primitiveFits(v, want);
-}
-
-/** `v` converted as cty converts it to `want` (only called when it fits). */
-function convert(v: unknown, want: string): unknown {
-  if (v === null || v === undefined) return v;
-  if (want.startsWith("list of ")) {
-    return (v as unknown[]).map((x) => convert(x, want.slice("list of ".length)));
-  }
-  if (want.startsWith("map of ")) {
-    return Object.fromEntries(
-      Object.entries(v as Record<string, unknown>).map((
-        [k, x],
-      ) => [k, convert(x, want.slice("map of ".length))]),
-    );
-  }
-  if (want === "string" && typeof v === "number") return numberToString(v);
-  if (want === "string" && typeof v === "boolean") return String(v);
-  return v;
 }
 
 /**
@@ -102,13 +66,18 @@ export function hclTypedOptions(
       );
       continue;
     }
-    const want = typeName(spec);
-    if (!want) continue;
-    if (fits(value, want)) out[key] = convert(value, want);
-    else {
+    const type = typeOf(spec);
+    // A string for a number or bool is the decoder's to read (it may hold a Go template).
+    if (!type || (typeof value === "string" && (type === "number" || type === "bool"))) continue;
+    try {
+      out[key] = convert(value as Value, type);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
       report(
         at,
-        `Incorrect attribute value type: Inappropriate value for attribute "${key}": ${want} required.`,
+        `Incorrect attribute value type: Inappropriate value for attribute "${key}": ${
+          friendlyName(type)
+        } required.`,
       );
     }
   }
