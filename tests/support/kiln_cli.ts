@@ -6,6 +6,8 @@
 /** The CLI entry point, for tests that must drive the process themselves (signals, stdin). */
 export const CLI_PATH = new URL("../../cli.ts", import.meta.url).pathname;
 
+const REPO_ROOT = new URL("../../", import.meta.url).pathname;
+
 /** Where and how to run the CLI. */
 export interface KilnCliOptions {
   /** Working directory; default the test's. */
@@ -38,7 +40,9 @@ export async function runKiln(
   };
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI_PATH, ...args],
-    cwd: options.cwd,
+    // Never the test process's current directory: in-process CLI trials move
+    // it for a moment, and a child started then would start in their scratch.
+    cwd: options.cwd ?? REPO_ROOT,
     env,
     stdin: "null",
     stdout: "piped",

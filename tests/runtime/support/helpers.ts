@@ -18,6 +18,9 @@ export async function child(
 ): Promise<Deno.CommandOutput> {
   return await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", fakeRun, mode, root, RUN_ID, ...(extra ? [JSON.stringify(extra)] : [])],
+    // Its own directory: the test process's working directory is shared with
+    // modules that move it for a moment (in-process CLI trials).
+    cwd: root,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
