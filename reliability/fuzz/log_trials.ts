@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { EventLogError, parseEventLog } from "../../runtime/log_reader.ts";
 import { RunSeal } from "../../runtime/seal.ts";
 import type { ScenarioResult } from "../types.ts";
-import { badOutcome, type InProcessCli, runCliProcess, type TrialOutput } from "./run_cli.ts";
+import { badOutcome, type CliHost, runCliProcess, type TrialOutput } from "./run_cli.ts";
 import type { LogCase } from "./log_edits.ts";
 import { emptyRow, tally } from "./rows.ts";
 
@@ -30,7 +30,7 @@ const RUN_ID = /run (\d{8}T\d{6}Z-[0-9a-f]+)/;
 
 /** Builds `template` (copied into `cwd`) through the CLI and returns the run. */
 export async function realRun(
-  cli: InProcessCli,
+  cli: CliHost,
   template: string,
   cwd: string,
   timeoutMs: number,
@@ -83,7 +83,7 @@ async function homeWithLog(run: RealRun, dir: string, bytes: Uint8Array): Promis
  * naming the file and line; only the whole log verifies.
  */
 export async function replayTruncations(
-  cli: InProcessCli,
+  cli: CliHost,
   run: RealRun,
   offsets: number[],
   dir: string,
@@ -114,7 +114,7 @@ export async function replayTruncations(
  * whole log is accepted (cleanup runs, resume refuses a succeeded run).
  */
 export async function resumeAndCleanupTruncations(
-  cli: InProcessCli,
+  cli: CliHost,
   run: RealRun,
   offsets: number[],
   dir: string,
@@ -162,7 +162,7 @@ export async function resumeAndCleanupTruncations(
  * must exit 1 naming the broken line.
  */
 export async function editTrials(
-  cli: InProcessCli,
+  cli: CliHost,
   run: RealRun,
   scenario: string,
   cases: Iterable<LogCase>,

@@ -1,11 +1,11 @@
 /**
- * Runs kiln the two ways a trial can: in-process (the CLI's `main` in a
- * worker, fast) or as the real `kiln` process; both under a hard timeout, and
- * one verdict on what came out: a clear error or a success, never a stack
+ * Runs kiln the two ways a trial can: in a long-lived host process (the
+ * CLI's `main` called once per trial, fast) or as the real `kiln` process;
+ * both under a hard timeout, and one verdict on what came out: a clear error or a success, never a stack
  * trace, an uncaught exception or a hang.
  */
-import { runKiln } from "../../tests/support/kiln_cli.ts";
-import type { CliReply, CliRequest } from "./cli_worker.ts";
+import { REPO_ROOT, runKiln } from "../../tests/support/kiln_cli.ts";
+import type { CliReply, CliRequest } from "./cli_host.ts";
 
 export type { CliReply, CliRequest };
 
@@ -17,65 +17,112 @@ export interface TrialOutput extends CliReply {
   signal?: string | null;
 }
 
-/** Whose turn it is to run the CLI in-process (see InProcessCli.run). */
-const TURN_LOCK = `${Deno.env.get("TMPDIR") || "/tmp"}/kiln-in-process-cli-${Deno.pid}.lock`;
+/**
+ * Runs CLI invocations one at a time in a long-lived kiln process of its own
+ * (cli_host.ts), replacing that process when a trial hangs or ends it. Each
+ * CliHost has its own process, so hosts of different test modules never
+ * share a working directory or an environment.
+ */
+export class CliHost {
+  #host: Promise<HostProcess> | undefined;
 
-/** Runs CLI invocations one at a time in a worker, replacing the worker when one hangs. */
-export class InProcessCli {
-  #worker: Worker | undefined;
-
-  #spawn(): Worker {
-    return new Worker(new URL("./cli_worker.ts", import.meta.url), { type: "module" });
+  /** Runs `kiln <args>` in the host; kills the host after `timeoutMs`. */
+  async run(request: CliRequest, timeoutMs: number): Promise<TrialOutput> {
+    const host = await (this.#host ??= HostProcess.start());
+    const out = await host.ask(request, timeoutMs);
+    if (host.dead) this.#host = undefined;
+    return out;
   }
 
-  /**
-   * Runs `kiln <args>` in-process; kills it after `timeoutMs`. Runs of every
-   * InProcessCli in the process take turns: a trial's chdir and environment
-   * are process-wide, and `deno test --parallel` puts several test modules
-   * in one process.
-   */
-  async run(request: CliRequest, timeoutMs: number): Promise<TrialOutput> {
-    // Test modules may run in separate isolates of one process, so the turn
-    // is an flock (it excludes every other open of the file, in-process too).
-    const lock = await Deno.open(TURN_LOCK, { create: true, write: true });
+  /** Stops the host process. */
+  async close(): Promise<void> {
+    const host = this.#host;
+    this.#host = undefined;
+    if (host) await (await host).stop();
+  }
+}
+
+/** One cli_host.ts process and the socket it answers on. */
+class HostProcess {
+  dead = false;
+  #lines: AsyncIterator<string>;
+
+  private constructor(
+    private readonly child: Deno.ChildProcess,
+    private readonly conn: Deno.Conn,
+    private readonly dir: string,
+  ) {
+    this.#lines = readLines(conn.readable)[Symbol.asyncIterator]();
+    child.status.then(() => (this.dead = true));
+  }
+
+  static async start(): Promise<HostProcess> {
+    const dir = await Deno.makeTempDir({ prefix: "kiln-cli-host-" });
+    const path = `${dir}/host.sock`;
+    const listener = Deno.listen({ transport: "unix", path });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", new URL("./cli_host.ts", import.meta.url).pathname, path],
+      cwd: REPO_ROOT,
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
     try {
-      await lock.lock(true);
-      // Read under the lock: every holder restores the directory before it lets go.
-      return await this.#runNow(request, timeoutMs, Deno.cwd());
+      const conn = await Promise.race([
+        listener.accept(),
+        child.status.then((s) => Promise.reject(new Error(`cli_host.ts exited (${s.code})`))),
+      ]);
+      return new HostProcess(child, conn, dir);
     } finally {
-      lock.close();
+      listener.close();
     }
   }
 
-  #runNow(request: CliRequest, timeoutMs: number, cwd: string): Promise<TrialOutput> {
-    const worker = this.#worker ??= this.#spawn();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        worker.terminate();
-        this.#worker = undefined;
-        Deno.chdir(cwd);
-        resolve({ code: -1, stdout: "", stderr: "", hung: true });
-      }, timeoutMs);
-      worker.onmessage = (e: MessageEvent<CliReply>) => {
-        clearTimeout(timer);
-        resolve(e.data);
-      };
-      worker.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        clearTimeout(timer);
-        worker.terminate();
-        this.#worker = undefined;
-        Deno.chdir(cwd);
-        resolve({ code: 1, stdout: "", stderr: "", uncaught: `worker error: ${e.message}` });
-      };
-      worker.postMessage({ ...request, restoreCwd: cwd });
+  async ask(request: CliRequest, timeoutMs: number): Promise<TrialOutput> {
+    const bytes = new TextEncoder().encode(JSON.stringify(request) + "\n");
+    for (let at = 0; at < bytes.length;) at += await this.conn.write(bytes.subarray(at));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
     });
+    const next = await Promise.race([this.#lines.next(), timedOut]);
+    clearTimeout(timer);
+    if (next === "timeout") {
+      await this.stop();
+      return { code: -1, stdout: "", stderr: "", hung: true };
+    }
+    if (next.done) {
+      // kiln called Deno.exit: what it printed went down with the host.
+      const { code, signal } = await this.child.status;
+      await this.stop();
+      const stderr = `(kiln ended its host process with exit ${code}; its output is lost)`;
+      return { code, stdout: "", stderr, signal };
+    }
+    return JSON.parse(next.value);
   }
 
-  /** Stops the worker. */
-  close(): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
+  async stop(): Promise<void> {
+    this.dead = true;
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await this.child.status;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let pending = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    let newline;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+    }
   }
 }
 

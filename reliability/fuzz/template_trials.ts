@@ -1,13 +1,13 @@
 /**
  * Template trials: each fuzzed template goes through `kiln validate`
- * (in-process, a sample through the real process) and, when it is valid and
+ * (in a CLI host process, a sample through the real process) and, when it is valid and
  * purely local, through `kiln build`. Verdict: a clear error naming the file,
  * or a success; never a crash trace, an uncaught exception or a hang.
  */
 import { join } from "node:path";
 import type { ScenarioResult } from "../types.ts";
 import { emptyRow, tally } from "./rows.ts";
-import { badOutcome, InProcessCli, runCliProcess, type TrialOutput } from "./run_cli.ts";
+import { badOutcome, CliHost, runCliProcess, type TrialOutput } from "./run_cli.ts";
 import type { TemplateCase } from "./templates.ts";
 
 /** How a batch of template trials runs. */
@@ -61,7 +61,7 @@ export async function runTemplateTrials(
   options: TemplateTrialOptions,
 ): Promise<ScenarioResult> {
   const result = emptyRow(options.scenario);
-  const cli = new InProcessCli();
+  const cli = new CliHost();
   let built = 0;
   let valid = 0;
   try {
@@ -82,7 +82,7 @@ export async function runTemplateTrials(
         const real = await runCliProcess(validate, options.timeoutMs);
         check("validate (process)", real, file);
         if (!real.hung && real.code !== inProcess.code && !inProcess.hung) {
-          problems.push(`process exit ${real.code} but in-process exit ${inProcess.code}`);
+          problems.push(`process exit ${real.code} but host exit ${inProcess.code}`);
         }
       }
       if (
@@ -102,7 +102,7 @@ export async function runTemplateTrials(
       i++;
     }
   } finally {
-    cli.close();
+    await cli.close();
   }
   result.scenario += ` (${valid} valid, ${built} built)`;
   return result;

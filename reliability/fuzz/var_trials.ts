@@ -1,12 +1,12 @@
 /**
  * `-var`/`-var-file` trials: each fuzzed input set goes through `kiln
- * validate` of VAR_TEMPLATE (in-process, a sample through the real process
+ * validate` of VAR_TEMPLATE (in a CLI host process, a sample through the real process
  * when the arguments fit a command line).
  */
 import { join } from "node:path";
 import type { ScenarioResult } from "../types.ts";
 import { emptyRow, tally } from "./rows.ts";
-import { badOutcome, fitsCommandLine, InProcessCli, runCliProcess } from "./run_cli.ts";
+import { badOutcome, CliHost, fitsCommandLine, runCliProcess } from "./run_cli.ts";
 import { VAR_DIR, VAR_TEMPLATE, type VarCase } from "./var_inputs.ts";
 
 /** Runs the cases in `dir`; one table row. */
@@ -18,7 +18,7 @@ export async function runVarTrials(
   const result = emptyRow(options.scenario);
   const template = join(dir, "template.json");
   await Deno.writeTextFile(template, JSON.stringify(VAR_TEMPLATE));
-  const cli = new InProcessCli();
+  const cli = new CliHost();
   try {
     let i = 0;
     for (const c of cases) {
@@ -36,7 +36,7 @@ export async function runVarTrials(
       i++;
     }
   } finally {
-    cli.close();
+    await cli.close();
   }
   return result;
 }

@@ -1,8 +1,9 @@
 /**
  * Bad input: fuzzed templates, `-var`/`-var-file` values, truncated and
  * hand-edited event logs, non-UTF-8 bytes and huge inputs, run as a user
- * would (`kiln validate/build/replay/cleanup`; in-process through the CLI's
- * entry where that is much faster, a sample through the real process).
+ * would (`kiln validate/build/replay/cleanup`; through the CLI's entry in a
+ * long-lived host process where that is much faster, a sample through the
+ * real process).
  * Every trial must end in a success or a clear error: no stack trace, no
  * uncaught exception, no hang (each under a hard timeout).
  */
@@ -16,7 +17,7 @@ import {
   wrongTypeAtEveryPath,
 } from "../fuzz/templates.ts";
 import { runTemplateTrials } from "../fuzz/template_trials.ts";
-import { InProcessCli } from "../fuzz/run_cli.ts";
+import { CliHost } from "../fuzz/run_cli.ts";
 import { varCases } from "../fuzz/var_inputs.ts";
 import { runVarTrials } from "../fuzz/var_trials.ts";
 import {
@@ -120,7 +121,7 @@ function resumePoints(log: Uint8Array, count: number): number[] {
 
 async function logTrials(size: CampaignSize): Promise<ScenarioResult[]> {
   return await inScratch(async (dir) => {
-    const cli = new InProcessCli();
+    const cli = new CliHost();
     try {
       const run: RealRun = await realRun(
         cli,
@@ -179,7 +180,7 @@ async function logTrials(size: CampaignSize): Promise<ScenarioResult[]> {
       }
       return rows;
     } finally {
-      cli.close();
+      await cli.close();
     }
   });
 }

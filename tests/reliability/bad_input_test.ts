@@ -2,8 +2,8 @@
  * The bad-input campaign's fast subset: a sample of each family of damaged
  * input (fuzzed templates, wrong types, non-UTF-8 bytes, -var/-var-file
  * values, truncated and hand-edited logs) must end in a success or a clear
- * error, through the CLI's entry in-process and, for a sample, the real
- * process. Failures print the reproducible case (KILN_FUZZ_SEED).
+ * error, through the CLI's entry in a long-lived host process and, for a
+ * sample, the real process. Failures print the reproducible case (KILN_FUZZ_SEED).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import {
   wrongTypeAtEveryPath,
 } from "../../reliability/fuzz/templates.ts";
 import { runTemplateTrials } from "../../reliability/fuzz/template_trials.ts";
-import { badOutcome, InProcessCli, runCliProcess } from "../../reliability/fuzz/run_cli.ts";
+import { badOutcome, CliHost, runCliProcess } from "../../reliability/fuzz/run_cli.ts";
 import { varCases } from "../../reliability/fuzz/var_inputs.ts";
 import { runVarTrials } from "../../reliability/fuzz/var_trials.ts";
 import {
@@ -63,7 +63,7 @@ Deno.test("bad input: the wrong JSON type at every path of the file demo templat
 
 Deno.test("bad input: hostile nesting and many template actions are clear errors, fast", async () => {
   await withTempDir(async (dir) => {
-    const cli = new InProcessCli();
+    const cli = new CliHost();
     try {
       const deep = join(dir, "deep.json");
       await Deno.writeTextFile(deep, `{"builders": ${"[".repeat(50000)}${"]".repeat(50000)}}`);
@@ -83,7 +83,7 @@ Deno.test("bad input: hostile nesting and many template actions are clear errors
       const ok = await cli.run({ args: ["validate", many] }, 30_000);
       assert.equal(ok.code, 0, ok.stderr);
     } finally {
-      cli.close();
+      await cli.close();
     }
   });
 });
@@ -101,7 +101,7 @@ Deno.test("bad input: fuzzed -var and -var-file values", async () => {
 
 Deno.test("bad input: a real log truncated, hand-edited and with bytes that are not UTF-8", async () => {
   await withTempDir(async (dir) => {
-    const cli = new InProcessCli();
+    const cli = new CliHost();
     try {
       const run = await realRun(cli, DEMO, join(dir, "ws"), TIMEOUT);
       const size = run.log.length;
@@ -124,7 +124,7 @@ Deno.test("bad input: a real log truncated, hand-edited and with bytes that are 
         100,
       );
     } finally {
-      cli.close();
+      await cli.close();
     }
   });
 });

@@ -6,7 +6,8 @@
 /** The CLI entry point, for tests that must drive the process themselves (signals, stdin). */
 export const CLI_PATH = new URL("../../cli.ts", import.meta.url).pathname;
 
-const REPO_ROOT = new URL("../../", import.meta.url).pathname;
+/** The repository root: where kiln processes start unless told otherwise. */
+export const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Where and how to run the CLI. */
 export interface KilnCliOptions {
@@ -40,8 +41,8 @@ export async function runKiln(
   };
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI_PATH, ...args],
-    // Never the test process's current directory: in-process CLI trials move
-    // it for a moment, and a child started then would start in their scratch.
+    // Never the shared test process's current directory, which another
+    // module may have left in a scratch directory it deletes.
     cwd: options.cwd ?? REPO_ROOT,
     env,
     stdin: "null",

@@ -18,8 +18,7 @@ export async function child(
 ): Promise<Deno.CommandOutput> {
   return await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", fakeRun, mode, root, RUN_ID, ...(extra ? [JSON.stringify(extra)] : [])],
-    // Its own directory: the test process's working directory is shared with
-    // modules that move it for a moment (in-process CLI trials).
+    // Its own directory, not whatever the shared test process's is.
     cwd: root,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
