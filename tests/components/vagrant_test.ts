@@ -204,8 +204,8 @@ Deno.test("vagrant: output data, per-provider override, a plain tar at level 0, 
     }, input);
     const target = join(dir, "boxes", "fast.raw-arm64.box");
     assert.deepEqual(result.artifact.files, [target]);
-    const { stdout } = await sh("file", ["-b", target]);
-    assert.match(stdout, /tar archive/, "level 0 is an uncompressed tar, as Packer writes it");
+    const magic = new TextDecoder().decode((await Deno.readFile(target)).subarray(257, 262));
+    assert.equal(magic, "ustar", "level 0 is an uncompressed tar, as Packer writes it");
     assert.deepEqual(await entries(target), [
       "README.md",
       "Vagrantfile",
