@@ -219,6 +219,19 @@ Deno.test("vagrant: output data, per-provider override, a plain tar at level 0, 
     );
     assert.match(await member(target, "Vagrantfile"), /libvirt\.driver = "kvm"/);
 
+    // What the runtime claims in the ledger before the box is written: Packer's default name
+    // (relative: the working directory), and the partial file renamed into it.
+    const { ctx } = postContext({ buildName: "qemu", runId: "R1" });
+    assert.deepEqual(vagrantPostProcessor.outputs!(ctx, decode(schema, {}), input), [
+      "packer_qemu_libvirt.box",
+    ]);
+    assert.deepEqual(vagrantPostProcessor.scratch!(ctx, decode(schema, {}), input), [
+      "packer_qemu_libvirt.box.kiln-R1-qemu.partial",
+    ]);
+    assert.deepEqual(vagrantPostProcessor.outputs!(ctx, decode(schema, {}), amiArtifact()), [
+      "packer_qemu_aws.box",
+    ]);
+
     await box({ output: join(dir, "a.box"), architecture: "arm64" }, input);
     assert.equal(
       await member(join(dir, "a.box"), "metadata.json"),
