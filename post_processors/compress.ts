@@ -10,6 +10,7 @@ import type { PostProcessContext, PostProcessorPlugin } from "./post_processor.t
 import type { Ui } from "../runtime/types.ts";
 import { type CompressFormat, detectFormat, unsupportedFormat } from "./compress_format.ts";
 import { tarEntries, tarStream } from "./tar.ts";
+import { partialOf, writeAtomically } from "./atomic_output.ts";
 
 /** The compress post-processor's artifact id. */
 export const COMPRESS_BUILDER_ID = "packer.post-processor.compress";
@@ -89,44 +90,9 @@ async function* lazily(
   yield* await load();
 }
 
-/**
- * Where the archive is written before it is renamed into place: named after
- * the run, and created exclusively, so it is provably this run's and a
- * symlink planted there is never written through. The build's name is part
- * of it: builds of one run that share an output must not remove each
- * other's partial file (the last rename wins, as in Packer).
- */
-function partialOf(target: string, ctx: PostProcessContext): string {
-  const build = (ctx.runBuildName ?? ctx.buildName).replace(/[^A-Za-z0-9_.-]/g, "_");
-  return `${target}.kiln-${ctx.runId}-${build}.partial`;
-}
-
 function compressTarget(ctx: PostProcessContext, config: Record<string, unknown>): string {
   const data = { BuildName: ctx.buildName, BuilderType: ctx.builderType };
   return ctx.render(String(config.output || DEFAULT_COMPRESS_OUTPUT), data);
-}
-
-/** Writes `bytes` to `target` through a temporary file renamed at the end. */
-async function writeAtomically(
-  target: string,
-  partial: string,
-  bytes: AsyncIterable<Uint8Array>,
-): Promise<void> {
-  // An earlier attempt of this run (its name says so) may have left it.
-  await Deno.remove(partial).catch((err) => {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  });
-  try {
-    using file = await Deno.open(partial, { write: true, createNew: true });
-    for await (const chunk of bytes) {
-      let off = 0;
-      while (off < chunk.length) off += await file.write(chunk.subarray(off));
-    }
-  } catch (err) {
-    await Deno.remove(partial).catch(() => {});
-    throw err;
-  }
-  await Deno.rename(partial, target);
 }
 
 function checkCompress(

@@ -7,6 +7,7 @@ const loaders: Record<string, () => Promise<PostProcessorPlugin>> = {
   "manifest": () => import("./manifest.ts").then((m) => m.manifestPostProcessor),
   "shell-local": () => import("./shell_local.ts").then((m) => m.shellLocalPostProcessor),
   "artifice": () => import("./artifice.ts").then((m) => m.artificePostProcessor),
+  "vagrant": () => import("./vagrant.ts").then((m) => m.vagrantPostProcessor),
 };
 
 /** Post-processor types kiln knows. */

@@ -12,11 +12,14 @@ const BLOCK = 512;
 const CHUNK = 1 << 20;
 const encoder = new TextEncoder();
 
-/** A file to put in the archive under `name`. */
-export interface TarEntry {
-  path: string;
-  name: string;
-}
+/**
+ * What to put in the archive under `name`: a file read in chunks (`path`),
+ * or a few bytes made in memory (`bytes`: a box's metadata.json), written
+ * with mode 0644 and the current user as owner, as a freshly made file.
+ */
+export type TarEntry =
+  | { name: string; path: string; bytes?: undefined }
+  | { name: string; bytes: Uint8Array; path?: undefined };
 
 /** Entries for artifact files, named by base name as Packer does. */
 export function tarEntries(files: readonly string[]): TarEntry[] {
@@ -30,6 +33,10 @@ export async function* tarStream(
 ): AsyncGenerator<Uint8Array> {
   const names = await ownerNames();
   for (const entry of entries) {
+    if (entry.bytes !== undefined) {
+      yield* memoryEntry(entry.name, entry.bytes, names);
+      continue;
+    }
     const info = await Deno.stat(entry.path).catch((err) => {
       throw new Error(`Unable to read file ${entry.path}: ${(err as Error).message}`);
     });
@@ -45,15 +52,40 @@ export async function* tarStream(
       uname: names.users.get(info.uid ?? 0) ?? "",
       gname: names.groups.get(info.gid ?? 0) ?? "",
     };
-    if (encoder.encode(entry.name).length > 100) {
-      const long = encoder.encode(entry.name + "\0");
-      yield headerBlock({ ...header, name: "././@LongLink", size: long.length, mode: 0 }, "L");
-      yield padded(long);
-    }
+    yield* longName(header);
     yield headerBlock(header, "0");
     yield* fileBlocks(entry.path, info.size, signal);
   }
   yield new Uint8Array(BLOCK * 2);
+}
+
+function* memoryEntry(
+  name: string,
+  bytes: Uint8Array,
+  names: { users: Map<number, string>; groups: Map<number, string> },
+): Generator<Uint8Array> {
+  const uid = Deno.uid() ?? 0;
+  const gid = Deno.gid() ?? 0;
+  const header = {
+    name,
+    mode: 0o644,
+    uid,
+    gid,
+    size: bytes.length,
+    uname: names.users.get(uid) ?? "",
+    gname: names.groups.get(gid) ?? "",
+  };
+  yield* longName(header);
+  yield headerBlock(header, "0");
+  if (bytes.length > 0) yield padded(bytes);
+}
+
+/** A GNU long-name record before a header whose name does not fit in 100 bytes. */
+function* longName(header: Header): Generator<Uint8Array> {
+  if (encoder.encode(header.name).length <= 100) return;
+  const long = encoder.encode(header.name + "\0");
+  yield headerBlock({ ...header, name: "././@LongLink", size: long.length, mode: 0 }, "L");
+  yield padded(long);
 }
 
 async function* fileBlocks(
