@@ -12,6 +12,8 @@ import { esc } from "./html_escape.ts";
 import { statusClass, timelineSvg } from "./timeline_svg.ts";
 import { PAGE_CSS } from "./runs_html_style.ts";
 
+const MAX_ROWS = 1000;
+
 /** What the page says about the run beyond its events. */
 export interface PageFacts {
   /** The status `kiln runs` shows (running / interrupted for unfinished runs). */
@@ -123,7 +125,7 @@ function legend(): string {
 }
 
 function buildSection(lane: TimelineLane, t: Timeline): string {
-  const rows = lane.bars.map((b) => barRow(b, t)).join("\n");
+  const rows = capped(lane.bars.map((b) => barRow(b, t)), 6);
   const resources = resourceRows(lane, t);
   return [
     `<section class="build"><h2>Build <code>${esc(lane.build)}</code>${
@@ -172,5 +174,15 @@ function resourceRows(lane: TimelineLane, t: Timeline): string {
       }${end?.detail ? ` — ${esc(end.detail)}` : ""}</td></tr>`,
     );
   });
-  return rows.join("\n");
+  return capped(rows, 4);
+}
+
+/** Table rows, at most MAX_ROWS of them (a huge log must not make a page no browser opens). */
+function capped(rows: string[], columns: number): string {
+  if (rows.length <= MAX_ROWS) return rows.join("\n");
+  return [
+    ...rows.slice(0, MAX_ROWS),
+    `<tr><td colspan="${columns}">… and ${rows.length - MAX_ROWS} more (kiln runs show --json ` +
+    `has them all)</td></tr>`,
+  ].join("\n");
 }

@@ -51,7 +51,12 @@ dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr))
 .chart .lane-sep { stroke: var(--line); }
 .chart .lane-name { font-size: 15px; font-weight: 700; fill: var(--ink); }
 .chart .lane-type { font-size: 12px; fill: var(--mute); }
-.chart .pill-text { font-size: 11px; font-weight: 700; fill: #fff; }
+.chart .lane-status { font-size: 13px; font-weight: 700; }
+.chart .ls-succeeded { fill: var(--ok); } .chart .ls-failed { fill: var(--bad); }
+.chart .ls-running { fill: var(--run); } .chart .ls-interrupted { fill: var(--cut); }
+.chart .ls-compensated { fill: var(--undo); }
+.chart .ls-cancelled, .chart .ls-pending, .chart .ls-other { fill: var(--mute); }
+.chart .bar.alt rect { filter: brightness(.86); }
 .chart .row-label { font-size: 10px; fill: #98a2b3; text-transform: uppercase; }
 .chart .bar rect { stroke: rgba(0,0,0,.18); stroke-width: 1; }
 .chart .bar.sub rect { opacity: .78; }

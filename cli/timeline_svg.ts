@@ -14,19 +14,24 @@ const WIDTH = 1200;
 const GUTTER = 190;
 const RIGHT = 16;
 const AXIS_H = 46;
-const LANE_H = 116;
-const STEP_Y = 10;
+const LANE_H = 138;
+/** The lane's title line (build, type, status) above its rows. */
+const TITLE_Y = 20;
+const STEP_Y = 32;
 const STEP_H = 26;
-const SUB_Y = 42;
+const SUB_Y = 64;
 const SUB_H = 18;
-const MARK_Y = 74;
-const EVENT_Y = 96;
+const MARK_Y = 96;
+const EVENT_Y = 118;
+/** Markers drawn per lane at most. */
+const MAX_MARKERS = 2000;
 
 /** The chart as an inline <svg>. */
 export function timelineSvg(t: Timeline): string {
   const scale = new TimeScale(t.drives, t.start, t.end, GUTTER, WIDTH - RIGHT);
   const lanes = t.lanes.length === 0 ? [] : t.lanes;
-  const height = AXIS_H + Math.max(lanes.length, 1) * LANE_H + 8;
+  // Room below the last lane for the "killed" labels.
+  const height = AXIS_H + Math.max(lanes.length, 1) * LANE_H + 20;
   const out: string[] = [
     `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" ` +
     `width="${WIDTH}" height="${height}" role="img" aria-label="Timeline of run ${esc(t.runId)}">`,
@@ -71,7 +76,7 @@ function drives(t: Timeline, scale: TimeScale, height: number): string[] {
       out.push(
         `<line class="cut" x1="${x1.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${AXIS_H - 18}" ` +
           `y2="${height}"><title>${esc(`process of attempt ${i + 1} died here`)}</title></line>`,
-        `<text class="cut-label" x="${(x1 - 3).toFixed(1)}" y="${height - 6}" ` +
+        `<text class="cut-label" x="${(x1 - 3).toFixed(1)}" y="${height - 5}" ` +
           `text-anchor="end">killed</text>`,
       );
     }
@@ -116,13 +121,14 @@ function laneSvg(lane: TimelineLane, y: number, scale: TimeScale, t: Timeline): 
   const out = [
     `<g class="lane">`,
     `<line class="lane-sep" x1="0" x2="${WIDTH}" y1="${y + LANE_H}" y2="${y + LANE_H}"/>`,
-    `<text class="lane-name" x="12" y="${y + 26}">${esc(clip(lane.build, 22))}<title>${
-      esc(lane.build)
-    }</title></text>`,
-    `<text class="lane-type" x="12" y="${y + 44}">${esc(clip(lane.type ?? "", 24))}</text>`,
-    `<rect class="pill st-${statusClass(lane.status)}" x="12" y="${y + 54}" rx="8" ` +
-    `width="${lane.status.length * 7 + 16}" height="17"/>`,
-    `<text class="pill-text" x="20" y="${y + 66}">${esc(lane.status)}</text>`,
+    // One line, so a long build name never runs into the rows' labels.
+    `<text x="12" y="${y + TITLE_Y}"><tspan class="lane-name">${
+      esc(clip(lane.build, 80))
+    }</tspan>` +
+    `<tspan class="lane-type" dx="10">${esc(clip(lane.type ?? "", 40))}</tspan>` +
+    `<tspan class="lane-status ls-${statusClass(lane.status)}" dx="10">● ${
+      esc(lane.status)
+    }</tspan><title>${esc(`build ${lane.build}: ${lane.status}`)}</title></text>`,
     `<text class="row-label" x="${GUTTER - 8}" y="${
       y + STEP_Y + 17
     }" text-anchor="end">steps</text>`,
@@ -136,13 +142,33 @@ function laneSvg(lane: TimelineLane, y: number, scale: TimeScale, t: Timeline): 
       y + EVENT_Y + 5
     }" text-anchor="end">retries · failures</text>`,
   ];
-  for (const bar of lane.bars) out.push(barSvg(bar, y, scale, t));
-  for (const m of lane.markers) out.push(markerSvg(m, y, scale, t));
+  let steps = 0;
+  for (const bar of lane.bars) {
+    // Neighbouring steps of one colour alternate in shade, so each stays visible.
+    const alt = bar.kind === "step" && steps++ % 2 === 1 && bar.status === "succeeded";
+    out.push(barSvg(bar, y, scale, t, alt));
+  }
+  // A log may hold a hundred thousand resources: past a point markers only
+  // pile up on each other, so the chart draws the first ones and says so.
+  for (const m of lane.markers.slice(0, MAX_MARKERS)) out.push(markerSvg(m, y, scale, t));
+  if (lane.markers.length > MAX_MARKERS) {
+    out.push(
+      `<text class="row-label" x="${WIDTH - RIGHT}" y="${y + TITLE_Y}" text-anchor="end">${
+        esc(`first ${MAX_MARKERS} of ${lane.markers.length} markers drawn`)
+      }</text>`,
+    );
+  }
   out.push("</g>");
   return out;
 }
 
-function barSvg(bar: TimelineBar, y: number, scale: TimeScale, t: Timeline): string {
+function barSvg(
+  bar: TimelineBar,
+  y: number,
+  scale: TimeScale,
+  t: Timeline,
+  alt: boolean,
+): string {
   const sub = bar.kind !== "step";
   const top = y + (sub ? SUB_Y : STEP_Y);
   const h = sub ? SUB_H : STEP_H;
@@ -155,7 +181,7 @@ function barSvg(bar: TimelineBar, y: number, scale: TimeScale, t: Timeline): str
     `, ${at(t, bar.start)} → ${at(t, bar.end)}, run attempt ${bar.drive + 1}` +
     (bar.error ? `\n${bar.error}` : "");
   const cls = `bar ${sub ? "sub" : "step"} ${bar.kind} st-${statusClass(bar.status)}` +
-    (bar.attempt > 1 ? " retried" : "");
+    (bar.attempt > 1 ? " retried" : "") + (alt ? " alt" : "");
   const parts = [
     `<g class="${cls}"><title>${esc(tip)}</title>`,
     `<rect x="${x0.toFixed(1)}" y="${top}" width="${w.toFixed(1)}" height="${h}" rx="3"/>`,
@@ -163,7 +189,9 @@ function barSvg(bar: TimelineBar, y: number, scale: TimeScale, t: Timeline): str
   // Bold sans at 12 / 11 px: a conservative width per character.
   const charW = sub ? 6.8 : 7.6;
   const full = `${name} · ${took}`;
-  const text = fits(full, w, charW) ? full : fits(name, w, charW) ? name : undefined;
+  // Narrow bars fall back to the last part of the id ("aws.launch" → "launch").
+  const short = (bar.attempt > 1 ? `↻${bar.attempt} ` : "") + bar.label.split(".").at(-1)!;
+  const text = [full, name, short].find((s) => fits(s, w, charW));
   if (text) {
     parts.push(
       `<text class="bar-text" x="${(x0 + 5).toFixed(1)}" y="${top + (sub ? 13 : 17)}">${

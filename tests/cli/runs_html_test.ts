@@ -165,8 +165,10 @@ Deno.test("runs show --html: timeline pages of real runs, checked in headless Ch
         assert.match(html, />#1 build</);
         assert.match(html, />#2 resume 1</);
         assert.match(html, />killed</, "the first process's death is marked");
+        // The time no process drove the run (kiln starting again) is a labelled break.
+        assert.match(html, /<rect class="gap"[^>]*><title>[^<]+ with no process driving the run/);
         for (const lane of ["web", "db"]) {
-          assert.match(html, new RegExp(`<text class="lane-name"[^>]*>${lane}<`));
+          assert.match(html, new RegExp(`<tspan class="lane-name">${lane}<`));
         }
         // The provision step the kill cut off, and its re-run after --resume.
         assert.equal(html.match(/class="bar step step st-interrupted"/g)?.length, 2);
