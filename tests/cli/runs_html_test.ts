@@ -53,6 +53,9 @@ async function runIds(home: string): Promise<string[]> {
 
 /** Headless Chromium, its own profile; `args` before the page's file:// URL. */
 async function chromium(root: string, page: string, args: string[]): Promise<string> {
+  await Deno.stat(CHROMIUM).catch(() => {
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (tests/run.ts does)`);
+  });
   const out = await new Deno.Command(CHROMIUM, {
     args: [
       "--headless",
