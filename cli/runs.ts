@@ -1,20 +1,28 @@
 /**
  * `kiln runs [--json]` lists runs (id, template, status, started, duration);
  * `kiln runs show <run-id> [--json]` shows one run's timeline: builds, steps
- * with durations, provisioners, resources and their state, artifacts.
+ * with durations, provisioners, resources and their state, artifacts;
+ * `kiln runs show <run-id> --html [FILE.html]` writes it as a timeline page.
  */
-import { isHelpRequest, parseCommandArgs } from "./args.ts";
+import { ArgsError, isHelpRequest, parseCommandArgs } from "./args.ts";
 import { listRuns, loadRun, runStatus } from "../runtime/run_store.ts";
 import { kilnHome } from "../runtime/paths.ts";
 import { shortDuration } from "../runtime/duration.ts";
 import { formatCliError } from "../runtime/errors.ts";
 import type { BuildState, RunState } from "../runtime/fold.ts";
 import { displayState } from "../runtime/secret_refs.ts";
+import { loadTimeline } from "../runtime/timeline.ts";
+import { runPage } from "./runs_html.ts";
+import { resolve } from "node:path";
 
 const USAGE = `Usage: kiln runs [--json]
        kiln runs show <run-id> [--json]
+       kiln runs show <run-id> --html [FILE.html]
 
-  Lists the runs recorded under KILN_HOME (default ./.kiln), or shows one.`;
+  Lists the runs recorded under KILN_HOME (default ./.kiln), or shows one.
+  --html writes the run as a self-contained timeline page (builds as lanes,
+  steps as bars, resources, retries, failures, resumes) to FILE.html, by
+  default ./<run-id>.html, and prints its path.`;
 
 /** Runs `kiln runs`; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -23,17 +31,68 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   try {
-    const parsed = parseCommandArgs(args, { json: { type: "boolean" } });
+    const { html, rest: flags } = takeHtmlFlag(args);
+    const parsed = parseCommandArgs(flags, { json: { type: "boolean" } });
     const json = parsed.values.json === true;
     const [sub, id, ...rest] = parsed.positionals;
+    if (html !== undefined && json) throw new ArgsError("--html and --json: choose one");
+    if (html !== undefined && !(sub === "show" && id && rest.length === 0)) {
+      throw new ArgsError("--html goes with `kiln runs show <run-id>`");
+    }
     if (sub === undefined) return await list(json);
-    if (sub === "show" && id && rest.length === 0) return await show(id, json);
+    if (sub === "show" && id && rest.length === 0) {
+      return html === undefined ? await show(id, json) : await writeHtml(id, html);
+    }
     console.error(USAGE);
     return 1;
   } catch (err) {
     console.error(formatCliError("runs", err));
     return 1;
   }
+}
+
+/**
+ * `--html` takes an optional file: `--html=FILE` or `--html FILE` when FILE
+ * ends in .html/.htm (anything else after it is the run id or another
+ * argument, so `runs show --html RUN` still reads). "" means the default.
+ */
+function takeHtmlFlag(args: string[]): { html?: string; rest: string[] } {
+  const rest: string[] = [];
+  let html: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--?html(?:=([\s\S]*))?$/.exec(args[i]);
+    if (!m) {
+      rest.push(args[i]);
+      continue;
+    }
+    if (html !== undefined) throw new ArgsError("--html given twice");
+    if (m[1] !== undefined) {
+      if (m[1] === "") throw new ArgsError("--html=: the file name is empty");
+      html = m[1];
+    } else if (/\.html?$/i.test(args[i + 1] ?? "")) {
+      html = args[++i];
+    } else {
+      html = "";
+    }
+  }
+  return { html, rest };
+}
+
+async function writeHtml(id: string, file: string): Promise<number> {
+  const home = kilnHome();
+  let status = "";
+  const { timeline, sealed, torn } = await loadTimeline(id, home, async (state) => {
+    status = await runStatus(state, home);
+    return status === "running";
+  });
+  const path = resolve(file === "" ? `${id}.html` : file);
+  try {
+    await Deno.writeTextFile(path, runPage(timeline, { status, sealed, torn: torn }));
+  } catch (err) {
+    throw new Error(`cannot write ${path}: ${err instanceof Error ? err.message : err}`);
+  }
+  console.log(path);
+  return 0;
 }
 
 async function list(json: boolean): Promise<number> {

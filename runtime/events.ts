@@ -55,6 +55,11 @@ export const EventType = {
   ProvisionerStarted: "ProvisionerStarted",
   ProvisionerSucceeded: "ProvisionerSucceeded",
   ProvisionerFailed: "ProvisionerFailed",
+  /**
+   * `{index, type, attempt, error}`: an attempt of a provisioner with
+   * max_retries failed and the next one starts (timelines show retries).
+   */
+  ProvisionerRetrying: "ProvisionerRetrying",
   PostProcessorStarted: "PostProcessorStarted",
   PostProcessorFailed: "PostProcessorFailed",
   ArtifactProduced: "ArtifactProduced",

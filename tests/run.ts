@@ -26,6 +26,8 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "vagrant", probe: "/usr/bin/vagrant" },
   // efi_boot's firmware.
   { pkg: "ovmf", probe: "/usr/share/OVMF/OVMF_CODE.fd" },
+  // runs show --html: the page is screenshotted and its DOM dumped in headless Chromium.
+  { pkg: "chromium", probe: "/usr/bin/chromium" },
 ];
 
 const missing: string[] = [];

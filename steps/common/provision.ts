@@ -143,6 +143,9 @@ async function runProvisioner(
             p.maxRetries - attempt
           } trie(s) left`,
         );
+        // The failed attempt's own events go out with the retry, so the log
+        // shows each attempt (and what it cleaned up) where it happened.
+        await settle(E.ProvisionerRetrying, { ...tag, attempt: attempt + 1, error: message });
         continue;
       }
       await settle(E.ProvisionerFailed, { ...tag, error: message });
