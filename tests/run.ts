@@ -22,6 +22,8 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "busybox-static", probe: "/bin/busybox" },
   { pkg: "cpio", probe: "/usr/bin/cpio" },
   { pkg: "binutils", probe: "/usr/bin/ld" },
+  // The ansible and ansible-local provisioners' tests: the real ansible-playbook.
+  { pkg: "ansible", probe: "/usr/bin/ansible-playbook" },
   // efi_boot's firmware.
   { pkg: "ovmf", probe: "/usr/share/OVMF/OVMF_CODE.fd" },
 ];
