@@ -8,7 +8,7 @@
  * runtime/local_listener.ts), and ansible-playbook's process group too, so a
  * `kill -9` leaves nothing `kiln cleanup` cannot find.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { ProvisionContext, ProvisionerPlugin } from "./provisioner.ts";
 import { ansibleSchema } from "./ansible/config.ts";
 import { listOption, stringOption } from "./ansible/file_checks.ts";
@@ -192,6 +192,11 @@ export const ansibleProvisioner: ProvisionerPlugin = {
   type: "ansible",
   schema: ansibleSchema,
   needsCommunicator: true,
+  localPaths(config) {
+    // The generated inventory may go to inventory_directory instead of the run's temp dir.
+    const dir = stringOption(config, "inventory_directory");
+    return dir ? [join(dir, "packer-provisioner-ansible*")] : [];
+  },
   async provision(ctx, config) {
     try {
       await provision(ctx, config);

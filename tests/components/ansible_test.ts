@@ -231,9 +231,13 @@ Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no ke
   const book = join(f.dir, "killed.yml");
   await Deno.writeTextFile(book, playbook(true));
   const port = 40000 + Math.floor(Math.random() * 20000);
+  // The inventory outside the run's directory: cleanup must find it through the ledger alone.
+  const invDir = join(f.dir, "inventories");
+  await Deno.mkdir(invDir);
   const file = await writeTemplate(f, "killed", {
     type: "ansible",
     playbook_file: book,
+    inventory_directory: invDir,
     user: GUEST_USER,
     local_port: port,
     sftp_command: "/usr/lib/openssh/sftp-server -e",
@@ -243,7 +247,7 @@ Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no ke
   const kiln = watchKiln(["build", file], { cwd: f.dir, home: kilnHome });
   try {
     await kiln.waitFor(/TASK \[hold\]/);
-    const inventory = await Deno.readTextFile(await inventoryOf(kilnHome));
+    const inventory = await Deno.readTextFile(await inventoryOf(invDir));
     // local_port is where the proxy starts looking: it serves on the first free port from there.
     const proxyPort = Number(/ansible_host=127\.0\.0\.1 .*ansible_port=(\d+)/.exec(inventory)?.[1]);
     assert.ok(proxyPort >= port && proxyPort < port + 10, inventory);
@@ -251,8 +255,11 @@ Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no ke
     assert.equal(await guestFile(dest), "held\n");
     kiln.process.kill("SIGKILL");
     await kiln.done();
-    const leftBehind = await filesNamed(kilnHome, TEMP_PREFIXES);
-    assert.ok(leftBehind.length >= 2, `the kill left the inventory and key: ${leftBehind}`);
+    const leftBehind = [
+      ...await filesNamed(kilnHome, TEMP_PREFIXES),
+      ...await filesNamed(invDir, TEMP_PREFIXES),
+    ];
+    assert.equal(leftBehind.length, 2, `the kill left the inventory and key: ${leftBehind}`);
     const runId = (await Array.fromAsync(Deno.readDir(join(kilnHome, "runs"))))[0].name;
     const clean = await runKiln(["cleanup", runId], { cwd: f.dir, home: kilnHome });
     const cleanText = clean.stdout + clean.stderr;
@@ -266,6 +273,7 @@ Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no ke
     assert.match(cleanText, /Deleted \S+packer-provisioner-ansible\d+/);
     assert.equal(await listening(proxyPort), false, "nothing listens on the proxy's port");
     assert.deepEqual(await filesNamed(kilnHome, TEMP_PREFIXES), []);
+    assert.deepEqual(await filesNamed(invDir, TEMP_PREFIXES), []);
     // ansible-playbook (and its `sleep` on the machine's side) was stopped by cleanup.
     const ps = new TextDecoder().decode(
       (await new Deno.Command("pgrep", { args: ["-f", book], stdout: "piped" }).output()).stdout,
@@ -282,9 +290,9 @@ Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no ke
   }
 });
 
-/** The generated inventory file of the one run under `kilnHome`. */
-async function inventoryOf(kilnHome: string): Promise<string> {
-  const [path] = await filesNamed(kilnHome, ["packer-provisioner-ansible"]);
+/** The generated inventory file in `dir`. */
+async function inventoryOf(dir: string): Promise<string> {
+  const [path] = await filesNamed(dir, ["packer-provisioner-ansible"]);
   assert.ok(path, "no inventory file while the playbook runs");
   return path;
 }
