@@ -78,7 +78,17 @@ export async function startSshProxy(opts: ProxyOptions): Promise<SshProxy> {
   const connections = new Set<Connection>();
   // No compression: Ansible's default `ssh -C` would negotiate zlib, whose stream ssh2
   // cannot keep up under Deno (the session dies after auth); "none" is always acceptable.
-  const config = { hostKeys: [opts.hostKey], algorithms: { compress: ["none"] } };
+  // AES-CTR only: OpenSSH prefers chacha20-poly1305, which ssh2 under Deno implements
+  // with a leaking cipher per packet (see communicators/ssh_connect.ts); the client's
+  // order wins, so the server must not offer it.
+  const config = {
+    hostKeys: [opts.hostKey],
+    algorithms: {
+      compress: ["none"],
+      cipher: ["aes128-ctr", "aes192-ctr", "aes256-ctr"],
+      hmac: ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256"],
+    },
+  };
   // deno-lint-ignore no-explicit-any
   const server = new Server(config as any, (client: Connection) => {
     connections.add(client);

@@ -136,6 +136,55 @@ async function listening(port: number): Promise<boolean> {
 
 const TEMP_PREFIXES = ["packer-provisioner-ansible", "ansible-key"];
 
+Deno.test("validate names the file, the option and what was expected, in Packer 1.6.6's words", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kiln-ansible-validate-" });
+  try {
+    await Deno.writeTextFile(join(dir, "site.yml"), playbook());
+    const template = {
+      builders: [{
+        type: "null",
+        ssh_host: "127.0.0.1",
+        ssh_username: "u",
+        ssh_password: "validate-only-pw",
+      }],
+      provisioners: [
+        { type: "ansible" },
+        {
+          type: "ansible",
+          playbook_file: "missing.yml",
+          local_port: 70000,
+          inventory_directory: "site.yml",
+          command: "no-such-ansible-playbook",
+        },
+        { type: "ansible-local" },
+        { type: "ansible-local", playbook_file: "site.yml", playbook_files: ["site.yml"] },
+        { type: "ansible-local", playbook_file: "site.yml", role_paths: ["roles"], bogus: 1 },
+      ],
+    };
+    const file = join(dir, "t.json");
+    await Deno.writeTextFile(file, JSON.stringify(template, null, 2));
+    const out = await runKiln(["validate", file], { cwd: dir });
+    const text = out.stdout + out.stderr;
+    assert.equal(out.code, 1, text);
+    for (
+      const line of [
+        /t\.json:\d+:\d+: provisioners\[0\]\.playbook_file: playbook_file must be specified\./,
+        /provisioners\[1\]\.playbook_file: missing\.yml is invalid: stat missing\.yml: no such file or directory/,
+        /provisioners\[1\]\.local_port: 70000 must be a valid port/,
+        /provisioners\[1\]\.inventory_directory: site\.yml must point to a directory/,
+        /provisioners\[1\]\.command: Error running "no-such-ansible-playbook --version": exec: "no-such-ansible-playbook": executable file not found in \$PATH/,
+        /provisioners\[2\]: Either playbook_file or playbook_files must be specified/,
+        /provisioners\[3\]: Either playbook_file or playbook_files can be specified, not both/,
+        /provisioners\[4\]\.role_paths: roles is invalid: stat roles: no such file or directory/,
+        /provisioners\[4\]\.bogus: unknown configuration key: "bogus"/,
+      ]
+    ) assert.match(text, line);
+    assert.doesNotMatch(text, /\bat .+\.ts:\d+/, "no stack trace");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 for (const useProxy of [true, false]) {
   Deno.test(`ansible (use_proxy ${useProxy}) runs the playbook on the machine`, async () => {
     const f = await shared();
@@ -260,6 +309,9 @@ Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no ke
       ...await filesNamed(invDir, TEMP_PREFIXES),
     ];
     assert.equal(leftBehind.length, 2, `the kill left the inventory and key: ${leftBehind}`);
+    for (const path of leftBehind) {
+      assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600, `${path} is readable by others`);
+    }
     const runId = (await Array.fromAsync(Deno.readDir(join(kilnHome, "runs"))))[0].name;
     const clean = await runKiln(["cleanup", runId], { cwd: f.dir, home: kilnHome });
     const cleanText = clean.stdout + clean.stderr;
