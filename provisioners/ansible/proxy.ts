@@ -173,18 +173,22 @@ function forward(opts: ProxyOptions, channel: ServerChannel, command: string): v
       channel.on("close", end);
     },
   });
+  // Ansible giving up on a command (its channel closed first) stops it on the machine too.
+  const gone = new AbortController();
+  channel.on("close", () => gone.abort(new Error("the proxied channel closed")));
   opts.comm.start({
     command,
     stdin,
     stdout: (chunk) => channel.write(chunk),
     stderr: (chunk) => channel.stderr.write(chunk),
-    signal: opts.signal,
+    signal: AbortSignal.any([opts.signal, gone.signal]),
   }).then(
     (result) => {
       channel.exit(result.exitStatus < 0 ? 255 : result.exitStatus);
       channel.end();
     },
     (err) => {
+      if (gone.signal.aborted) return; // nobody is listening any more
       channel.stderr.write(`kiln proxy: ${err instanceof Error ? err.message : err}\n`);
       channel.exit(255);
       channel.end();
