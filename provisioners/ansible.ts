@@ -158,7 +158,7 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
         ),
         "ansible inventory",
       );
-      if (config.keep_inventory_file === true) file.keep();
+      if (config.keep_inventory_file === true) await file.keep();
       else conn.files.push(file);
       inventory = file.path;
     }

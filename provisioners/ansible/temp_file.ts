@@ -17,8 +17,11 @@ import { PROVISIONER_TEMP_FILE } from "../../runtime/resource_handlers.ts";
 export interface LedgeredFile {
   path: string;
   remove(): Promise<void>;
-  /** Leaves the file on disk and in the ledger (keep_inventory_file). */
-  keep(): void;
+  /**
+   * Leaves the file on disk for the user (keep_inventory_file): it leaves the
+   * ledger, so neither the build's end nor `cleanup` deletes it.
+   */
+  keep(): Promise<void>;
 }
 
 /** The system temp directory as Go's os.TempDir sees it (TMPDIR, else /tmp). */
@@ -36,13 +39,21 @@ export async function writeLedgeredFile(
 ): Promise<LedgeredFile> {
   const suffix = crypto.getRandomValues(new Uint32Array(2)).join("");
   const path = resolve(join(dir, `${prefix}${suffix}`));
-  await ledger?.created(claimRecord(PROVISIONER_TEMP_FILE, path, { purpose }, true));
+  // Temporary: a copy a killed attempt left (its claim still live after `--resume`) is
+  // deleted with the build's other temporary resources once the build succeeds.
+  await ledger?.created({
+    ...claimRecord(PROVISIONER_TEMP_FILE, path, { purpose }, true),
+    temporary: true,
+  });
   await Deno.writeTextFile(path, content, { createNew: true, mode: 0o600 });
   await Deno.chmod(path, 0o600); // the umask may have taken bits away, never added: be exact
   let done = false;
   return {
     path,
-    keep: () => done = true,
+    async keep() {
+      done = true;
+      await ledger?.deleted({ kind: PROVISIONER_TEMP_FILE, id: path });
+    },
     async remove() {
       if (done) return;
       done = true;

@@ -61,7 +61,10 @@ function shared(): Promise<Fixture> {
   })();
 }
 
-/** A playbook writing `greeting` (an extra var) to `dest`, then, with `hold`, sleeping. */
+/**
+ * A playbook writing `greeting` (an extra var) to `dest`, then, with `hold`,
+ * sleeping until `<dest>.go` exists (at most a minute).
+ */
 function playbook(hold = false): string {
   return [
     "- hosts: all",
@@ -71,7 +74,12 @@ function playbook(hold = false): string {
     "      copy:",
     '        content: "{{ greeting }}\\n"',
     '        dest: "{{ dest }}"',
-    ...(hold ? ["    - name: hold", "      command: sleep 60"] : []),
+    ...(hold
+      ? [
+        "    - name: hold",
+        '      shell: "for i in $(seq 600); do test -e {{ dest }}.go && exit 0; sleep 0.1; done"',
+      ]
+      : []),
     "",
   ].join("\n");
 }
@@ -271,6 +279,52 @@ Deno.test("ansible-local uploads the playbook and runs it on the machine", async
   assert.match(text, /PLAY RECAP/);
   // clean_staging_directory: nothing left of the upload.
   assert.equal(await guestFile(join(staging, "local.yml")), undefined);
+});
+
+Deno.test("ansible: kill -9 mid-playbook, then --resume runs it again and leaves nothing", async () => {
+  const f = await shared();
+  const dest = join(f.home, "resumed.txt");
+  await Deno.remove(dest).catch(() => {});
+  await Deno.remove(`${dest}.go`).catch(() => {});
+  const book = join(f.dir, "resumed.yml");
+  await Deno.writeTextFile(book, playbook(true));
+  const invDir = join(f.dir, "inventories-resumed");
+  await Deno.mkdir(invDir);
+  const file = await writeTemplate(f, "resumed", {
+    type: "ansible",
+    playbook_file: book,
+    inventory_directory: invDir,
+    user: GUEST_USER,
+    sftp_command: "/usr/lib/openssh/sftp-server -e",
+    extra_arguments: ["--extra-vars", `greeting=again dest=${dest}`],
+  });
+  const kilnHome = join(f.dir, "home-resumed");
+  const kiln = watchKiln(["build", file], { cwd: f.dir, home: kilnHome });
+  try {
+    await kiln.waitFor(/TASK \[hold\]/);
+    const first = await Deno.readTextFile(await inventoryOf(invDir));
+    kiln.process.kill("SIGKILL");
+    await kiln.done();
+    await Deno.writeTextFile(`${dest}.go`, "");
+    const runId = (await Array.fromAsync(Deno.readDir(join(kilnHome, "runs"))))[0].name;
+    const out = await runKiln(["build", "--resume", runId], { cwd: f.dir, home: kilnHome });
+    const text = out.stdout + out.stderr;
+    assert.equal(out.code, 0, text);
+    // Run again from the start: the greeting the killed attempt wrote is already there.
+    assert.match(text, /ok=2 +changed=1 +unreachable=0 +failed=0/);
+    assert.equal(await guestFile(dest), "again\n");
+    assert.match(text, /Listener 127\.0\.0\.1:\d+ \(ansible proxy\) ended with its process/);
+    // The killed attempt's inventory (and key) went with the build's temporary resources.
+    assert.deepEqual(await filesNamed(invDir, TEMP_PREFIXES), [], first);
+    assert.deepEqual(await filesNamed(kilnHome, TEMP_PREFIXES), []);
+    const firstPort = Number(/ansible_port=(\d+)/.exec(first)?.[1]);
+    assert.equal(await listening(firstPort), false);
+  } finally {
+    try {
+      kiln.process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await kiln.done().catch(() => {});
+  }
 });
 
 Deno.test("ansible: kill -9 mid-playbook, then cleanup leaves no proxy and no key or inventory", async () => {
