@@ -62,7 +62,8 @@ function shared(): Promise<Fixture> {
 }
 
 /**
- * A playbook writing `greeting` (an extra var) to `dest`, then, with `hold`,
+ * A playbook writing `greeting` (an extra var) and the KILN_ANSIBLE_MARK
+ * variable of ansible-playbook's environment to `dest`, then, with `hold`,
  * sleeping until `<dest>.go` exists (at most a minute).
  */
 function playbook(hold = false): string {
@@ -72,7 +73,7 @@ function playbook(hold = false): string {
     "  tasks:",
     "    - name: write the greeting",
     "      copy:",
-    '        content: "{{ greeting }}\\n"',
+    "        content: \"{{ greeting }}{{ lookup('env', 'KILN_ANSIBLE_MARK') }}\\n\"",
     '        dest: "{{ dest }}"',
     ...(hold
       ? [
@@ -209,14 +210,26 @@ for (const useProxy of [true, false]) {
       user: GUEST_USER,
       // Debian keeps sftp-server under /usr/lib/openssh (Packer's default path is not there).
       sftp_command: "/usr/lib/openssh/sftp-server -e",
-      extra_arguments: ["--extra-vars", `greeting=hello-${name} dest=${dest}`],
+      extra_arguments: [
+        "--extra-vars",
+        `greeting=hello-${name} dest=${dest}`,
+        "-e",
+        "api_secret=hunter2-never-shown",
+      ],
+      ansible_env_vars: [
+        "KILN_ANSIBLE_MARK=-from-env",
+        // Straight to the machine, Ansible's ControlPersist master (60 s by default) would
+        // outlive the test's sshd session: let it go as soon as the playbook is done.
+        ...(useProxy ? [] : ["ANSIBLE_SSH_ARGS=-C -o ControlMaster=auto -o ControlPersist=1s"]),
+      ],
     });
     const kilnHome = join(f.dir, `home-${name}`);
     const out = await runKiln(["build", file], { cwd: f.dir, home: kilnHome });
     const text = out.stdout + out.stderr;
     assert.equal(out.code, 0, text);
-    // The effect on the machine: written there, by the machine's user, with the extra var.
-    assert.equal(await guestFile(dest), `hello-${name}\n`);
+    // The effect on the machine: written there, by the machine's user, with the extra var
+    // and the variable ansible_env_vars gave ansible-playbook.
+    assert.equal(await guestFile(dest), `hello-${name}-from-env\n`);
     const owner = (await Deno.stat(dest)).uid;
     const uid = new TextDecoder().decode(
       (await new Deno.Command("id", { args: ["-u", GUEST_USER], stdout: "piped" }).output())
@@ -234,6 +247,9 @@ for (const useProxy of [true, false]) {
     // Ansible is handed a key *file*; the key itself never shows, nor reaches the log.
     assert.match(executing!, /-e ansible_ssh_private_key_file=\/\S+ansible-key\d+ /);
     assert.match(executing!, new RegExp(`-e packer_builder_type=null `));
+    // A secret-looking extra argument is shown masked, as Packer does.
+    assert.match(executing!, / -e api_secret=\*\*\*\*\* /);
+    assert.doesNotMatch(text, /hunter2-never-shown/);
     assert.match(text, /PLAY RECAP/);
     assert.match(text, /ok=1 +changed=1 +unreachable=0 +failed=0/);
     assert.doesNotMatch(text, /PRIVATE KEY/);
