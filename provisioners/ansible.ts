@@ -97,6 +97,8 @@ async function setUpProxy(
     // Ed25519, not Packer's ECDSA: ssh2's server fails about half of its key exchanges
     // under Deno when it signs with a generated ECDSA host key.
     : generateTemporaryKeyPair("ed25519", undefined, "kiln-ansible-host").privateKey;
+  // Write-ahead: the listener is about to exist (its port is known only once it listens).
+  await ctx.ledger?.intent({ kind: LOCAL_LISTENER, token: `ansible proxy of pid ${Deno.pid}` });
   conn.proxy = await startSshProxy({
     comm: ctx.comm,
     user,
