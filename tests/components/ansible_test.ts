@@ -66,9 +66,9 @@ function shared(): Promise<Fixture> {
  * variable of ansible-playbook's environment to `dest`, then, with `hold`,
  * sleeping until `<dest>.go` exists (at most a minute).
  */
-function playbook(hold = false): string {
+function playbook(hold = false, hosts = "all"): string {
   return [
-    "- hosts: all",
+    `- hosts: ${hosts}`,
     "  gather_facts: false",
     "  tasks:",
     "    - name: write the greeting",
@@ -201,11 +201,14 @@ for (const useProxy of [true, false]) {
     const dest = join(f.home, `${name}.txt`);
     await Deno.remove(dest).catch(() => {});
     const book = join(f.dir, `${name}.yml`);
-    await Deno.writeTextFile(book, playbook());
+    // Only the host of group "web": the generated inventory must put it there.
+    await Deno.writeTextFile(book, playbook(false, "web"));
     const file = await writeTemplate(f, name, {
       type: "ansible",
       playbook_file: book,
       use_proxy: useProxy,
+      groups: ["web"],
+      empty_groups: ["db"],
       // The machine's user, as Packer needs it with the proxy too (the default is kiln's user).
       user: GUEST_USER,
       // Debian keeps sftp-server under /usr/lib/openssh (Packer's default path is not there).
