@@ -13,6 +13,12 @@ export interface RemoteCommand {
   stderr?: (chunk: Uint8Array) => void;
   /** Aborting kills the remote command (signal, then channel close). */
   signal?: AbortSignal;
+  /**
+   * Bytes fed to the command's stdin, closed at the stream's end (an
+   * sftp-server or `scp -t` behind a local proxy needs them). Communicators
+   * without a stdin channel (winrm) refuse a command that has one.
+   */
+  stdin?: ReadableStream<Uint8Array>;
 }
 
 /** How a remote command ended. */

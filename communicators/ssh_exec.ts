@@ -85,6 +85,7 @@ export async function execCommand(
     cmd.signal?.addEventListener("abort", onAbort, { once: true });
     channel.on("data", (chunk: Uint8Array) => cmd.stdout?.(chunk));
     channel.stderr.on("data", (chunk: Uint8Array) => cmd.stderr?.(chunk));
+    if (cmd.stdin) feedStdin(channel, cmd.stdin);
     channel.on("close", () => {
       cmd.signal?.removeEventListener("abort", onAbort);
       if (cmd.signal?.aborted) return reject(cmd.signal.reason ?? new Error("cancelled"));
@@ -95,4 +96,33 @@ export async function execCommand(
       resolve({ exitStatus: -1 });
     });
   });
+}
+
+/**
+ * Copies `stdin` into the channel, honouring its flow control, then sends
+ * EOF; a channel that closes first ends the copy (the command is gone).
+ */
+async function feedStdin(channel: ClientChannel, stdin: ReadableStream<Uint8Array>): Promise<void> {
+  let closed = false;
+  channel.once("close", () => closed = true);
+  const reader = stdin.getReader();
+  try {
+    while (!closed) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (closed) break;
+      if (!channel.write(value)) {
+        await new Promise<void>((resolve) => {
+          channel.once("drain", resolve);
+          channel.once("close", resolve);
+        });
+      }
+    }
+    if (!closed) channel.end();
+  } catch {
+    if (!closed) channel.end();
+  } finally {
+    reader.releaseLock();
+    if (closed) stdin.cancel().catch(() => {});
+  }
 }

@@ -90,6 +90,10 @@ export class WinrmCommunicator implements Communicator {
   /** Runs a command in cmd.exe, streaming output; abort terminates it. */
   async start(cmd: RemoteCommand): Promise<RemoteResult> {
     if (cmd.signal?.aborted) throw cmd.signal.reason ?? new Error("cancelled");
+    if (cmd.stdin) {
+      // WinRM's Send of stdin is not implemented: refuse rather than run the command without it.
+      throw new Error("the winrm communicator cannot feed a command's stdin");
+    }
     return await this.#withShell("running a command over WinRM", async (shell) => {
       const command = await shell.start(cmd.command);
       const exited = command.output({ stdout: cmd.stdout, stderr: cmd.stderr });

@@ -9,6 +9,8 @@ const loaders: Record<string, () => Promise<ProvisionerPlugin>> = {
   "powershell": () => import("./powershell.ts").then((m) => m.powershellProvisioner),
   "windows-shell": () => import("./windows_shell.ts").then((m) => m.windowsShellProvisioner),
   "windows-restart": () => import("./windows_restart.ts").then((m) => m.windowsRestartProvisioner),
+  "ansible": () => import("./ansible.ts").then((m) => m.ansibleProvisioner),
+  "ansible-local": () => import("./ansible_local.ts").then((m) => m.ansibleLocalProvisioner),
 };
 
 /** Provisioner types kiln knows. */

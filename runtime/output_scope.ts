@@ -1,7 +1,8 @@
 /**
  * The template check: a local path in a build's ledger is deleted only if
  * the run's template could have produced it — one of the builder's declared
- * paths (the file builder's target), a post-processor's declared output or
+ * paths (the file builder's target), a provisioner's declared temporary
+ * files (ansible's inventory_directory), a post-processor's declared output or
  * scratch name, a file a post-processor may adopt (artifice's globs), or a
  * path inside the run's own temp directory. Anything else (a forged or
  * corrupted entry) is refused and reported, never deleted.
@@ -74,6 +75,15 @@ export async function outputScope(parts: ScopeParts): Promise<OutputScope> {
       }
     }
   }
+  for (
+    const p of [
+      ...build.provisioners,
+      ...(build.errorCleanupProvisioner ? [build.errorCleanupProvisioner] : []),
+    ]
+  ) {
+    const plugin = await parts.plugins.provisioner(p.type);
+    for (const pattern of plugin?.localPaths?.(p.config) ?? []) add(pattern, true);
+  }
   const tmp = join(parts.runDir, "tmp");
   const work = runWorkDir(parts.runDir);
   return {
@@ -82,7 +92,8 @@ export async function outputScope(parts: ScopeParts): Promise<OutputScope> {
       if (isInside(path, tmp) || isInside(path, work)) return undefined;
       if (matchers.some((m) => m.test(path))) return undefined;
       return `${path} is not an output of run ${runId}'s template ` +
-        `(builds' targets, post-processor outputs, the run's temp and work directories)`;
+        `(builds' targets, provisioners' temporary files, post-processor outputs, ` +
+        `the run's temp and work directories)`;
     },
   };
 }

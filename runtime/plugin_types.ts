@@ -84,6 +84,13 @@ export interface ProvisionerPlugin {
   needsCommunicator: boolean;
   /** Does the work; throws on failure (the runtime applies max_retries). */
   provision(ctx: ProvisionContext, config: Record<string, unknown>): Promise<void>;
+  /**
+   * Glob patterns of the local files it may record in the ledger outside
+   * the run's temp directory (ansible's inventory in `inventory_directory`):
+   * `cleanup` deletes a provisioner's ledger path only inside these or the
+   * run's own directories.
+   */
+  localPaths?(config: Record<string, unknown>): string[];
 }
 
 // Post-processors.

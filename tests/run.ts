@@ -24,6 +24,8 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "binutils", probe: "/usr/bin/ld" },
   // The vagrant post-processor's tests add the boxes they make to the real Vagrant.
   { pkg: "vagrant", probe: "/usr/bin/vagrant" },
+  // The ansible and ansible-local provisioners' tests: the real ansible-playbook.
+  { pkg: "ansible", probe: "/usr/bin/ansible-playbook" },
   // efi_boot's firmware.
   { pkg: "ovmf", probe: "/usr/share/OVMF/OVMF_CODE.fd" },
   // runs show --html: the page is screenshotted and its DOM dumped in headless Chromium.
