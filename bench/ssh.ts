@@ -8,8 +8,8 @@
  * same method against a twin sshd without the sftp subsystem, so the legacy
  * scp protocol (`scp -t` through the login shell) is what moves the bytes.
  * Each case connects, uploads and disconnects (OpenSSH pays its handshake
- * too); the median of `--runs` (default 3) is reported with throughput and
- * the ratio to OpenSSH scp on the same host.
+ * too); the tools take turns, and the median of `--runs` (default 3) is
+ * reported with throughput and the ratio to OpenSSH scp on the same host.
  *
  * With `--memory-gib N`, also uploads an N GiB file with each method and
  * reports the peak resident memory (the transfer streams, never buffers).
@@ -122,22 +122,29 @@ async function kiln(
   }
 }
 
-async function median(
-  label: string,
+/**
+ * Times each tool `runs` times, round-robin (run 1 of every tool, then run 2,
+ * ...), so a burst of load on a shared machine falls on all tools alike
+ * rather than on whichever happened to run then; returns each one's median.
+ */
+async function medians(
+  tools: { tool: string; fn: () => Promise<void> }[],
   prepare: () => Promise<void>,
-  fn: () => Promise<void>,
-): Promise<number> {
-  const times: number[] = [];
+): Promise<number[]> {
+  const times: number[][] = tools.map(() => []);
   for (let i = 0; i < runs; i++) {
-    await prepare();
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
+    for (const [k, { fn }] of tools.entries()) {
+      await prepare();
+      const t = performance.now();
+      await fn();
+      times[k].push(performance.now() - t);
+    }
   }
-  times.sort((a, b) => a - b);
-  const m = times[Math.floor(times.length / 2)];
-  console.error(`  ${label}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
-  return m;
+  return tools.map(({ tool }, k) => {
+    const sorted = times[k].toSorted((a, b) => a - b);
+    console.error(`    ${tool}: ${sorted.map((t) => t.toFixed(0)).join(", ")} ms`);
+    return sorted[Math.floor(sorted.length / 2)];
+  });
 }
 
 const { big, tree, treeBytes } = await makeInputs();
@@ -184,10 +191,17 @@ for (const host of hosts) {
   );
   for (const kind of ["file", "tree"] as const) {
     console.error(`  ${kind === "file" ? `${sizeMib} MiB file` : `${fileCount} small files`}:`);
-    for (const { tool, fn } of tools(host, kind)) {
-      const ms = await median(`  ${tool}`, reset, fn);
-      const bytes = kind === "file" ? bigBytes : treeBytes;
-      rows.push({ case: kind, host: host.name, tool, ms, mibs: bytes / (1 << 20) / (ms / 1000) });
+    const list = tools(host, kind);
+    const ms = await medians(list, reset);
+    const bytes = kind === "file" ? bigBytes : treeBytes;
+    for (const [k, { tool }] of list.entries()) {
+      rows.push({
+        case: kind,
+        host: host.name,
+        tool,
+        ms: ms[k],
+        mibs: bytes / (1 << 20) / (ms[k] / 1000),
+      });
     }
   }
 }
