@@ -138,6 +138,7 @@ export class SshCommunicator implements Communicator {
       return { link };
     }
   }
+
   /**
    * Settles with `work`, or rejects with DisconnectedError as soon as the
    * connection drops (a dead peer never answers the pending request).
