@@ -3,6 +3,12 @@
  * transparent reconnection — after a reboot the next call opens a fresh
  * connection, so the shell provisioner's start_retry_timeout loop can ride
  * out a restart of the machine.
+ *
+ * File transfer follows OpenSSH 9's `scp`: the scp method speaks SFTP when
+ * the server offers the subsystem (one session per connection, no login
+ * shell per file, no spooling of streams of unknown length) and the legacy
+ * scp protocol (`scp -t`/`scp -f` through the user's shell) when it does
+ * not. The sftp method is SFTP only, and fails where SFTP is not offered.
  */
 import { Buffer } from "node:buffer";
 import { utils } from "ssh2";
@@ -17,7 +23,15 @@ import {
 import { connectOnce, type SshLink } from "./ssh_connect.ts";
 import { execCommand } from "./ssh_exec.ts";
 import { scpDownload, scpDownloadDir, scpUpload, scpUploadDir } from "./ssh_scp.ts";
-import { openSftp, sftpDownload, sftpDownloadDir, sftpUpload, sftpUploadDir } from "./ssh_sftp.ts";
+import {
+  openSftp,
+  sftpDownload,
+  sftpDownloadDir,
+  SftpUnavailableError,
+  sftpUpload,
+  sftpUploadDir,
+} from "./ssh_sftp.ts";
+import { asScp } from "./ssh_sftp_scp.ts";
 import type { SshSettings } from "./ssh_settings.ts";
 import { asStream, spoolToTempFile } from "./ssh_stream.ts";
 import { openTunnels, type Tunnels } from "./ssh_tunnels.ts";
@@ -29,7 +43,9 @@ export class SshCommunicator implements Communicator {
   #link: SshLink;
   #settings: SshSettings;
   #signal: AbortSignal;
-  #sftp: SFTPWrapper | undefined;
+  #sftp: Promise<SFTPWrapper> | undefined;
+  /** The link whose server refused SFTP: the scp method uses legacy scp on it. */
+  #noSftp: SshLink | undefined;
   #tunnels: Tunnels | undefined;
   #closed = false;
   #reconnecting: Promise<SshLink> | undefined;
@@ -66,6 +82,7 @@ export class SshCommunicator implements Communicator {
     this.#reconnecting ??= (async () => {
       try {
         this.#sftp = undefined;
+        this.#noSftp = undefined;
         try {
           this.#link = await connectOnce(this.#settings, this.#signal);
         } catch (err) {
@@ -81,16 +98,45 @@ export class SshCommunicator implements Communicator {
     return await this.#reconnecting;
   }
 
-  async #sftpSession(): Promise<SFTPWrapper> {
-    const link = await this.#live();
+  /** The link's SFTP session, opened once and shared by every transfer on it. */
+  #sftpSession(link: SshLink): Promise<SFTPWrapper> {
     if (!this.#sftp) {
-      const sftp = await openSftp(link);
-      sftp.on("close", () => {
-        if (this.#sftp === sftp) this.#sftp = undefined;
+      const opening = openSftp(link).then((sftp) => {
+        sftp.on("close", () => {
+          if (this.#sftp === opening) this.#sftp = undefined;
+        });
+        return sftp;
       });
-      this.#sftp = sftp;
+      opening.catch(() => {
+        if (this.#sftp === opening) this.#sftp = undefined;
+      });
+      this.#sftp = opening;
     }
     return this.#sftp;
+  }
+
+  /**
+   * How the next transfer goes: an SFTP session, or the link for legacy scp
+   * when the scp method meets a server without the sftp subsystem (asked
+   * once per connection; a reconnect asks again, the machine may differ).
+   */
+  async #transport(): Promise<
+    { sftp: SFTPWrapper; link: SshLink; scp: boolean } | {
+      sftp?: undefined;
+      link: SshLink;
+      scp?: undefined;
+    }
+  > {
+    const link = await this.#live();
+    const scp = this.#settings.fileTransfer === "scp";
+    if (scp && this.#noSftp === link) return { link };
+    try {
+      return { sftp: await this.#sftpSession(link), link, scp };
+    } catch (err) {
+      if (!scp || !(err instanceof SftpUnavailableError)) throw err;
+      this.#noSftp = link;
+      return { link };
+    }
   }
 
   /**
@@ -124,9 +170,10 @@ export class SshCommunicator implements Communicator {
   ): Promise<void> {
     const mode = info.mode ?? 0o644;
     const what = `the upload to ${dst}`;
-    if (this.#settings.fileTransfer === "sftp") {
-      const sftp = await this.#sftpSession();
-      await this.#guard(this.#link, what, sftpUpload(sftp, dst, asStream(src), mode));
+    const t = await this.#transport();
+    if (t.sftp) {
+      const work = sftpUpload(t.sftp, dst, asStream(src), mode);
+      await this.#guard(t.link, what, t.scp ? asScp(t.sftp, `to ${dst}`, work) : work);
       return;
     }
     let size = src instanceof Uint8Array ? src.length : info.size;
@@ -149,36 +196,36 @@ export class SshCommunicator implements Communicator {
   /** Uploads a directory; `src` without a trailing slash is created inside `dst` (rsync's rule). */
   async uploadDir(dst: string, src: string, exclude?: string[]): Promise<void> {
     const what = `the upload of ${src} to ${dst}`;
-    if (this.#settings.fileTransfer === "sftp") {
-      const sftp = await this.#sftpSession();
-      await this.#guard(this.#link, what, sftpUploadDir(sftp, dst, src, exclude));
+    const t = await this.#transport();
+    if (t.sftp) {
+      const work = sftpUploadDir(t.sftp, dst, src, exclude);
+      await this.#guard(t.link, what, t.scp ? asScp(t.sftp, `of ${src} to ${dst}`, work) : work);
     } else {
-      const link = await this.#live();
-      await this.#guard(link, what, scpUploadDir(link, dst, src, exclude));
+      await this.#guard(t.link, what, scpUploadDir(t.link, dst, src, exclude));
     }
   }
 
   /** Downloads the remote file `src`. */
   async download(src: string, dst: WritableStream<Uint8Array>): Promise<void> {
     const what = `the download of ${src}`;
-    if (this.#settings.fileTransfer === "sftp") {
-      const sftp = await this.#sftpSession();
-      await this.#guard(this.#link, what, sftpDownload(sftp, src, dst));
+    const t = await this.#transport();
+    if (t.sftp) {
+      const work = sftpDownload(t.sftp, src, dst);
+      await this.#guard(t.link, what, t.scp ? asScp(t.sftp, `from ${src}`, work) : work);
     } else {
-      const link = await this.#live();
-      await this.#guard(link, what, scpDownload(link, src, dst));
+      await this.#guard(t.link, what, scpDownload(t.link, src, dst));
     }
   }
 
   /** Downloads the remote directory `src` into `dst/<name>` (a glob: matches into `dst`). */
   async downloadDir(src: string, dst: string, _exclude?: string[]): Promise<void> {
     const what = `the download of ${src}`;
-    if (this.#settings.fileTransfer === "sftp") {
-      const sftp = await this.#sftpSession();
-      await this.#guard(this.#link, what, sftpDownloadDir(sftp, src, dst));
+    const t = await this.#transport();
+    if (t.sftp) {
+      const work = sftpDownloadDir(t.sftp, src, dst);
+      await this.#guard(t.link, what, t.scp ? asScp(t.sftp, `from ${src}`, work) : work);
     } else {
-      const link = await this.#live();
-      await this.#guard(link, what, scpDownloadDir(link, src, dst));
+      await this.#guard(t.link, what, scpDownloadDir(t.link, src, dst));
     }
   }
 
@@ -204,7 +251,7 @@ export class SshCommunicator implements Communicator {
     await this.#clearAuthorizedKeys();
     this.#closed = true;
     await this.#tunnels?.close();
-    this.#sftp?.end();
+    this.#sftp?.then((sftp) => sftp.end(), () => {});
     const link = this.#link;
     link.close();
     if (link.isOpen()) {

@@ -43,6 +43,29 @@ const DEFAULT_CIPHERS = [
   "chacha20-poly1305@openssh.com",
 ];
 
+/**
+ * Batches the socket writes of one turn of the event loop into one.
+ * ssh2 writes every packet in two or three pieces (length, ciphertext, MAC),
+ * and under Deno each write is an operation of its own: a 64 MiB upload made
+ * some 6000 of them. Corked until the turn ends, they leave as one writev.
+ */
+function coalesceWrites(sock: net.Socket): void {
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const flush = () => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      queueMicrotask(flush);
+    }
+    return write(...args);
+  }) as typeof sock.write;
+}
+
 /** A failure to reach the port at all (retried until ssh_timeout). */
 class TransportError extends Error {}
 
@@ -76,6 +99,7 @@ function tcpConnect(
       signal.removeEventListener("abort", onAbort);
       sock.off("error", fail);
       sock.setNoDelay(true);
+      coalesceWrites(sock);
       resolve(sock);
     });
   });

@@ -14,13 +14,45 @@ import { reusingChunks } from "./ssh_stream.ts";
 const IN_FLIGHT = 32;
 const PARALLEL_FILES = 8;
 
+/**
+ * The server offers no SFTP: sshd refused the subsystem, or what it started
+ * ended before the SFTP version handshake (a Subsystem line naming a missing
+ * binary). The scp transfer method falls back to the legacy scp protocol.
+ */
+export class SftpUnavailableError extends Error {}
+
+/** A failed SFTP request: the server's status code and the path it was about. */
+export class SftpError extends Error {
+  /** SSH_FX_* status (2 no such file, 3 permission denied, 4 failure), when the server sent one. */
+  readonly code: number | undefined;
+  /** The remote path of the failed request. */
+  readonly path: string;
+  /** The request: open, write, read, mkdir, stat, readdir, close. */
+  readonly op: string;
+  /** The server's words for the failure. */
+  readonly reason: string;
+
+  constructor(op: string, path: string, cause: Error) {
+    super(`sftp ${op} ${path}: ${cause.message}`);
+    this.op = op;
+    this.reason = cause.message;
+    this.path = path;
+    const code = (cause as { code?: unknown }).code;
+    this.code = typeof code === "number" ? code : undefined;
+  }
+}
+
 /** Opens an SFTP session on `link`. */
 export function openSftp(link: SshLink): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
     if (!link.isOpen()) return reject(new DisconnectedError("ssh connection is closed"));
     link.client.sftp((err: Error | undefined, sftp: SFTPWrapper) => {
-      if (err) reject(new Error(`sftp subsystem: ${err.message}`));
-      else resolve(sftp);
+      if (!err) return resolve(sftp);
+      const message = `sftp subsystem: ${err.message}`;
+      const absent = /Unable to start subsystem|while establishing SFTP session|unexpected SFTP/
+        .test(err.message);
+      if (!link.isOpen()) reject(new DisconnectedError(message));
+      else reject(absent ? new SftpUnavailableError(message) : new Error(message));
     });
   });
 }
@@ -31,11 +63,12 @@ function maxLen(sftp: SFTPWrapper, which: "_maxWriteLen" | "_maxReadLen"): numbe
 }
 
 function call<T>(
-  what: string,
+  op: string,
+  path: string,
   fn: (cb: (err: Error | null | undefined, value: T) => void) => void,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    fn((err, value) => err ? reject(new Error(`sftp ${what}: ${err.message}`)) : resolve(value));
+    fn((err, value) => err ? reject(new SftpError(op, path, err)) : resolve(value));
   });
 }
 
@@ -46,7 +79,7 @@ export async function sftpUpload(
   src: ReadableStream<Uint8Array>,
   mode = 0o644,
 ): Promise<number> {
-  const handle = await call<Buffer>(`open ${dst}`, (cb) => sftp.open(dst, "w", { mode }, cb));
+  const handle = await call<Buffer>("open", dst, (cb) => sftp.open(dst, "w", { mode }, cb));
   const piece = maxLen(sftp, "_maxWriteLen");
   let offset = 0;
   let inFlight = 0;
@@ -68,7 +101,7 @@ export async function sftpUpload(
     inFlight++;
     sftp.write(handle, buf, 0, buf.length, position, (err: Error | undefined) => {
       inFlight--;
-      if (err && !failure) failure = new Error(`sftp write ${dst}: ${err.message}`);
+      if (err && !failure) failure = new SftpError("write", dst, err);
       settle();
     });
   };
@@ -94,7 +127,7 @@ export async function sftpUpload(
   } finally {
     sftp.off("close", onClose);
     if (!(failure instanceof DisconnectedError)) {
-      await call<void>(`close ${dst}`, (cb) => sftp.close(handle, cb)).catch(() => {});
+      await call<void>("close", dst, (cb) => sftp.close(handle, cb)).catch(() => {});
     }
   }
   return offset;
@@ -106,14 +139,14 @@ export async function sftpDownload(
   src: string,
   dst: WritableStream<Uint8Array>,
 ): Promise<number> {
-  const handle = await call<Buffer>(`open ${src}`, (cb) => sftp.open(src, "r", cb));
+  const handle = await call<Buffer>("open", src, (cb) => sftp.open(src, "r", cb));
   const piece = maxLen(sftp, "_maxReadLen");
   const writer = dst.getWriter();
   let total = 0;
   try {
-    const { size } = await call<{ size: number }>(`stat ${src}`, (cb) => sftp.fstat(handle, cb));
+    const { size } = await call<{ size: number }>("stat", src, (cb) => sftp.fstat(handle, cb));
     const read = (position: number) =>
-      call<Buffer>(`read ${src}`, (cb) => {
+      call<Buffer>("read", src, (cb) => {
         const buf = Buffer.allocUnsafe(Math.min(piece, Math.max(size - position, 1)));
         sftp.read(handle, buf, 0, buf.length, position, (err: Error | undefined, n: number) =>
           cb(err, buf.subarray(0, n)));
@@ -143,19 +176,16 @@ export async function sftpDownload(
     await writer.abort(err).catch(() => {});
     throw err;
   } finally {
-    await call<void>(`close ${src}`, (cb) => sftp.close(handle, cb)).catch(() => {});
+    await call<void>("close", src, (cb) => sftp.close(handle, cb)).catch(() => {});
   }
   return total;
 }
 
 async function mkdirp(sftp: SFTPWrapper, path: string, mode: number): Promise<void> {
   try {
-    await call<void>(`mkdir ${path}`, (cb) => sftp.mkdir(path, { mode }, cb));
+    await call<void>("mkdir", path, (cb) => sftp.mkdir(path, { mode }, cb));
   } catch (err) {
-    const exists = await call<{ isDirectory(): boolean }>(
-      `stat ${path}`,
-      (cb) => sftp.stat(path, cb),
-    )
+    const exists = await call<{ isDirectory(): boolean }>("stat", path, (cb) => sftp.stat(path, cb))
       .catch(() => undefined);
     if (!exists?.isDirectory()) throw err;
   }
@@ -204,7 +234,7 @@ interface RemoteEntry {
 }
 
 async function downloadTree(sftp: SFTPWrapper, remote: string, local: string): Promise<number> {
-  const list = await call<RemoteEntry[]>(`readdir ${remote}`, (cb) => sftp.readdir(remote, cb));
+  const list = await call<RemoteEntry[]>("readdir", remote, (cb) => sftp.readdir(remote, cb));
   let bytes = 0;
   for (const item of list) {
     bytes += await downloadEntry(
@@ -258,7 +288,7 @@ export async function sftpDownloadDir(
   const last = trimmed.slice(slash + 1);
   if (/[*?[]/.test(last)) {
     const re = globRegex(last);
-    const list = await call<RemoteEntry[]>(`readdir ${parent}`, (cb) => sftp.readdir(parent, cb));
+    const list = await call<RemoteEntry[]>("readdir", parent, (cb) => sftp.readdir(parent, cb));
     let bytes = 0;
     for (const item of list.filter((i) => re.test(i.filename) && !i.filename.startsWith("."))) {
       bytes += await downloadEntry(
@@ -270,6 +300,6 @@ export async function sftpDownloadDir(
     }
     return bytes;
   }
-  const attrs = await call<RemoteEntry["attrs"]>(`stat ${trimmed}`, (cb) => sftp.stat(trimmed, cb));
+  const attrs = await call<RemoteEntry["attrs"]>("stat", trimmed, (cb) => sftp.stat(trimmed, cb));
   return await downloadEntry(sftp, trimmed, `${dst}/${last}`, attrs);
 }

@@ -1,14 +1,14 @@
 /**
  * The `compress` post-processor: packs the artifact's files into one archive
- * (.tar.gz/.tgz, .tar, .zip, .tar.lz4, .tar.bgzf) or compresses its single
- * file (.gz, .lz4, .bgzf), streaming every byte. The archive is written under a temporary name
+ * (.tar.gz/.tgz, .tar, .zip, .tar.lz4, .tar.bgzf, .tar.xz) or compresses its
+ * single file (.gz, .lz4, .bgzf, .xz), streaming every byte. The archive is written under a temporary name
  * and renamed when complete, so an interrupted build never leaves a
  * truncated archive under the final name.
  */
 import { dirname } from "node:path";
 import type { PostProcessContext, PostProcessorPlugin } from "./post_processor.ts";
 import type { Ui } from "../runtime/types.ts";
-import { type CompressFormat, detectFormat, unsupportedFormat } from "./compress_format.ts";
+import { type CompressFormat, detectFormat } from "./compress_format.ts";
 import { tarEntries, tarStream } from "./tar.ts";
 import { partialOf, writeAtomically } from "./atomic_output.ts";
 
@@ -80,6 +80,9 @@ export function archiveStream(
   if (format.algorithm === "bgzf") {
     return lazily(async () => (await import("./bgzf_stream.ts")).bgzfStream(input, level));
   }
+  if (format.algorithm === "xz") {
+    return lazily(async () => (await import("./xz_stream.ts")).xzStream(input, level));
+  }
   return raw;
 }
 
@@ -101,15 +104,6 @@ function checkCompress(
 ): void {
   const level = config.compression_level;
   if (typeof level === "number" && level < -1) report("compression_level", BAD_LEVEL);
-  const output = typeof config.output === "string" ? config.output : DEFAULT_COMPRESS_OUTPUT;
-  const format = typeof config.format === "string" && config.format !== ""
-    ? config.format
-    : undefined;
-  // Only a name without template actions is final before the build runs.
-  if (!output.includes("{{") || format) {
-    const why = unsupportedFormat(detectFormat(output, format));
-    if (why) report(format ? "format" : "output", why);
-  }
 }
 
 /** The compress post-processor plugin. */
@@ -140,8 +134,6 @@ export const compressPostProcessor: PostProcessorPlugin = {
       ? config.format
       : undefined;
     const format = detectFormat(target, formatName);
-    const why = unsupportedFormat(format);
-    if (why) throw new Error(why);
     const level = effectiveLevel(config.compression_level);
     await Deno.mkdir(dirname(target), { recursive: true, mode: 0o755 }).catch((err) => {
       throw new Error(`Unable to create dir for archive ${target}: ${err.message}`);

@@ -2,7 +2,7 @@
  * How compress picks its format from the output name, exactly as Packer:
  * the last two `.ext` groups of the name (or of `name.format` when `format`
  * is set) decide — `.tar` before the last marks a tarball, `.zip`/`.tar`
- * last are archives, `.gz`/`.lz4` last are compression; anything else is
+ * last are archives, `.gz`/`.lz4`/`.xz`/`.bgzf` last are compression; anything else is
  * `.tar.gz` without renaming the file.
  */
 
@@ -40,13 +40,4 @@ export function detectFormat(output: string, format?: string): CompressFormat {
   if (algorithm) return { archive, algorithm };
   archive = "tar";
   return { archive, algorithm: "gzip" };
-}
-
-/** Why kiln cannot write a format Packer knows, or undefined when it can. */
-export function unsupportedFormat(format: CompressFormat): string | undefined {
-  if (format.algorithm === "xz") {
-    return "xz compression is not supported by kiln; use .tar.gz, .gz, .zip, .tar, .lz4, " +
-      ".tar.lz4 or .bgzf";
-  }
-  return undefined;
 }

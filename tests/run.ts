@@ -11,6 +11,8 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "openssh-client", probe: "/usr/bin/ssh-keygen" },
   { pkg: "unzip", probe: "/usr/bin/unzip" },
   { pkg: "lz4", probe: "/usr/bin/lz4" },
+  // compress writes .xz and .tar.xz through the system xz.
+  { pkg: "xz-utils", probe: "/usr/bin/xz" },
   { pkg: "python3-winrm", probe: "/usr/lib/python3/dist-packages/winrm/__init__.py" },
   { pkg: "faketime", probe: "/usr/bin/faketime" },
   // The qemu adapters' tests: qemu, qemu-img/qemu-io, media tools, and a tiny guest built from host packages.

@@ -4,6 +4,7 @@ import { compressPostProcessor } from "../../post_processors/compress.ts";
 import { detectFormat } from "../../post_processors/compress_format.ts";
 import { checksumPostProcessor } from "../../post_processors/checksum.ts";
 import { BGZF_EOF } from "../../post_processors/bgzf_stream.ts";
+import { XZ_MISSING } from "../../post_processors/xz_stream.ts";
 import { Xxh32, xxh32 } from "../../post_processors/xxh32.ts";
 import { artifactOf, decode, fixture, issues, postContext, sh, withTempDir } from "./support.ts";
 
@@ -51,6 +52,7 @@ Deno.test("compress: every archive format round-trips through the system tools",
       ["out.tar", "tar -xf {a} -C {x}"],
       ["out.zip", "unzip -q {a} -d {x}"],
       ["out.tar.lz4", "lz4 -dc {a} | tar -xf - -C {x}"],
+      ["out.tar.xz", "tar -xJf {a} -C {x}"],
     ];
     for (const [name, extract] of cases) {
       const target = join(dir, name);
@@ -74,10 +76,10 @@ Deno.test("compress: every archive format round-trips through the system tools",
   });
 });
 
-Deno.test("compress: .gz and .lz4 compress a single file; several files are refused as Packer does", async () => {
+Deno.test("compress: .gz, .lz4 and .xz compress a single file; several files are refused as Packer does", async () => {
   await withTempDir(async (dir) => {
     const files = await inputs(dir);
-    for (const [name, tool] of [["one.gz", "gzip"], ["one.lz4", "lz4"]]) {
+    for (const [name, tool] of [["one.gz", "gzip"], ["one.lz4", "lz4"], ["one.xz", "xz"]]) {
       const target = join(dir, name);
       await compress([files[0]], { output: target });
       const out = join(dir, `${name}.out`);
@@ -179,7 +181,61 @@ Deno.test("compress: compression_level trades speed for size; out-of-range level
     assert.ok(small < fast, `level 9 (${small}) smaller than level 1 (${fast})`);
     assert.match(issues(schema, { compression_level: -2 })[0], /Invalid compression level/);
     assert.deepEqual(issues(schema, { compression_level: 12 }), []);
-    assert.match(issues(schema, { output: "x.xz" })[0], /xz compression is not supported/);
+    assert.deepEqual(issues(schema, { output: "x.tar.xz" }), []);
+  });
+});
+
+/** The LZMA2 dictionary size `xz --list` reads from a .xz file's block header. */
+async function xzDictionary(path: string): Promise<string> {
+  const { code, stdout, stderr } = await sh("xz", ["--robot", "--list", "-vv", path]);
+  assert.equal(code, 0, stderr);
+  const dict = stdout.match(/--lzma2=[^\s]*dict=(\w+)/)?.[1];
+  assert.ok(dict, `no LZMA2 filter in: ${stdout}`);
+  return dict;
+}
+
+Deno.test("compress: xz honours compression_level as xz's preset (-1 … -9), default 6", async () => {
+  await withTempDir(async (dir) => {
+    const files = await inputs(dir);
+    // The preset's dictionary size is recorded in the file: -1 1 MiB, -6 8 MiB, -9 64 MiB.
+    const cases: [Record<string, unknown>, string][] = [
+      [{ compression_level: 1 }, "1MiB"],
+      [{}, "8MiB"],
+      [{ compression_level: 0 }, "8MiB"], // Packer: 0 and -1 mean the default
+      [{ compression_level: 9 }, "64MiB"],
+    ];
+    for (const [i, [level, dict]] of cases.entries()) {
+      const target = join(dir, `level${i}.tar.xz`);
+      await compress([files[1]], { output: target, ...level });
+      assert.equal(await xzDictionary(target), dict, JSON.stringify(level));
+    }
+  });
+});
+
+Deno.test("compress: without the xz program, .xz is a clear error and leaves no file", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "in.txt"), "data\n");
+    // A kiln whose PATH has no xz (a child: PATH is the whole process's).
+    const script = `
+      import { compressPostProcessor } from "${new URL(
+      "../../post_processors/compress.ts",
+      import.meta.url,
+    )}";
+      import { artifactOf, decode, postContext } from "${new URL("./support.ts", import.meta.url)}";
+      const { ctx } = postContext();
+      const config = decode(compressPostProcessor.schema, { output: "${dir}/out.tar.xz" });
+      await compressPostProcessor.postProcess(ctx, config, artifactOf(["${dir}/in.txt"]))
+        .then(() => console.log("no error"), (err) => console.log(err.message));
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      env: { PATH: "/nonexistent", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(text, XZ_MISSING, new TextDecoder().decode(out.stderr));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["in.txt"]);
   });
 });
 

@@ -1,11 +1,21 @@
-/** File transfer over scp and sftp: large files, trees, downloads, errors. */
+/**
+ * File transfer over scp and sftp: large files, trees, downloads, errors.
+ * The scp method runs twice: over SFTP (the sshd offers the subsystem) and
+ * over the legacy scp protocol (it does not).
+ */
 import { writeRandomFile } from "../support/random_file.ts";
 import assert from "node:assert/strict";
 import { listTree, sha256File, startLab } from "./helpers.ts";
 
-for (const method of ["scp", "sftp"] as const) {
-  Deno.test(`${method}: a 64 MiB file goes up and comes back intact`, async () => {
-    const lab = await startLab();
+const VARIANTS = [
+  { name: "scp", method: "scp", sftp: true },
+  { name: "scp (legacy: no sftp subsystem)", method: "scp", sftp: false },
+  { name: "sftp", method: "sftp", sftp: true },
+] as const;
+
+for (const { name, method, sftp } of VARIANTS) {
+  Deno.test(`${name}: a 64 MiB file goes up and comes back intact`, async () => {
+    const lab = await startLab({ sftp });
     const comm = await lab.connect({ ssh_file_transfer_method: method });
     try {
       const src = `${lab.dir}/big.bin`;
@@ -23,8 +33,8 @@ for (const method of ["scp", "sftp"] as const) {
     }
   });
 
-  Deno.test(`${method}: directory trees follow rsync's trailing-slash rule`, async () => {
-    const lab = await startLab();
+  Deno.test(`${name}: directory trees follow rsync's trailing-slash rule`, async () => {
+    const lab = await startLab({ sftp });
     const comm = await lab.connect({ ssh_file_transfer_method: method });
     try {
       const src = `${lab.dir}/tree`;
@@ -58,19 +68,32 @@ for (const method of ["scp", "sftp"] as const) {
     }
   });
 
-  Deno.test(`${method}: a missing remote file or unwritable destination is a clear error`, async () => {
-    const lab = await startLab();
+  Deno.test(`${name}: a missing remote file or unwritable destination is a clear error`, async () => {
+    const lab = await startLab({ sftp });
     const comm = await lab.connect({ ssh_file_transfer_method: method });
     try {
       const out = await Deno.open(`${lab.dir}/x`, { write: true, create: true });
+      const missing = `${lab.dir}/does-not-exist`;
+      const bytes = new TextEncoder().encode("x");
+      if (method === "sftp") {
+        await assert.rejects(comm.download(missing, out.writable), /does-not-exist|No such file/i);
+        await assert.rejects(comm.upload(`${lab.dir}/no/such/dir/file`, bytes), /No such file/i);
+        return;
+      }
+      // Whichever protocol carries it, the scp method words failures as scp does.
+      await assert.rejects(comm.download(missing, out.writable), {
+        message: `scp from ${missing}: scp: ${missing}: No such file or directory`,
+      });
       await assert.rejects(
-        comm.download(`${lab.dir}/does-not-exist`, out.writable),
-        /does-not-exist|No such file/i,
+        comm.upload(`${lab.dir}/no/such/dir/file`, bytes),
+        new RegExp(
+          `^Error: scp to ${lab.dir}/no/such/dir/file: scp: ${lab.dir}/no/\\S*: No such file or directory$`,
+        ),
       );
-      await assert.rejects(
-        comm.upload(`${lab.dir}/no/such/dir/file`, new TextEncoder().encode("x")),
-        /No such file|no such/i,
-      );
+      await Deno.mkdir(`${lab.dir}/a-dir`);
+      await assert.rejects(comm.upload(`${lab.dir}/a-dir`, bytes), {
+        message: `scp to ${lab.dir}/a-dir: scp: ${lab.dir}/a-dir: Is a directory`,
+      });
     } finally {
       await comm.close();
       await lab.dispose();
@@ -78,9 +101,9 @@ for (const method of ["scp", "sftp"] as const) {
   });
 }
 
-for (const method of ["scp", "sftp"] as const) {
-  Deno.test(`${method}: a disconnect mid-upload is a clear error, and the next upload reconnects`, async () => {
-    const lab = await startLab();
+for (const { name, method, sftp } of VARIANTS) {
+  Deno.test(`${name}: a disconnect mid-upload is a clear error, and the next upload reconnects`, async () => {
+    const lab = await startLab({ sftp });
     const comm = await lab.connect({ ssh_file_transfer_method: method });
     try {
       let sent = 0;

@@ -38,6 +38,11 @@ export interface SshdOptions {
   privateTmp?: string;
   /** Where to create the sshd's own directory (default: the system temp dir). */
   parentDir?: string;
+  /**
+   * Offer the `sftp` subsystem (default true, as internal-sftp: no shell
+   * starts for it). False: sshd refuses SFTP, as minimal images do.
+   */
+  sftp?: boolean;
 }
 
 /**
@@ -246,7 +251,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
     `PasswordAuthentication ${passwords}`,
     `KbdInteractiveAuthentication ${passwords}`,
     "PubkeyAuthentication yes",
-    "Subsystem sftp internal-sftp",
+    ...(options.sftp === false ? [] : ["Subsystem sftp internal-sftp"]),
     "LogLevel VERBOSE",
     "MaxStartups 100:30:200",
     "MaxSessions 64",
