@@ -150,6 +150,7 @@ function checkCompress(
 export const compressPostProcessor: PostProcessorPlugin = {
   type: "compress",
   schema: {
+    pluginType: "compress",
     fields: {
       output: {
         type: "string",
