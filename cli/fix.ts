@@ -16,9 +16,11 @@ import { formatIssue, TemplateError } from "../template/types.ts";
 import { fixedTemplateText, FixError, FIXERS, fixTemplate } from "../template/fix/mod.ts";
 import { isObject } from "../template/values.ts";
 import { ArgsError, isHelpRequest, parseCommandArgs } from "./args.ts";
+import { type CommandOutput, commandOutput } from "./machine_readable.ts";
 
 const FLAGS = {
   validate: { type: "boolean" as const },
+  "machine-readable": { type: "boolean" as const },
 };
 
 /** The usage text, listing the fixers in the order they run (as `packer fix -h`). */
@@ -41,32 +43,28 @@ Options:
   -validate=true      If true (default), validates the fixed template.`;
 }
 
-/** Where the command writes; defaults to stdout/stderr. */
+/** Where the command writes; defaults to stdout/stderr (`-machine-readable`: all to stdout). */
 export interface FixIo {
   write?: (text: string, stream: "stdout" | "stderr") => void;
 }
-
-const defaultWrite = (text: string, stream: "stdout" | "stderr") => {
-  const bytes = new TextEncoder().encode(text);
-  (stream === "stdout" ? Deno.stdout : Deno.stderr).writeSync(bytes);
-};
 
 const HINT = "This is usually caused by an error in the input template.\n" +
   "Please fix the error and try again.";
 
 /** Runs `kiln fix`; resolves to the exit code. */
 export async function run(args: string[], io: FixIo = {}): Promise<number> {
-  const write = io.write ?? defaultWrite;
-  const error = (text: string) => write(`${text}\n`, "stderr");
+  let out = commandOutput(false, io.write);
+  const error = (text: string) => out.error(text);
   let validate = true;
   let file: string;
   try {
     if (isHelpRequest(args)) {
-      write(`${usage()}\n`, "stdout");
+      out.say(usage());
       return 0;
     }
     const parsed = parseCommandArgs(args, FLAGS);
     if (parsed.values.validate === false) validate = false;
+    out = commandOutput(parsed.values["machine-readable"] === true, io.write);
     if (parsed.positionals.length !== 1) {
       throw new ArgsError(
         parsed.positionals.length === 0
@@ -111,13 +109,14 @@ export async function run(args: string[], io: FixIo = {}): Promise<number> {
     throw err;
   }
   // Packer's encoder ends the JSON with a newline and its UI adds another.
-  write(`${fixedText}\n\n`, "stdout");
+  out.say(`${fixedText}\n`);
   if (!validate) return 0;
-  return checkFixed(fixedText, file, error);
+  return checkFixed(fixedText, file, out);
 }
 
 /** Packer's -validate: the fixed text must parse as a template and name real builds. */
-function checkFixed(text: string, file: string, error: (text: string) => void): number {
+function checkFixed(text: string, file: string, out: CommandOutput): number {
+  const error = (message: string) => out.error(message);
   let template;
   try {
     template = templateFromDoc(parseJsonSource(text), file, "json", "");

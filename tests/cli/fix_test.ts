@@ -19,6 +19,7 @@ import {
   templatesOf,
 } from "../fixtures/fix/record.ts";
 import { runKiln } from "../support/kiln_cli.ts";
+import { parseMachineLine } from "../../cli/machine_readable.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 
 /** Where kiln differs from `packer fix` on purpose, and what it says instead. */
@@ -95,6 +96,24 @@ Deno.test("kiln fix: errors name the file and JSON path; -validate=false keeps t
   assert.equal(unchecked.code, 0);
   assert.equal(unchecked.stdout, invalid.stdout);
   assert.equal(unchecked.stderr, "");
+  // -machine-readable: the same text as one `ui,say` record, as Packer writes it.
+  const machine = await kilnFix(join(cases, "validate_fails.json"), [
+    "-machine-readable",
+    "-validate=false",
+  ]);
+  const record = parseMachineLine(machine.stdout.trimEnd());
+  assert.deepEqual([record.type, ...record.data], ["ui", "say", unchecked.stdout.slice(0, -1)]);
+  const help = await kilnFix("-h");
+  assert.equal(help.code, 0);
+  assert.match(
+    help.stdout,
+    /^ {2}iso-md5 {20}Replaces "iso_md5" in builders with "iso_checksum"$/m,
+  );
+  assert.equal(
+    help.stdout.match(/^ {2}[a-z][\w-]*[a-z0-9] +[A-Z]/gm)?.length,
+    34,
+    "every fixer is listed",
+  );
   const missing = await kilnFix(join(cases, "no-such-template.json"));
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^Error opening template \S+no-such-template\.json: /);
