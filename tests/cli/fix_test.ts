@@ -159,5 +159,19 @@ Deno.test("a deprecated key: validate points at kiln fix, and the fixed template
     await Deno.writeTextFile(join(dir, "fixed.json"), fixed.stdout);
     const after = await runKiln(["validate", "fixed.json"], { cwd: dir });
     assert.equal(after.code, 0, after.stdout + after.stderr);
+    // HCL2 has no fix (packer fix reads JSON only): there it is an unknown argument, as in Packer.
+    await Deno.mkdir(join(dir, "hcl"));
+    await Deno.writeTextFile(
+      join(dir, "hcl", "a.pkr.hcl"),
+      'source "null" "a" {\n  communicator = "none"\n  ssh_key_path = "k"\n}\n' +
+        'build {\n  sources = ["source.null.a"]\n}\n',
+    );
+    const hcl = await runKiln(["validate", "hcl"], { cwd: dir });
+    assert.equal(hcl.code, 1);
+    assert.match(
+      hcl.stdout + hcl.stderr,
+      /source\.null\.a\.ssh_key_path: unknown configuration key/,
+    );
+    assert.doesNotMatch(hcl.stdout + hcl.stderr, /kiln fix/);
   });
 });
