@@ -294,7 +294,11 @@ class Preparer {
         deferBuild: false,
       }, typed.report);
       config = decodeConfig(rendered, this.decodingSchema(plugin.schema), def.path, typed.report, {
-        name: renderedName(def.sourceName ?? def.name, ctx),
+        name: renderedName(def.sourceName ?? def.name, ctx, (message) =>
+          this.report(
+            childPath(def.path, "name"),
+            `Error interpolating builder '${def.sourceName ?? def.name}': ${message}`,
+          )),
         type: def.type,
         force: this.force,
       });
@@ -352,11 +356,17 @@ class Preparer {
  * A build name as Packer uses it for derived defaults (`vm_name` =
  * `packer-<name>`): with its user variables rendered.
  */
-function renderedName(name: string, ctx: RenderContext): string {
+/** A build name rendered as Packer does; what it cannot render is reported, as Packer refuses it. */
+function renderedName(
+  name: string,
+  ctx: RenderContext,
+  report: (message: string) => void,
+): string {
   if (!name.includes("{{")) return name;
   try {
     return renderString(name, ctx);
-  } catch {
+  } catch (err) {
+    report(err instanceof Error ? err.message : String(err));
     return name;
   }
 }
