@@ -56,7 +56,7 @@ function parseGoBool(s: string): boolean | undefined {
   return undefined;
 }
 
-export const isoMd5 = perBuilder(
+const isoMd5 = perBuilder(
   "iso-md5",
   `Replaces "iso_md5" in builders with "iso_checksum"`,
   (b) => {
@@ -67,7 +67,7 @@ export const isoMd5 = perBuilder(
   },
 );
 
-export const createTime = perBuilder(
+const createTime = perBuilder(
   "createtime",
   `Replaces ".CreateTime" in builder configs with "{{timestamp}}"`,
   (b) => {
@@ -78,7 +78,7 @@ export const createTime = perBuilder(
   },
 );
 
-export const virtualboxGaAttach = perBuilder(
+const virtualboxGaAttach = perBuilder(
   "virtualbox-gaattach",
   `Updates VirtualBox builders using "guest_additions_attach" to use "guest_additions_mode"`,
   (b, type) => {
@@ -89,7 +89,7 @@ export const virtualboxGaAttach = perBuilder(
 );
 
 /** Also renames provisioners' `override.virtualbox`. */
-export const virtualboxRename: Fixer = {
+const virtualboxRename: Fixer = {
   name: "virtualbox-rename",
   synopsis: `Updates "virtualbox" builders to "virtualbox-iso"`,
   fix(input) {
@@ -115,7 +115,7 @@ export const virtualboxRename: Fixer = {
   },
 };
 
-export const vmwareRename = perBuilder(
+const vmwareRename = perBuilder(
   "vmware-rename",
   `Updates "vmware" builders to "vmware-iso"`,
   (b, type) => {
@@ -125,7 +125,7 @@ export const vmwareRename = perBuilder(
 
 const parallels = (t: string | undefined) => t === "parallels-iso" || t === "parallels-pvm";
 
-export const parallelsHeadless = perBuilder(
+const parallelsHeadless = perBuilder(
   "parallels-headless",
   `Removes unused "headless" from Parallels builders`,
   (b, type) => {
@@ -133,7 +133,7 @@ export const parallelsHeadless = perBuilder(
   },
 );
 
-export const parallelsDeprecations = perBuilder(
+const parallelsDeprecations = perBuilder(
   "parallels-deprecations",
   `Removes deprecated "parallels_tools_host_path" from Parallels builders and changes "guest_os_distribution" to "guest_os_type".`,
   (b, type) => {
@@ -151,19 +151,19 @@ function preferNew(b: Json, from: string, to: string, kind: "string" | "boolean"
   delete b[from];
 }
 
-export const sshKeyPath = perBuilder(
+const sshKeyPath = perBuilder(
   "sshkeypath",
   `Updates builders using "ssh_key_path" to use "ssh_private_key_file"`,
   (b) => preferNew(b, "ssh_key_path", "ssh_private_key_file", "string"),
 );
 
-export const sshDisableAgent = perBuilder(
+const sshDisableAgent = perBuilder(
   "sshdisableagent",
   `Updates builders using "ssh_disable_agent" to use "ssh_disable_agent_forwarding"`,
   (b) => preferNew(b, "ssh_disable_agent", "ssh_disable_agent_forwarding", "boolean"),
 );
 
-export const scalewayAccessKey = perBuilder(
+const scalewayAccessKey = perBuilder(
   "scaleway-access-key",
   `Updates builders using "access_key" to use "organization_id"`,
   (b, type) => {
@@ -171,7 +171,7 @@ export const scalewayAccessKey = perBuilder(
   },
 );
 
-export const amazonShutdownBehavior = perBuilder(
+const amazonShutdownBehavior = perBuilder(
   "amazon-shutdown_behavior",
   `Changes "shutdown_behaviour" to "shutdown_behavior" in Amazon builders.`,
   (b, type) => {
@@ -179,7 +179,7 @@ export const amazonShutdownBehavior = perBuilder(
   },
 );
 
-export const amazonEnhancedNetworking = perBuilder(
+const amazonEnhancedNetworking = perBuilder(
   "amazon-enhanced-networking",
   `Replaces "enhanced_networking" in builders with "ena_support"`,
   (b, type) => {
@@ -188,7 +188,7 @@ export const amazonEnhancedNetworking = perBuilder(
   },
 );
 
-export const amazonPrivateIp = perBuilder(
+const amazonPrivateIp = perBuilder(
   "amazon-private-ip",
   'Replaces `"ssh_private_ip": true` in amazon builders with `"ssh_interface": "private_ip"`',
   (b, type) => {
@@ -211,7 +211,7 @@ export const amazonPrivateIp = perBuilder(
   },
 );
 
-export const amazonTempSecCidrs = perBuilder(
+const amazonTempSecCidrs = perBuilder(
   "amazon-temp-sec-cidrs",
   `Replaces "temporary_security_group_source_cidr" (string) with "temporary_security_group_source_cidrs" (list of strings)`,
   (b, type) => {
@@ -222,7 +222,7 @@ export const amazonTempSecCidrs = perBuilder(
   },
 );
 
-export const vmwareCompaction = perBuilder(
+const vmwareCompaction = perBuilder(
   "vmware-compaction",
   `Adds "skip_compaction = true" to "vmware-iso" builders with incompatible disk_type_id`,
   (b, type) => {
@@ -237,7 +237,7 @@ export const vmwareCompaction = perBuilder(
   },
 );
 
-export const hypervDeprecations = perBuilder(
+const hypervDeprecations = perBuilder(
   "hyperv-deprecations",
   `Removes the deprecated "vhd_temp_path" setting from Hyper-V ISO builder templates`,
   (b, type) => {
@@ -245,7 +245,7 @@ export const hypervDeprecations = perBuilder(
   },
 );
 
-export const hypervVmxcTypo = perBuilder(
+const hypervVmxcTypo = perBuilder(
   "hyperv-vmxc-typo",
   `Fixes a typo replacing "clone_from_vmxc_path" with "clone_from_vmcx_path" in Hyper-V VMCX builder templates`,
   (b, type) => {
@@ -253,7 +253,7 @@ export const hypervVmxcTypo = perBuilder(
   },
 );
 
-export const hypervCpuAndRam = perBuilder(
+const hypervCpuAndRam = perBuilder(
   "hyperv-cpu-and-ram",
   `Replaces "cpu" with "cpus" and "ram_size" with "memory"in Hyper-V VMCX builder templates`,
   (b, type) => {
@@ -264,7 +264,7 @@ export const hypervCpuAndRam = perBuilder(
 );
 
 /** Every string option, and the strings one level inside object options. */
-export const cleanImageName = perBuilder(
+const cleanImageName = perBuilder(
   "clean-image-name",
   `Replaces /clean_(image|ami)_name/ in builder configs with "clean_resource_name"`,
   (b) => {
@@ -284,7 +284,7 @@ export const cleanImageName = perBuilder(
 
 const SPOT_BUILDERS = ["amazon-ebs", "amazon-ebssurrogate", "amazon-ebsvolume", "amazon-instance"];
 
-export const spotPriceAutoProduct = perBuilder(
+const spotPriceAutoProduct = perBuilder(
   "spot-price-auto-product",
   `Removes the deprecated "spot_price_auto_product" setting from Amazon builder templates`,
   (b, type) => {
@@ -292,7 +292,7 @@ export const spotPriceAutoProduct = perBuilder(
   },
 );
 
-export const qemuDiskSize = perBuilder(
+const qemuDiskSize = perBuilder(
   "qemu-disk-size",
   `Updates "disk_size" from int to string in QEMU builders.`,
   (b, type) => {
@@ -327,7 +327,7 @@ function renameUnlessPresent(b: Json, from: string, to: string, ok = (_v: unknow
   else if (Object.hasOwn(b, from) && ok(b[from])) rename(b, from, to);
 }
 
-export const commConfig = perBuilderWeak(
+const commConfig = perBuilderWeak(
   "comm-config",
   "Remove ssh prefixes from communicator port forwarding configuration (host_port_min, host_port_max, skip_nat_mapping)",
   (b, i) => {
@@ -347,13 +347,13 @@ export const commConfig = perBuilderWeak(
   },
 );
 
-export const sshWaitTimeout = perBuilderWeak(
+const sshWaitTimeout = perBuilderWeak(
   "ssh-wait-timeout",
   `Replaces "ssh_wait_timeout" with "ssh_timeout"`,
   (b) => renameUnlessPresent(b, "ssh_wait_timeout", "ssh_timeout", (v) => typeof v === "string"),
 );
 
-export const vsphereNetworkDisk = perBuilder(
+const vsphereNetworkDisk = perBuilder(
   "vsphere-iso-net-disk",
   `Removes deprecated network and disk fields from "vsphere-iso" builder`,
   (b, type) => {
@@ -392,7 +392,7 @@ function existingList(b: Json, key: string): unknown[] {
   return v;
 }
 
-export const isoChecksumTypeAndUrl = perBuilder(
+const isoChecksumTypeAndUrl = perBuilder(
   "iso-checksum-type-and-url",
   `Puts content of potential "iso_checksum_url" and "iso_checksum_url" in "iso_checksum"`,
   (b) => {
@@ -408,7 +408,7 @@ export const isoChecksumTypeAndUrl = perBuilder(
   },
 );
 
-export const qemuHostPort = perBuilder(
+const qemuHostPort = perBuilder(
   "qemu-host-port",
   "Updates ssh_host_port_min and ssh_host_port_max to host_port_min and host_port_max",
   (b, type) => {
@@ -418,7 +418,7 @@ export const qemuHostPort = perBuilder(
   },
 );
 
-export const azureExcludeFromLatest = perBuilder(
+const azureExcludeFromLatest = perBuilder(
   "azure-exclude_from_latest",
   `Changes "exlude_from_latest" to "exclude_from_latest" in Azure builders.`,
   (b, type) => {
@@ -429,10 +429,44 @@ export const azureExcludeFromLatest = perBuilder(
   },
 );
 
-export const proxmoxType = perBuilder(
+const proxmoxType = perBuilder(
   "proxmox-type",
   "Updates the builder type proxmox to proxmox-iso",
   (b, type) => {
     if (type === "proxmox") b.type = "proxmox-iso";
   },
+);
+
+/** The fixers of builders, by Packer's name (mod.ts runs them in Packer's order). */
+export const BUILDER_FIXERS: Readonly<Record<string, Fixer>> = Object.fromEntries(
+  [
+    isoMd5,
+    createTime,
+    virtualboxGaAttach,
+    virtualboxRename,
+    vmwareRename,
+    parallelsHeadless,
+    parallelsDeprecations,
+    sshKeyPath,
+    sshDisableAgent,
+    scalewayAccessKey,
+    amazonShutdownBehavior,
+    amazonEnhancedNetworking,
+    amazonPrivateIp,
+    amazonTempSecCidrs,
+    vmwareCompaction,
+    hypervDeprecations,
+    hypervVmxcTypo,
+    hypervCpuAndRam,
+    cleanImageName,
+    spotPriceAutoProduct,
+    qemuDiskSize,
+    commConfig,
+    sshWaitTimeout,
+    vsphereNetworkDisk,
+    isoChecksumTypeAndUrl,
+    qemuHostPort,
+    azureExcludeFromLatest,
+    proxmoxType,
+  ].map((f) => [f.name, f]),
 );

@@ -48,7 +48,7 @@ function perProvisioner(
 
 const VAGRANT_PROVIDERS = ["aws", "digitalocean", "virtualbox", "vmware"];
 
-export const vagrantOverride = perPostProcessor(
+const vagrantOverride = perPostProcessor(
   "pp-vagrant-override",
   "Fixes provider-specific overrides for Vagrant post-processor",
   (pp) => {
@@ -63,7 +63,7 @@ export const vagrantOverride = perPostProcessor(
   },
 );
 
-export const manifestFilename = perPostProcessor(
+const manifestFilename = perPostProcessor(
   "manifest-filename",
   `Updates "manifest" post-processor so any "filename" field is renamed to "output".`,
   (pp) => {
@@ -74,7 +74,7 @@ export const manifestFilename = perPostProcessor(
 );
 
 /** Also checks the builders (Packer's fixer decodes both), and drops `login_email` there. */
-export const dockerEmail: Fixer = {
+const dockerEmail: Fixer = {
   name: "docker-email",
   synopsis: `Removes "login_email" from the Docker builder.`,
   fix(input) {
@@ -99,7 +99,7 @@ function tagList(v: unknown, key: string): string[] {
   return [];
 }
 
-export const dockerTagTags = perPostProcessor(
+const dockerTagTags = perPostProcessor(
   "docker-tag-tags",
   `Updates "docker" post-processor so any "tag" field is renamed to "tags".`,
   (pp) => {
@@ -115,7 +115,7 @@ function psUnescape(s: string): string {
   return s.replace(/`([$"`'])/g, "$1");
 }
 
-export const powershellEscapes = perProvisioner(
+const powershellEscapes = perProvisioner(
   "powershell-escapes",
   "Removes PowerShell escapes from user env vars and elevated username and password strings",
   (p, i) => {
@@ -137,7 +137,7 @@ export const powershellEscapes = perProvisioner(
   },
 );
 
-export const galaxyCommand = perProvisioner(
+const galaxyCommand = perProvisioner(
   "galaxy-command",
   `Replaces "galaxycommand" in ansible-local provisioner configs with "galaxy_command"`,
   (p) => {
@@ -145,4 +145,10 @@ export const galaxyCommand = perProvisioner(
     if (Object.hasOwn(p, "galaxy_command")) delete p.galaxycommand;
     else if (typeof p.galaxycommand === "string") rename(p, "galaxycommand", "galaxy_command");
   },
+);
+
+/** The fixers of provisioners and post-processors, by Packer's name (mod.ts runs them in Packer's order). */
+export const CHAIN_FIXERS: Readonly<Record<string, Fixer>> = Object.fromEntries(
+  [vagrantOverride, manifestFilename, dockerEmail, dockerTagTags, powershellEscapes, galaxyCommand]
+    .map((f) => [f.name, f]),
 );
