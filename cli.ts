@@ -26,6 +26,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "delete every resource a run left behind",
     load: () => import("./cli/cleanup.ts"),
   },
+  fix: {
+    summary: "print a template with Packer's backwards-incompatibility fixes applied",
+    load: () => import("./cli/fix.ts"),
+  },
   hcl2_upgrade: {
     summary: "transform a JSON template into an HCL2 configuration",
     load: () => import("./cli/hcl2_upgrade.ts"),

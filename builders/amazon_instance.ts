@@ -49,7 +49,7 @@ export const AMAZON_INSTANCE_BUILDER_ID = "mitchellh.amazon.instance";
 /** The amazon-instance builder. */
 export const amazonInstanceBuilder: BuilderPlugin = {
   type: "amazon-instance",
-  schema: amazonInstanceSchema,
+  schema: { ...amazonInstanceSchema, pluginType: "mitchellh.amazon.instance" },
   steps: (config) => [
     preValidateStep(),
     sourceAmiStep(),

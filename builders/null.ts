@@ -57,7 +57,10 @@ const nullChecks: ConfigSchema = {
 /** The null builder plugin. */
 export const nullBuilder: BuilderPlugin = {
   type: "null",
-  schema: composeSchema(communicatorSchema("ssh"), nullChecks),
+  schema: composeSchema(communicatorSchema("ssh"), nullChecks, {
+    fields: {},
+    pluginType: "fnoeding.null",
+  }),
   steps: () => [connectStep(), provisionStep()],
   artifact: () => ({
     builderId: NULL_BUILDER_ID,

@@ -14,6 +14,7 @@ export const ARTIFICE_BUILDER_ID = "packer.post-processor.artifice";
 export const artificePostProcessor: PostProcessorPlugin = {
   type: "artifice",
   schema: {
+    pluginType: "artifice",
     fields: {
       files: { type: "string_list", doc: "files (globs) that make up the new artifact" },
     },

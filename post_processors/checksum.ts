@@ -67,6 +67,7 @@ function checksumTarget(
 export const checksumPostProcessor: PostProcessorPlugin = {
   type: "checksum",
   schema: {
+    pluginType: "checksum",
     fields: {
       checksum_types: { type: "string_list", doc: CHECKSUM_TYPES.join(", ") + "; default md5" },
       output: {

@@ -110,6 +110,7 @@ function checkCompress(
 export const compressPostProcessor: PostProcessorPlugin = {
   type: "compress",
   schema: {
+    pluginType: "compress",
     fields: {
       output: {
         type: "string",

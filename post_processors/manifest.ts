@@ -157,6 +157,7 @@ function manifestOutput(ctx: PostProcessContext, config: Record<string, unknown>
 export const manifestPostProcessor: PostProcessorPlugin = {
   type: "manifest",
   schema: {
+    pluginType: "packer.post-processor.manifest",
     fields: {
       output: {
         type: "string",

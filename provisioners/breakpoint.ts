@@ -25,6 +25,7 @@ export function makeBreakpoint(openTerminal: () => Terminal | undefined): Provis
   return {
     type: "breakpoint",
     schema: {
+      pluginType: "breakpoint",
       fields: {
         disable: { type: "bool", default: false, doc: "skip this breakpoint" },
         note: { type: "string", doc: "shown when the build pauses here" },

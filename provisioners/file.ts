@@ -165,7 +165,7 @@ async function download(ctx: ProvisionContext, config: Record<string, unknown>):
 /** The `file` provisioner plugin. */
 export const fileProvisioner: ProvisionerPlugin = {
   type: "file",
-  schema,
+  schema: { ...schema, pluginType: "file" },
   needsCommunicator: true,
   async provision(ctx, config) {
     if (config.direction === "download") await download(ctx, config);

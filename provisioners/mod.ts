@@ -4,6 +4,7 @@ import type { ProvisionerPlugin } from "./provisioner.ts";
 const loaders: Record<string, () => Promise<ProvisionerPlugin>> = {
   "shell-local": () => import("./shell_local.ts").then((m) => m.shellLocalProvisioner),
   "breakpoint": () => import("./breakpoint.ts").then((m) => m.breakpointProvisioner),
+  "sleep": () => import("./sleep.ts").then((m) => m.sleepProvisioner),
   "shell": () => import("./shell.ts").then((m) => m.shellProvisioner),
   "file": () => import("./file.ts").then((m) => m.fileProvisioner),
   "powershell": () => import("./powershell.ts").then((m) => m.powershellProvisioner),

@@ -143,7 +143,7 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
 /** The `powershell` provisioner plugin. */
 export const powershellProvisioner: ProvisionerPlugin = {
   type: "powershell",
-  schema,
+  schema: { ...schema, pluginType: "powershell" },
   needsCommunicator: true,
   provision,
 };

@@ -161,7 +161,7 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
 /** The `shell` provisioner plugin. */
 export const shellProvisioner: ProvisionerPlugin = {
   type: "shell",
-  schema,
+  schema: { ...schema, pluginType: "shell" },
   needsCommunicator: true,
   provision,
 };

@@ -45,7 +45,7 @@ function provision(ctx: ProvisionContext, config: Record<string, unknown>): Prom
 /** The `windows-restart` provisioner plugin. */
 export const windowsRestartProvisioner: ProvisionerPlugin = {
   type: "windows-restart",
-  schema,
+  schema: { ...schema, pluginType: "windows-restart" },
   needsCommunicator: true,
   provision,
 };

@@ -72,7 +72,7 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
 /** The `windows-shell` provisioner plugin. */
 export const windowsShellProvisioner: ProvisionerPlugin = {
   type: "windows-shell",
-  schema,
+  schema: { ...schema, pluginType: "windows-shell" },
   needsCommunicator: true,
   provision,
 };

@@ -6,6 +6,7 @@
  * check and its prepare (Packer's Prepare). Every problem is reported with
  * its JSON path.
  */
+import { isFixableOption } from "./fix/deprecated_options.ts";
 import { type BuildContext, type ConfigSchema, type FieldSpec, NO_BUILD } from "./schema.ts";
 import { childPath, excerpt, setOwn } from "./source.ts";
 import {
@@ -231,11 +232,11 @@ export function isSet(v: unknown): boolean {
 
 const quoteList = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(", ");
 
-/** Packer's words for a key its `packer fix` rewrites. */
+/** Packer's words for a key its `packer fix` rewrites, pointing at kiln's own `kiln fix`. */
 function deprecatedMessage(key: string): string {
-  return `Deprecated configuration key: '${key}'. Please call \`packer fix\` against your ` +
-    "template to update your template to be compatible with the current version of Packer. " +
-    "Visit https://www.packer.io/docs/commands/fix/ for more detail.";
+  return `Deprecated configuration key: '${key}'. Please call \`kiln fix\` against your ` +
+    "template to update it to what current versions read (`kiln fix TEMPLATE` prints the " +
+    "fixed template, as `packer fix` does).";
 }
 
 /**
@@ -263,7 +264,7 @@ export function decodeConfig(
     if (!Object.hasOwn(schema.fields, key)) {
       report(
         p,
-        schema.deprecated?.includes(key)
+        schema.deprecated?.includes(key) || isFixableOption(schema.pluginType, key)
           ? deprecatedMessage(key)
           : `unknown configuration key: "${key}"`,
       );

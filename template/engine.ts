@@ -48,12 +48,25 @@ function parsed(text: string): Node[] {
   return nodes;
 }
 
+/** Functions Packer renamed; `kiln fix` (clean-image-name) rewrites them in builders. */
+const RENAMED_FUNCS: Record<string, string> = {
+  clean_ami_name: "clean_resource_name",
+  clean_image_name: "clean_resource_name",
+};
+
+/** Go's words for an unknown function, with the new name of a renamed one. */
+function notDefined(name: string): string {
+  const renamed = Object.hasOwn(RENAMED_FUNCS, name) ? RENAMED_FUNCS[name] : undefined;
+  return `function "${name}" not defined` +
+    (renamed ? ` (now ${renamed}: \`kiln fix\` rewrites it in builders)` : "");
+}
+
 /** Go resolves function names at parse time: an unknown one is a syntax error. */
 function checkFunctions(src: string, nodes: Node[]): void {
   for (const a of operandsOf(nodes)) {
     if (a.kind === "ident" && !Object.hasOwn(FUNCS, a.name)) {
       const [line] = lineCol(src, a.pos);
-      throw new EngineError(`template: root:${line}: function "${a.name}" not defined`);
+      throw new EngineError(`template: root:${line}: ${notDefined(a.name)}`);
     }
   }
 }
@@ -174,7 +187,7 @@ class Exec {
     const [first, ...rest] = c.args;
     if (first.kind === "ident") {
       if (!Object.hasOwn(FUNCS, first.name)) {
-        this.fail(first.pos, p.text, `function "${first.name}" not defined`);
+        this.fail(first.pos, p.text, notDefined(first.name));
       }
       return this.call(first.name, FUNCS[first.name], rest, piped, dot, first.pos, p);
     }
@@ -208,7 +221,7 @@ class Exec {
         return this.pipeline(o.pipe, dot);
       case "ident":
         if (!Object.hasOwn(FUNCS, o.name)) {
-          this.fail(o.pos, p.text, `function "${o.name}" not defined`);
+          this.fail(o.pos, p.text, notDefined(o.name));
         }
         return this.call(o.name, FUNCS[o.name], [], [], dot, o.pos, p);
     }

@@ -31,6 +31,7 @@ import {
   parseDuration,
 } from "./duration.ts";
 import { isObject, weakString } from "./values.ts";
+import { checkLegacyRootKeys, LEGACY_ROOT_KEYS } from "./root_legacy.ts";
 
 const ROOT_KEYS = new Set([
   "builders",
@@ -240,7 +241,7 @@ export function templateFromDoc(
     digest,
   };
   for (const [key, value] of Object.entries(r)) {
-    if (ROOT_KEYS.has(key)) continue;
+    if (ROOT_KEYS.has(key) || LEGACY_ROOT_KEYS.has(key)) continue;
     if (key.startsWith("_")) {
       if (typeof value !== "string") {
         issues.add(childPath("", key), "a root level comment must be a string");
@@ -252,6 +253,7 @@ export function templateFromDoc(
       `unknown root level key in template: '${key}' (comments must start with "_")`,
     );
   }
+  checkLegacyRootKeys(r, (path, message) => issues.add(path, message));
   for (const key of ["description", "min_packer_version"] as const) {
     const v = r[key];
     if (v === undefined || v === null) continue;

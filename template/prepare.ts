@@ -130,6 +130,16 @@ class Preparer {
     };
   }
 
+  /**
+   * The schema decoding checks against. In HCL2 a key Packer's fixers
+   * rewrite is an ordinary unknown argument (Packer: "Unsupported
+   * argument"; `kiln fix`, like `packer fix`, reads JSON only), so the
+   * pointer to `kiln fix` is for JSON and YAML templates.
+   */
+  private decodingSchema(schema: Schema): Schema {
+    return this.hclTyped ? { ...schema, deprecated: undefined, pluginType: undefined } : schema;
+  }
+
   /** Records an issue once: the same provisioner problem shows up for every build. */
   report: Report = (path, message) => {
     const key = `${path}\n${message}`;
@@ -186,7 +196,13 @@ class Preparer {
       ctx,
       deferBuild: true,
     }, typed.report);
-    const config = decodeConfig(rendered, plugin.schema, def.path, typed.report, context);
+    const config = decodeConfig(
+      rendered,
+      this.decodingSchema(plugin.schema),
+      def.path,
+      typed.report,
+      context,
+    );
     collectSecrets(config, plugin.schema, this.secrets);
     if (plugin.needsCommunicator && build.communicator === "none") {
       this.report(
@@ -228,7 +244,13 @@ class Preparer {
       ctx,
       deferBuild: true,
     }, typed.report);
-    const config = decodeConfig(rendered, plugin.schema, def.path, typed.report, build);
+    const config = decodeConfig(
+      rendered,
+      this.decodingSchema(plugin.schema),
+      def.path,
+      typed.report,
+      build,
+    );
     collectSecrets(config, plugin.schema, this.secrets);
     return {
       type: def.type,
@@ -271,8 +293,12 @@ class Preparer {
         ctx,
         deferBuild: false,
       }, typed.report);
-      config = decodeConfig(rendered, plugin.schema, def.path, typed.report, {
-        name: renderedName(def.sourceName ?? def.name, ctx),
+      config = decodeConfig(rendered, this.decodingSchema(plugin.schema), def.path, typed.report, {
+        name: renderedName(def.sourceName ?? def.name, ctx, (message) =>
+          this.report(
+            childPath(def.path, "name"),
+            `Error interpolating builder '${def.sourceName ?? def.name}': ${message}`,
+          )),
         type: def.type,
         force: this.force,
       });
@@ -330,11 +356,17 @@ class Preparer {
  * A build name as Packer uses it for derived defaults (`vm_name` =
  * `packer-<name>`): with its user variables rendered.
  */
-function renderedName(name: string, ctx: RenderContext): string {
+/** A build name rendered as Packer does; what it cannot render is reported, as Packer refuses it. */
+function renderedName(
+  name: string,
+  ctx: RenderContext,
+  report: (message: string) => void,
+): string {
   if (!name.includes("{{")) return name;
   try {
     return renderString(name, ctx);
-  } catch {
+  } catch (err) {
+    report(err instanceof Error ? err.message : String(err));
     return name;
   }
 }

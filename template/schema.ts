@@ -79,6 +79,12 @@ export interface ConfigSchema {
    * (e.g. `iso_checksum_type`): named so, instead of "unknown".
    */
   deprecated?: readonly string[];
+  /**
+   * The component's Packer plugin id (`transcend.qemu`, `shell`), for the
+   * keys Packer's fixers rewrite there (template/fix/deprecated_options.ts);
+   * unset where Packer's decoder has none (the file builder, shell-local).
+   */
+  pluginType?: string;
   /** Cross-field checks after decoding; call `report(key, message)` per problem. */
   check?: (config: Record<string, unknown>, report: (key: string, message: string) => void) => void;
   /**
@@ -104,6 +110,7 @@ export function composeSchema(...parts: ConfigSchema[]): ConfigSchema {
     oneOf: parts.flatMap((p) => p.oneOf ?? []),
     anyOf: parts.flatMap((p) => p.anyOf ?? []),
     deprecated: parts.flatMap((p) => p.deprecated ?? []),
+    pluginType: parts.find((p) => p.pluginType)?.pluginType,
     check: checks.length === 0 ? undefined : (config, report) => {
       for (const check of checks) check(config, report);
     },

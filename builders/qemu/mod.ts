@@ -17,7 +17,7 @@ export { QEMU_BUILDER_ID };
 /** The qemu builder. */
 export const qemuBuilder: BuilderPlugin = {
   type: "qemu",
-  schema: qemuSchema,
+  schema: { ...qemuSchema, pluginType: "transcend.qemu" },
   steps: (config, build) => qemuSteps(qemuConfig(config), build),
   localPaths: (config) => [String(config.output_directory)],
   artifact: qemuArtifact,

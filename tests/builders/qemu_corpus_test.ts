@@ -44,6 +44,10 @@ const OWN_WORDS = [
 
 const squash = (text: string) => text.replace(/\s+/g, " ").trim();
 
+/** kiln names a deprecated key as Packer does but points at `kiln fix`: compare up to there. */
+const sameWords = (message: string) =>
+  message.replace(/^(Deprecated configuration key: '[^']+'\.) Please call `packer fix`.*$/, "$1");
+
 /** Packer's error bullets (its output wraps at 80 columns: whitespace is normalised). */
 function packerErrors(recorded: string): string[] {
   const body = recorded.split("\n").slice(1).join("\n");
@@ -94,7 +98,7 @@ caseNames.forEach((name, i) => {
     for (const message of wanted) {
       if (!kiln && OWN_WORDS.some((re) => re.test(message))) continue;
       assert(
-        said.some((s) => s.includes(squash(message))),
+        said.some((s) => s.includes(sameWords(squash(message)))),
         `${name}: Packer says "${message}"; kiln says:\n${issueText(answer)}`,
       );
     }
@@ -188,7 +192,7 @@ templates.forEach((t, i) => {
     for (const message of packerErrors(recorded)) {
       if (OWN_WORDS.some((re) => re.test(message))) continue;
       assert(
-        said.some((s) => s.includes(message)),
+        said.some((s) => s.includes(sameWords(message))),
         `${t.name}: Packer says "${message}"; kiln says:\n${issueText(answer)}`,
       );
     }

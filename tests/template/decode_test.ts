@@ -171,9 +171,9 @@ Deno.test("prepare completes a decoded config for its build; not after a decode 
   assertEquals(seen, ["web", "web", "web"], "no prepare after a decode error; after a check, yes");
   assertEquals(issues, [
     'b.port: expected an integer, got "x"',
-    "b.iso_md5: Deprecated configuration key: 'iso_md5'. Please call `packer fix` against your " +
-    "template to update your template to be compatible with the current version of Packer. " +
-    "Visit https://www.packer.io/docs/commands/fix/ for more detail.",
+    "b.iso_md5: Deprecated configuration key: 'iso_md5'. Please call `kiln fix` against your " +
+    "template to update it to what current versions read (`kiln fix TEMPLATE` prints the " +
+    "fixed template, as `packer fix` does).",
     "b.port: port 1 is refused",
   ]);
 });

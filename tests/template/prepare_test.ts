@@ -254,3 +254,24 @@ Deno.test("late fields keep their text; resolveBuildData renders build strings o
   assertEquals(bad.length, 1);
   assert(bad[0].startsWith("p.execute_command: template: root:1: unclosed action"));
 });
+
+Deno.test("a builder name that cannot be rendered is refused, as Packer refuses it", async () => {
+  await withTempDir(async (dir) => {
+    const file = await writeFile(dir, "t.json", {
+      variables: { x: "v" },
+      builders: [none("ok-{{user `x`}}"), none("{{ isotime | clean_ami_name }}")],
+    });
+    let issues: string[] = [];
+    try {
+      await prepare(file);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      issues = err.issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    assertEquals(issues, [
+      "builders[1].name: Error interpolating builder '{{ isotime | clean_ami_name }}': " +
+      'template: root:1: function "clean_ami_name" not defined ' +
+      "(now clean_resource_name: `kiln fix` rewrites it in builders)",
+    ]);
+  });
+});

@@ -32,8 +32,18 @@ export interface Skipped {
 const BUILDERS = new Set(["null", "file"]);
 const PROVISIONERS = new Set(["shell-local", "file"]);
 const POST_PROCESSORS = new Set(["compress", "checksum", "manifest", "shell-local", "artifice"]);
-/** Fixture trees that hold no templates (recorded oracle cases, qemu option cases need qemu). */
-const NOT_TEMPLATES = [/\.kiln\.json$/, /\/hcl\/oracle\//, /\/templates\/vars\//, /\/floppy\//];
+/**
+ * Fixture trees that hold no templates (recorded oracle cases, qemu option cases need qemu;
+ * `kiln fix` inputs, mostly broken on purpose, and Packer's recorded validate answers).
+ */
+const NOT_TEMPLATES = [
+  /\.kiln\.json$/,
+  /\/hcl\/oracle\//,
+  /\/templates\/vars\//,
+  /\/floppy\//,
+  /\/fixtures\/fix\//,
+  /\/fixtures\/realworld\//,
+];
 
 /** Every JSON/YAML file under examples/ and tests/fixtures/ (relative paths, sorted). */
 export async function corpusFiles(): Promise<string[]> {
