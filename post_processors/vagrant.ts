@@ -257,6 +257,7 @@ function checkBoxOptions(
 export const vagrantPostProcessor: PostProcessorPlugin = {
   type: "vagrant",
   schema: {
+    pluginType: "mitchellh.post-processor.vagrant",
     fields: {
       ...boxFields,
       output: { ...boxFields.output, default: DEFAULT_BOX_OUTPUT },

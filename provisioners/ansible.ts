@@ -192,7 +192,7 @@ async function provision(ctx: ProvisionContext, config: Record<string, unknown>)
 /** The ansible provisioner plugin. */
 export const ansibleProvisioner: ProvisionerPlugin = {
   type: "ansible",
-  schema: ansibleSchema,
+  schema: { ...ansibleSchema, pluginType: "ansible" },
   needsCommunicator: true,
   localPaths(config) {
     // The generated inventory may go to inventory_directory instead of the run's temp dir.

@@ -174,7 +174,7 @@ async function execute(
 /** The ansible-local provisioner plugin. */
 export const ansibleLocalProvisioner: ProvisionerPlugin = {
   type: "ansible-local",
-  schema: ansibleLocalSchema,
+  schema: { ...ansibleLocalSchema, pluginType: "ansible-local" },
   needsCommunicator: true,
   async provision(ctx, config) {
     ctx.ui.say("Provisioning with Ansible...");

@@ -14,6 +14,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export const sleepProvisioner: ProvisionerPlugin = {
   type: "sleep",
   schema: {
+    pluginType: "sleep",
     fields: {
       duration: { type: "duration", doc: "how long to wait (Go duration, e.g. 30s)" },
     },
