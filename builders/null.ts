@@ -58,7 +58,8 @@ const nullChecks: ConfigSchema = {
 export const nullBuilder: BuilderPlugin = {
   type: "null",
   schema: composeSchema(communicatorSchema("ssh"), nullChecks),
-  steps: () => [connectStep(), provisionStep()],
+  // Packer's null builder calls its instance "Null" (`{{build "ID"}}`).
+  steps: () => [connectStep({ buildData: () => ({ ID: "Null" }) }), provisionStep()],
   artifact: () => ({
     builderId: NULL_BUILDER_ID,
     id: "Null",

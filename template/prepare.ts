@@ -41,6 +41,13 @@ export interface PrepareOptions {
    * error). Off for `-force`, resume and cleanup: the outputs may be the run's.
    */
   freshOutputs?: boolean;
+  /**
+   * A builder type kiln lacks is not a template error but a build that
+   * fails when it runs (`PreparedBuild.unavailable`), so the template's
+   * other builds still run — as a Packer build whose builder fails. For
+   * `build`; `validate` keeps reporting the type.
+   */
+  deferUnknownBuilders?: boolean;
 }
 
 /** Collects the sensitive option values of a decoded config (ssh_password, ...). */
@@ -81,6 +88,8 @@ class Preparer {
   readonly secrets = new Set<string>();
   /** Everything this template renders, variables included, shares one budget. */
   readonly budget = new RenderBudget();
+  /** See PrepareOptions.deferUnknownBuilders. */
+  deferUnknownBuilders = false;
   constructor(
     readonly template: Template,
     readonly displayFile: string,
@@ -246,15 +255,16 @@ class Preparer {
   ): Promise<PreparedBuild | undefined> {
     const t = this.template;
     const def = t.builders[index];
+    let unavailable: string | undefined;
     const plugin = await load(
       this.registry.builders.load(def.type),
-      () =>
-        this.report(
-          childPath(def.path, "type"),
-          `unknown builder type "${def.type}" (kiln knows: ${
-            this.registry.builders.types().join(", ")
-          })`,
-        ),
+      () => {
+        const why = `unknown builder type "${def.type}" (kiln knows: ${
+          this.registry.builders.types().join(", ")
+        })`;
+        if (this.deferUnknownBuilders) unavailable = why;
+        else this.report(childPath(def.path, "type"), why);
+      },
       (m) => this.report(def.path, `builder "${def.type}" failed to load: ${m}`),
     );
     const ctx: RenderContext = {
@@ -312,12 +322,13 @@ class Preparer {
       }
       if (prepared.length > 0) postProcessors.push(prepared);
     }
-    if (!plugin) return undefined;
+    if (!plugin && unavailable === undefined) return undefined;
     return {
       name: def.name,
       ...(def.sourceName !== undefined ? { sourceName: def.sourceName } : {}),
       type: def.type,
       path: def.path,
+      ...(unavailable !== undefined ? { unavailable } : {}),
       config,
       provisioners,
       errorCleanupProvisioner: ecp,
@@ -375,6 +386,7 @@ export async function prepareTemplate(
     };
   }
   const prep = new Preparer(template, file, !options.freshOutputs, options.registry);
+  prep.deferUnknownBuilders = options.deferUnknownBuilders ?? false;
   checkTemplateReferences(template, prep.report);
   const versionProblem = checkMinVersion(template.minPackerVersion);
   if (versionProblem) prep.report("min_packer_version", versionProblem);
@@ -533,6 +545,7 @@ async function prepareHcl(
     loaded.sources,
     hcl.quote,
   );
+  prep.deferUnknownBuilders = options.deferUnknownBuilders ?? false;
   const names = template.builders.map((b) => b.name);
   // -only/-except match the full build name (`name.type.source` inside a named build).
   const matches = (patterns: string[]) => {
