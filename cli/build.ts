@@ -77,8 +77,14 @@ Options:
 
 ${flagHelp(FLAGS)}`;
 
+/** What a caller driving `build` in-process (kiln demo) learns about the run. */
+export interface BuildHooks {
+  /** Called with kiln's run id once it is known (before the builds start). */
+  runId?(id: string): void;
+}
+
 /** Runs `kiln build`; resolves to the exit code. */
-export async function run(args: string[]): Promise<number> {
+export async function run(args: string[], hooks: BuildHooks = {}): Promise<number> {
   if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
@@ -160,6 +166,7 @@ export async function run(args: string[]): Promise<number> {
         `parallel builds: ${parallel || "unlimited"}${resume ? `; resuming ${resume}` : ""}`,
     );
     const runId = resume ?? newRunId();
+    hooks.runId?.(runId);
     if (common.machineReadable) {
       // kiln's own record type (Packer's readers skip types they do not know):
       // the id that `--resume`, `cleanup` and `replay` take, first, as a killed
