@@ -114,7 +114,7 @@ if (import.meta.main) {
     "INFO",
     `kiln version: ${KILN_VERSION} (Packer ${PACKER_COMPAT_VERSION} compatible) ` +
       `[deno ${Deno.version.deno} ${Deno.build.os} ${Deno.build.arch}] command: ${
-        Deno.args.find((a) => !a.startsWith("-")) ?? "(none)"
+        Deno.args.find((a) => Object.hasOwn(commands, a)) ?? "(none)"
       }`,
   );
   try {

@@ -176,5 +176,12 @@ Deno.test("-machine-readable rows as Packer's, with kiln's run id; PACKER_LOG_PA
     });
     assert.equal(off.code, 0, off.stderr);
     assert.throws(() => Deno.statSync(quiet));
+    // A log file that cannot be made is one clear line, before anything runs.
+    const bad = await runKiln(["validate", file], {
+      cwd: dir,
+      env: { PACKER_LOG: "1", PACKER_LOG_PATH: join(dir, "missing", "x.log") },
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^kiln: PACKER_LOG_PATH .*missing\/x\.log: .+\n$/);
   });
 });
