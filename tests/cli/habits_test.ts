@@ -133,13 +133,23 @@ Deno.test("-machine-readable rows as Packer's, with kiln's run id; PACKER_LOG_PA
     );
     const home = join(dir, ".kiln");
     const logFile = join(dir, "debug.log");
-    const out = await runKiln(["build", "-machine-readable", "-var", `pw=${secret}`, file], {
-      cwd: dir,
-      home,
-      env: { PACKER_LOG: "1", PACKER_LOG_PATH: logFile },
-    });
+    const args = ["build", "-machine-readable", "-var", `pw=${secret}`, file];
+    const [out, packer] = await Promise.all([
+      runKiln(args, { cwd: dir, home, env: { PACKER_LOG: "1", PACKER_LOG_PATH: logFile } }),
+      new Deno.Command("packer", {
+        args,
+        cwd: dir,
+        env: { CHECKPOINT_DISABLE: "1", HOME: dir },
+        stdin: "null",
+      }).output(),
+    ]);
     assert.equal(out.code, 0, out.stdout + out.stderr);
     const rows = out.stdout.trimEnd().split("\n");
+    // Row for row Packer 1.6.6's kinds (target, type, first field), after kiln's run id row.
+    const kinds = (lines: string[]) => lines.map((l) => l.split(",").slice(1, 4).join(","));
+    const reference = new TextDecoder().decode(packer.stdout).trimEnd().split("\n");
+    assert.equal(packer.code, 0, reference.join("\n"));
+    assert.deepEqual(kinds(rows.slice(1)), kinds(reference));
     for (const row of rows) assert.match(row, /^\d{10},[^,]*,[a-z-]+(,.*)?$/, row);
     const [, , type, runId] = rows[0].split(",");
     assert.equal(type, "kiln-run-id");
