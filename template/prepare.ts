@@ -469,6 +469,7 @@ export async function loadHclConfig(
   inputs: TemplateInputs,
   registry: ComponentRegistry,
   allowUnset = false,
+  deferUnknownBuilders = false,
 ): Promise<import("./hcl/mod.ts").HclTemplate> {
   const hcl = await import("./hcl/mod.ts");
   try {
@@ -476,7 +477,12 @@ export async function loadHclConfig(
       shapes: async (kind, type) => {
         const components = componentsOf(registry, kind);
         const loading = components.load(type);
-        if (loading === undefined) return { unknown: true as const, known: components.types() };
+        if (loading === undefined) {
+          // Deferred (PrepareOptions.deferUnknownBuilders): the source is read without a
+          // schema and its build fails when it runs.
+          if (kind === "builder" && deferUnknownBuilders) return undefined;
+          return { unknown: true as const, known: components.types() };
+        }
         const schema = await loading.then((c) => c.schema, () => undefined);
         return schema ? shapeOf(schema) : undefined;
       },
@@ -533,7 +539,13 @@ async function prepareHcl(
 ): Promise<PreparedTemplate> {
   if (options.syntaxOnly) return await hclSyntaxOnly(file);
   const hcl = await import("./hcl/mod.ts");
-  const loaded = await loadHclConfig(file, inputs, options.registry);
+  const loaded = await loadHclConfig(
+    file,
+    inputs,
+    options.registry,
+    false,
+    options.deferUnknownBuilders ?? false,
+  );
   const template = loaded.template;
   const resolved = template.resolved!;
   const prep = new Preparer(

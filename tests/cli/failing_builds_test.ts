@@ -86,6 +86,39 @@ Deno.test("a builder type kiln lacks fails alone at build time; the other build 
   });
 });
 
+Deno.test("HCL2: a source of a type kiln lacks fails its build alone too; validate reports it", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "t.pkr.hcl");
+    await Deno.writeTextFile(
+      file,
+      `source "virtualbox-iso" "vb" {
+  iso_url      = "http://127.0.0.1:9/x.iso"
+  iso_checksum = "none"
+}
+source "null" "n" {
+  communicator = "none"
+}
+build {
+  sources = ["source.virtualbox-iso.vb", "source.null.n"]
+  provisioner "shell-local" {
+    inline = ["echo hello from \${source.name}"]
+  }
+}
+`,
+    );
+    const [build, validate] = await Promise.all([
+      runKiln(["build", file], { cwd: dir, home: join(dir, ".kiln") }),
+      runKiln(["validate", file], { cwd: dir }),
+    ]);
+    assert.equal(build.code, 1, build.stdout + build.stderr);
+    assert.match(build.stdout, /Build 'virtualbox-iso\.vb' errored after .*: unknown builder type/);
+    assert.match(build.stdout, /null\.n: hello from n/);
+    assert.match(build.stdout, /--> null\.n: Did not export anything/);
+    assert.equal(validate.code, 1);
+    assert.match(validate.stderr, /t\.pkr\.hcl:1:8: Unknown builder type/);
+  });
+});
+
 Deno.test("manifest into a missing directory fails the build, as Packer 1.6.6 (no directory is made)", async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, "t.json");
