@@ -86,6 +86,33 @@ Deno.test("a builder type kiln lacks fails alone at build time; the other build 
   });
 });
 
+Deno.test("kiln cleanup reads such a run's template as build did: the other build's file is deleted", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "t.json");
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        builders: [
+          { type: "virtualbox-iso", iso_url: "http://127.0.0.1:9/x.iso", iso_checksum: "none" },
+          { type: "file", target: "out/f.txt", content: "made by the run" },
+        ],
+        provisioners: [{ type: "shell-local", inline: ["exit 1"] }],
+      }),
+    );
+    const home = join(dir, ".kiln");
+    // -on-error=abort leaves the file build's output for cleanup.
+    const build = await runKiln(["build", "-on-error=abort", file], { cwd: dir, home });
+    assert.equal(build.code, 1, build.stdout + build.stderr);
+    const output = join(dir, "out", "f.txt");
+    assert.equal(await Deno.readTextFile(output), "made by the run");
+    const id = /kiln: run (\S+) /.exec(build.stderr)![1];
+    const cleanup = await runKiln(["cleanup", id], { cwd: dir, home });
+    assert.equal(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
+    assert.match(cleanup.stdout, /1 deleted, 0 failed/);
+    assert.throws(() => Deno.statSync(output), Deno.errors.NotFound);
+  });
+});
+
 Deno.test("HCL2: a source of a type kiln lacks fails its build alone too; validate reports it", async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, "t.pkr.hcl");
