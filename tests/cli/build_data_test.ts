@@ -89,7 +89,9 @@ Deno.test("the run's UUID: same in build data, remote and local env and manifest
         }),
       );
       const home = join(dir, ".kiln");
-      const first = await runKiln(["build", file], { cwd: dir, home });
+      // Snapshots every few records: the resume folds from one, and the UUID must survive it.
+      const env = { KILN_SNAPSHOT_EVERY: "3" };
+      const first = await runKiln(["build", file], { cwd: dir, home, env });
       assert.equal(first.code, 1, first.stdout + first.stderr);
       const id = runIdOf(first.stderr);
       const uuid = /REMOTE=(\S+)/.exec(first.stdout)?.[1] ?? "";
@@ -98,7 +100,7 @@ Deno.test("the run's UUID: same in build data, remote and local env and manifest
       assert.match(first.stdout, new RegExp(`CONN=ssh ${sshd.user}@127\\.0\\.0\\.1:${sshd.port}`));
 
       await Deno.writeTextFile(gate, "");
-      const resumed = await runKiln(["build", "--resume", id], { cwd: dir, home });
+      const resumed = await runKiln(["build", "--resume", id], { cwd: dir, home, env });
       assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
       assert.match(resumed.stdout, new RegExp(`LOCAL=${uuid} BUILD=${uuid}`));
       const manifest = JSON.parse(await Deno.readTextFile(join(dir, "out", "m.json")));
