@@ -187,7 +187,7 @@ async function open(
     if (out.type === "none") {
       // No connection, no connection facts: Packer renders them `<no value>`.
       for (const key of NO_CONNECTION_KEYS) delete rt.buildData[key];
-      Object.assign(rt.buildData, { PackerRunUUID: out.runUuid, ...options.buildData?.(ctx) });
+      Object.assign(rt.buildData, options.buildData?.(ctx) ?? {});
       return comm;
     }
     Object.assign(rt.buildData, {
@@ -198,7 +198,7 @@ async function open(
       Password: password,
       WinRMPassword: out.type === "winrm" ? password : "",
       ConnType: out.type,
-      PackerRunUUID: out.runUuid,
+      // PackerRunUUID stays the runtime's: the run's recorded UUID, whatever an older log's output says.
       SSHPublicKey: options.publicKey?.(ctx) ?? "",
       SSHPrivateKey: privateKey ?? "",
       ...options.buildData?.(ctx),
