@@ -2,6 +2,9 @@
  * kiln's command line. Each command lives in `cli/<name>.ts` and is imported
  * only when invoked, so `kiln validate` never loads the runtime or the SDKs.
  */
+import { configureDebugLog, debugLog } from "./runtime/debug_log.ts";
+import { KILN_VERSION, PACKER_COMPAT_VERSION } from "./version.ts";
+
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   build: {
     summary: "run the builds in a template (or --resume a run)",
@@ -41,6 +44,9 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   version: { summary: "print kiln's version", load: () => import("./cli/version.ts") },
 };
 
+/** Packer's exit code (the shell's "command not found") for a missing or unknown command. */
+export const UNKNOWN_COMMAND = 127;
+
 /** What every `cli/<name>.ts` exports. */
 export interface CommandModule {
   /** Runs the command with the arguments after its name; resolves to the exit code. */
@@ -71,21 +77,54 @@ export async function main(argv: string[]): Promise<number> {
   rest.unshift(...globals);
   if (name === undefined || ["-h", "-help", "--help", "help"].includes(name)) {
     console.log(usage());
-    return name === undefined ? 1 : 0;
+    // Packer exits 127 when no command is given, 0 when help is asked for.
+    return name === undefined ? UNKNOWN_COMMAND : 0;
   }
   if (["-v", "-version", "--version"].includes(name)) return await main(["version", ...rest]);
   if (!Object.hasOwn(commands, name)) {
     console.error(`kiln: unknown command "${name}"\n\n${usage()}`);
-    return 1;
+    return UNKNOWN_COMMAND;
   }
   const mod = await commands[name].load();
   return await mod.run(rest);
 }
 
+/**
+ * A reader that went away (`kiln build ... | head -1`) is not an error of
+ * kiln's: the command keeps its own outcome and says nothing more, because
+ * there is nowhere left to say it and a message on stderr would be noise.
+ */
+const CLOSED_PIPE = 141; // 128 + SIGPIPE: what a shell shows for a program its reader left
+
+function isClosedPipe(err: unknown): boolean {
+  return err instanceof Deno.errors.BrokenPipe ||
+    (err instanceof Error && /broken pipe|os error 32/i.test(err.message));
+}
+
 if (import.meta.main) {
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    if (!isClosedPipe(e.reason)) return;
+    e.preventDefault();
+    Deno.exit(CLOSED_PIPE);
+  });
+  const logProblem = configureDebugLog((name) => Deno.env.get(name));
+  if (logProblem) {
+    console.error(`kiln: ${logProblem}`);
+    Deno.exit(1);
+  }
+  // Never argv itself: a -var may carry a secret (the run's RunStarted has them masked).
+  debugLog(
+    "kiln",
+    "INFO",
+    `kiln version: ${KILN_VERSION} (Packer ${PACKER_COMPAT_VERSION} compatible) ` +
+      `[deno ${Deno.version.deno} ${Deno.build.os} ${Deno.build.arch}] command: ${
+        Deno.args.find((a) => Object.hasOwn(commands, a)) ?? "(none)"
+      }`,
+  );
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
+    if (isClosedPipe(err)) Deno.exit(CLOSED_PIPE);
     // Commands report their own errors; this is the last guard against a stack trace.
     console.error(`kiln: ${err instanceof Error ? err.message : String(err)}`);
     Deno.exit(1);

@@ -61,7 +61,8 @@ export const nullBuilder: BuilderPlugin = {
     fields: {},
     pluginType: "fnoeding.null",
   }),
-  steps: () => [connectStep(), provisionStep()],
+  // Packer's null builder calls its instance "Null" (`{{build "ID"}}`).
+  steps: () => [connectStep({ buildData: () => ({ ID: "Null" }) }), provisionStep()],
   artifact: () => ({
     builderId: NULL_BUILDER_ID,
     id: "Null",

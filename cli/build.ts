@@ -24,11 +24,17 @@ import { formatCliError } from "../runtime/errors.ts";
 import { reportIssues } from "./validate.ts";
 import { commandOutput } from "./machine_readable.ts";
 import { kilnComponents } from "../components.ts";
+import { debugLog } from "../runtime/debug_log.ts";
 
 const ON_ERROR = ["cleanup", "abort", "ask", "run-cleanup-provisioner"];
 
 const FLAGS: FlagSpecs = {
   ...TEMPLATE_INPUT_FLAGS,
+  "debug": {
+    type: "boolean",
+    help: "-debug                 Debug mode enabled for builds (pauses after every step; " +
+      "builds run one at a time).",
+  },
   "force": {
     type: "boolean",
     help: "-force                 Force a build to continue if artifacts exist, deletes " +
@@ -71,8 +77,14 @@ Options:
 
 ${flagHelp(FLAGS)}`;
 
+/** What a caller driving `build` in-process (kiln demo) learns about the run. */
+export interface BuildHooks {
+  /** Called with kiln's run id once it is known (before the builds start). */
+  runId?(id: string): void;
+}
+
 /** Runs `kiln build`; resolves to the exit code. */
-export async function run(args: string[]): Promise<number> {
+export async function run(args: string[], hooks: BuildHooks = {}): Promise<number> {
   if (isHelpRequest(args)) {
     console.log(USAGE);
     return 0;
@@ -84,7 +96,9 @@ export async function run(args: string[]): Promise<number> {
     if (!ON_ERROR.includes(onError)) {
       throw new ArgsError(`-on-error must be one of ${ON_ERROR.join(", ")}; got "${onError}"`);
     }
-    const parallel = Number(v["parallel-builds"] ?? "0");
+    const debug = v["debug"] === true;
+    // Packer: debug mode runs one build at a time, whatever -parallel-builds says.
+    const parallel = debug ? 1 : Number(v["parallel-builds"] ?? "0");
     if (!Number.isInteger(parallel) || parallel < 0) {
       throw new ArgsError(
         `-parallel-builds must be a whole number >= 0; got "${v["parallel-builds"]}"`,
@@ -119,12 +133,15 @@ export async function run(args: string[]): Promise<number> {
     const prepared = await prepareTemplate(file, inputs, {
       registry: kilnComponents,
       freshOutputs: !resume && v["force"] !== true,
+      // A builder type kiln lacks fails that build alone; the others run (validate reports it).
+      deferUnknownBuilders: true,
     });
     const common = {
       components: kilnComponents,
       home,
       onError: onError as OnErrorMode,
       parallelBuilds: parallel,
+      debug,
       force: v["force"] === true,
       color: v["color"] === false ? false : undefined,
       machineReadable: v["machine-readable"] === true,
@@ -136,8 +153,26 @@ export async function run(args: string[]): Promise<number> {
       // campaign's in-process trials) shares its process with other runs.
       runTempDir: !("WorkerGlobalScope" in globalThis),
     };
+    if (debug) {
+      commandOutput(common.machineReadable).say(
+        "Debug mode enabled. Builds will not be parallelized.",
+      );
+    }
+    debugLog(
+      "build",
+      "INFO",
+      `template ${file}: builds ${prepared.builds.map((b) => `${b.name} (${b.type})`).join(", ")}` +
+        `; debug mode: ${debug}; force: ${common.force}; on error: ${onError}; ` +
+        `parallel builds: ${parallel || "unlimited"}${resume ? `; resuming ${resume}` : ""}`,
+    );
     const runId = resume ?? newRunId();
-    if (!resume && !common.machineReadable) {
+    hooks.runId?.(runId);
+    if (common.machineReadable) {
+      // kiln's own record type (Packer's readers skip types they do not know):
+      // the id that `--resume`, `cleanup` and `replay` take, first, as a killed
+      // process never reaches its closing lines.
+      commandOutput(true).machine("kiln-run-id", runId);
+    } else if (!resume) {
       // On stderr, so stdout stays Packer's; printed first because a killed
       // process never reaches its closing lines.
       console.error(`kiln: run ${runId} (if interrupted: kiln build --resume ${runId})`);

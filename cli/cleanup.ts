@@ -81,7 +81,11 @@ async function preparedFor(runId: string, home: string): Promise<PreparedTemplat
     const here = Deno.cwd();
     if (state.cwd) Deno.chdir(state.cwd);
     try {
-      return await prepareTemplate(state.template, inputs, { registry: kilnRegistry });
+      // As build prepared it: a builder type kiln lacks is that build's failure, not the template's.
+      return await prepareTemplate(state.template, inputs, {
+        registry: kilnRegistry,
+        deferUnknownBuilders: true,
+      });
     } finally {
       Deno.chdir(here);
     }

@@ -114,6 +114,7 @@ export async function run(args: string[]): Promise<number> {
   const template = await templatePath("demo.json", machineTemplate, parsed.outDir);
   say(`building ${template}\n`);
   // -force: a demo run replaces the previous demo's image and manifest.
+  let runId = "";
   const code = await build([
     "-force",
     ...parsed.rest,
@@ -121,9 +122,10 @@ export async function run(args: string[]): Promise<number> {
     `output_dir=${parsed.outDir}`,
     ...await machineVars(guest.guest, host.binary),
     template,
-  ]);
+  ], { runId: (id) => runId = id });
   if (code === 0 && !parsed.rest.some((a) => /^--?machine-readable$/.test(a))) {
-    console.log(`\n${await machineSummary(parsed.outDir, (performance.now() - started) / 1000)}`);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`\n${await machineSummary(parsed.outDir, seconds, runId)}`);
   }
   return code;
 }

@@ -64,13 +64,15 @@ export async function machineVars(guest: FastGuest, qemuBinary: string): Promise
 }
 
 /** The closing lines of a successful machine demo: image, checksum, run, replay. */
-export async function machineSummary(outDir: string, seconds: number): Promise<string> {
+export async function machineSummary(
+  outDir: string,
+  seconds: number,
+  runId: string,
+): Promise<string> {
   const imageDir = join(outDir, "image");
   const image = join(imageDir, "kiln-demo.qcow2");
   const size = (await Deno.stat(image)).size;
   const checksum = (await Deno.readTextFile(join(imageDir, "machine.sha256"))).split(/\s/)[0];
-  const manifest = JSON.parse(await Deno.readTextFile(join(outDir, "manifest.json")));
-  const runId = String(manifest.last_run_uuid);
   const shown = relative(Deno.cwd(), image) || image;
   return [
     `kiln demo: a machine image, built in ${seconds.toFixed(0)} s:`,

@@ -11,7 +11,7 @@ import { isHclConfig } from "../template/hcl/files.ts";
 import type { HclTemplate } from "../template/hcl/load.ts";
 import { TemplateError } from "../template/types.ts";
 import type { Template } from "../template/types.ts";
-import { ArgsError, type FlagSpecs, parseCommandArgs } from "./args.ts";
+import { ArgsError, type FlagSpecs, isHelpRequest, parseCommandArgs } from "./args.ts";
 import { type CommandOutput, commandOutput } from "./machine_readable.ts";
 import { reportIssues } from "./validate.ts";
 
@@ -124,6 +124,10 @@ export async function run(
   args: string[],
   io: { write?: (text: string, stream: "stdout" | "stderr") => void } = {},
 ): Promise<number> {
+  if (isHelpRequest(args)) {
+    commandOutput(false, io.write).say(USAGE);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseCommandArgs(args, FLAGS);

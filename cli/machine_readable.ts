@@ -4,6 +4,7 @@
  * `%!(PACKER_COMMA)` and newlines as a literal `\n`. Also a small output
  * helper that prints either human lines or those records.
  */
+import { stdoutSink } from "../runtime/terminal.ts";
 
 /** Escapes one data field the way Packer does. */
 export function escapeMachineField(value: string): string {
@@ -74,8 +75,9 @@ export function commandOutput(
 const encoder = new TextEncoder();
 
 function defaultWrite(text: string, stream: "stdout" | "stderr"): void {
+  // stdout's reader may leave (`kiln inspect t.json | head -1`): stdoutSink copes.
+  if (stream === "stdout") return stdoutSink(text);
   const bytes = encoder.encode(text);
-  const target = stream === "stdout" ? Deno.stdout : Deno.stderr;
   let written = 0;
-  while (written < bytes.length) written += target.writeSync(bytes.subarray(written));
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
 }

@@ -2,7 +2,7 @@
  * Lines to stdout in batches: a replay of millions of records must neither
  * hold its output in memory nor pay one write per line.
  */
-const encoder = new TextEncoder();
+import { stdoutSink } from "../runtime/terminal.ts";
 
 /** Buffers text and writes it to stdout in chunks of about 64 KiB. */
 export class StdoutBuffer {
@@ -19,10 +19,10 @@ export class StdoutBuffer {
   /** Writes everything queued. */
   flush(): void {
     if (this.#pending.length === 0) return;
-    const bytes = encoder.encode(this.#pending.join(""));
+    const text = this.#pending.join("");
     this.#pending = [];
     this.#size = 0;
-    let at = 0;
-    while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
+    // A reader that left (`| head`) ends the output quietly (see stdoutSink).
+    stdoutSink(text);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `kiln validate [-var ...] [-var-file ...] [-only/-except] [-syntax-only] TEMPLATE`:
- * exit 0 when the template is valid, else exit 1 listing every problem with
+ * exit 0 and no output when the template is valid (as Packer 1.6.6), else exit 1 listing every problem with
  * its file, position, JSON path and what was expected. Never a stack trace.
  * Imports only the template layer and the lazy registries, so it starts fast.
  */
@@ -11,6 +11,7 @@ import {
   ArgsError,
   flagHelp,
   type FlagSpecs,
+  isHelpRequest,
   parseCommandArgs,
   TEMPLATE_INPUT_FLAGS,
   templateInputsFrom,
@@ -53,6 +54,10 @@ export function reportIssues(out: CommandOutput, err: TemplateError, header: str
 
 /** Runs `kiln validate`; resolves to the exit code. */
 export async function run(args: string[], io: ValidateIo = {}): Promise<number> {
+  if (isHelpRequest(args)) {
+    commandOutput(false, io.write).say(USAGE);
+    return 0;
+  }
   let parsed;
   let inputs;
   try {
@@ -93,10 +98,8 @@ export async function run(args: string[], io: ValidateIo = {}): Promise<number> 
     );
     return 1;
   }
-  out.say(
-    syntaxOnly
-      ? "Syntax-only check passed. Everything looks okay."
-      : "Template validated successfully.",
-  );
+  // Packer 1.6.6 says nothing when a full validation passes (exit 0 is the
+  // answer); only -syntax-only confirms itself.
+  if (syntaxOnly) out.say("Syntax-only check passed. Everything looks okay.");
   return 0;
 }

@@ -1,10 +1,18 @@
 /** `kiln version`: kiln's version and the Packer version it is compatible with. */
 import { KILN_VERSION, PACKER_COMPAT_VERSION } from "../version.ts";
-import { ArgsError, parseCommandArgs } from "./args.ts";
+import { ArgsError, isHelpRequest, parseCommandArgs } from "./args.ts";
 import { commandOutput } from "./machine_readable.ts";
+
+const USAGE = `Usage: kiln version [-machine-readable]
+
+  Prints kiln's version and the Packer version it is compatible with.`;
 
 /** Runs `kiln version [-machine-readable]`. */
 export function run(args: string[]): Promise<number> {
+  if (isHelpRequest(args)) {
+    console.log(USAGE);
+    return Promise.resolve(0);
+  }
   let machine = false;
   try {
     const parsed = parseCommandArgs(args, { "machine-readable": { type: "boolean" } });
@@ -12,7 +20,7 @@ export function run(args: string[]): Promise<number> {
     if (parsed.positionals.length > 0) throw new ArgsError("version takes no arguments");
   } catch (err) {
     if (!(err instanceof ArgsError)) throw err;
-    console.error(`${err.message}\n\nUsage: kiln version [-machine-readable]`);
+    console.error(`${err.message}\n\n${USAGE}`);
     return Promise.resolve(1);
   }
   const out = commandOutput(machine);

@@ -2,7 +2,7 @@
  * The `manifest` post-processor: records each build's artifact in a JSON
  * file shaped exactly like Packer's (`builds[]` + `last_run_uuid`, two-space
  * indent). Entries accumulate across runs; `-force` starts the file afresh
- * once per run. kiln's run id plays Packer's PACKER_RUN_UUID.
+ * once per run. `packer_run_uuid` is the run's UUID (PACKER_RUN_UUID), kept across resumes.
  */
 import { basename, dirname, resolve } from "node:path";
 import type { PostProcessContext, PostProcessorPlugin } from "./post_processor.ts";
@@ -124,7 +124,7 @@ export async function appendToManifest(
     if (again >= 0) manifest.builds.splice(again, 1);
     manifest.builds.push(entry);
     manifest.last_run_uuid = entry.packer_run_uuid;
-    await Deno.mkdir(dirname(resolve(path)), { recursive: true });
+    await requireDirectory(path);
     // Write then rename: a crash never leaves a half-written manifest.
     const tmp = tempOf(path, entry.packer_run_uuid);
     await Deno.remove(tmp).catch((err) => {
@@ -137,6 +137,26 @@ export async function appendToManifest(
     await Deno.rename(tmp, path);
     return manifest;
   });
+}
+
+/**
+ * Packer 1.6.6 does not create the output's directory: the post-processor
+ * fails, and with it the build, saying which file it could not write.
+ */
+async function requireDirectory(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  let isDir = false;
+  try {
+    isDir = (await Deno.stat(dir)).isDirectory;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  if (!isDir) {
+    throw new Error(
+      `Unable to write ${path}: open ${path}: no such file or directory ` +
+        `(the directory ${dir} does not exist; the manifest post-processor does not create it)`,
+    );
+  }
 }
 
 /**
@@ -182,7 +202,7 @@ export const manifestPostProcessor: PostProcessorPlugin = {
     const entry = await manifestEntry(input, {
       buildName: ctx.buildName,
       builderType: ctx.builderType,
-      runId: ctx.runId,
+      runId: ctx.runUuid ?? ctx.runId,
       stripPath: config.strip_path === true,
       stripTime: config.strip_time === true,
       customData: config.custom_data as Record<string, string> | undefined,

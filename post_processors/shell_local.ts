@@ -12,9 +12,13 @@ export const shellLocalPostProcessor: PostProcessorPlugin = {
   schema: shellLocalSchema,
   async postProcess(ctx, config, input) {
     const generated = input.state?.generated_data;
-    const buildData = typeof generated === "object" && generated !== null
-      ? generated as Record<string, unknown>
-      : undefined;
+    const buildData = {
+      ...(typeof generated === "object" && generated !== null
+        ? generated as Record<string, unknown>
+        : {}),
+      // PACKER_RUN_UUID, as Packer exports it to every process it starts.
+      ...(ctx.runUuid ? { PackerRunUUID: ctx.runUuid } : {}),
+    };
     await runShellLocal({ ...ctx, buildData }, config);
     return { artifact: input, keep: true, forceOverride: true };
   },

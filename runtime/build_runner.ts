@@ -40,10 +40,13 @@ import { refreshedRecords } from "./local_path_resource.ts";
 import { dirname } from "node:path";
 import { startingPoint } from "./start_point.ts";
 import { endBuild } from "./build_end.ts";
+import type { DebugPause } from "./debug_pause.ts";
 
 /** What every build of a run shares. */
 export interface RunContext {
   runId: string;
+  /** Packer's PackerRunUUID (see run_uuid.ts). */
+  runUuid: string;
   log: EventLog;
   state: RunState;
   secrets: FileSecretStore;
@@ -60,6 +63,8 @@ export interface RunContext {
    * an earlier, finished drive are redriven.
    */
   interrupted?: { driveSeq: number };
+  /** `-debug`: pause after every step and before undoing one (see debug_pause.ts). */
+  debugPause?: DebugPause;
 }
 
 /** How a build ended. */
@@ -124,6 +129,12 @@ async function drive(
     // It ended in the drive that crashed: finishing that drive must not redo it.
     return { name, status: before.status, artifacts: [], error: before.error };
   }
+  if (build.unavailable !== undefined) {
+    // A builder kiln lacks fails its build alone, as a Packer builder that errors.
+    const again = before.status !== "pending" ? { restart: true } : {};
+    log.append({ build: name, type: E.BuildStarted, data: { type: build.type, ...again } });
+    return endBuild(log, name, performance.now(), { status: "failed", error: build.unavailable });
+  }
   const plugin = await run.plugins.builder(build.type);
   if (!plugin) throw new Error(`unknown builder type "${build.type}"`);
   const templateDir = run.prepared.template.dir;
@@ -142,17 +153,11 @@ async function drive(
     onError: run.onError,
     provisionersDone: () => bs().provisionersDone,
     errorCleanupDone: () => bs().errorCleanupDone,
+    // Connection facts (Host, User, ...) appear when the connect step opens
+    // one; until then `{{build "Host"}}` renders `<no value>`, as in Packer.
     buildData: {
       ID: "",
-      Host: "",
-      Port: "",
-      User: "",
-      Password: "",
-      WinRMPassword: "",
-      ConnType: "none",
-      PackerRunUUID: runId,
-      SSHPublicKey: "",
-      SSHPrivateKey: "",
+      PackerRunUUID: run.runUuid,
       // Packer's placeholders for builders that serve no HTTP; qemu's http step sets the real ones.
       PackerHTTPAddr: "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER",
       PackerHTTPIP: "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER",
@@ -206,6 +211,9 @@ async function drive(
     stepContext: (id) => contextFor(id, cleanupAbort.signal),
     cleanupContext,
     ui,
+    // -debug: a cancelled build is undone without waiting (cleanupAbort is not the cancel).
+    beforeStepCleanup: run.debugPause &&
+      ((id) => run.debugPause!(name, "before cleanup of", id, cancelSignal)),
     // Computed afresh: post-processors that ran since add outputs to it.
     scope: () =>
       outputScope({
@@ -262,6 +270,7 @@ async function drive(
               type: E.StepSucceeded,
               data: { output: out as unknown, reconciled: true },
             });
+            await run.debugPause?.(name, "after run of", step.id, signal);
             return;
           }
         }
@@ -273,6 +282,7 @@ async function drive(
           type: E.StepSucceeded,
           data: { output: output === undefined ? null : output as unknown },
         });
+        await run.debugPause?.(name, "after run of", step.id, signal);
       } catch (err) {
         failure = err;
         refresh(step.id);
@@ -326,6 +336,7 @@ async function drive(
       pp = await runPostProcessors({
         log,
         runId,
+        runUuid: run.runUuid,
         buildName: name,
         packerBuildName: build.sourceName ?? name,
         builderType: build.type,

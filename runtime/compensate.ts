@@ -26,6 +26,8 @@ export interface CompensationParts {
   stepContext(stepId: string): StepContext;
   cleanupContext: CleanupContext;
   ui: Ui;
+  /** `-debug`: waits before a step is undone (Packer's "Pausing before cleanup of step"). */
+  beforeStepCleanup?(stepId: string): Promise<void>;
   /**
    * The template check for local paths (output_scope.ts), computed on first
    * need; it throws when no trustworthy template is at hand. Without it a
@@ -58,6 +60,7 @@ export async function compensateBuild(parts: CompensationParts, reason: string):
     units.push({
       seq: st.succeededSeq,
       run: async () => {
+        await parts.beforeStepCleanup?.(id);
         log.append({ build, step: id, type: E.CompensationStarted, data: { kind: "step" } });
         try {
           await step.compensate!(parts.stepContext(id), st.output);

@@ -22,6 +22,7 @@ import { type EventRecord, isDurable, type NewEvent } from "./events.ts";
 import type { RunState } from "./fold.ts";
 import { assertRealDirectory, openLogFile } from "./log_file.ts";
 import type { Masker } from "./masker.ts";
+import { debugLogEnabled, debugLogEvent, maskDebugLogWith } from "./debug_log.ts";
 import { eventsPath, runDir } from "./paths.ts";
 import { readRun, type RunRead } from "./run_reader.ts";
 import { RunSeal, SEAL_ID, sealHome } from "./seal.ts";
@@ -91,6 +92,11 @@ export class EventLog {
     this.#prev = parts.last?.hash ?? "";
     this.#size = parts.size ?? 0;
     this.#lastSnapshot = parts.snapshotSeq ?? 0;
+    if (debugLogEnabled()) {
+      // PACKER_LOG: every record, as written (output masked, secrets referenced).
+      maskDebugLogWith(this.masker);
+      this.#listeners.add(debugLogEvent);
+    }
     // Test hooks for the crash tests: die hard right after event N is on disk
     // and acknowledged (KILN_CRASH_AT_SEQ=N), after the first event of a type,
     // optionally of a resource kind or step (KILN_CRASH_AFTER=ResourceCreated:aws.instance,

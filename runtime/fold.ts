@@ -87,6 +87,8 @@ export interface RunState {
   kilnVersion?: string;
   /** The template engine's clock of the first drive (restored on resume). */
   initTime?: string;
+  /** Packer's PackerRunUUID for this run (absent in runs logged before kiln kept it). */
+  runUuid?: string;
   startedAt?: string;
   finishedAt?: string;
   status: "running" | "succeeded" | "failed" | "cancelled";
@@ -166,6 +168,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       state.args = d.args;
       state.kilnVersion = d.kilnVersion;
       state.initTime = d.initTime;
+      if (typeof d.runUuid === "string") state.runUuid = d.runUuid;
       state.startedAt = r.ts;
       for (const name of (d.builds as string[] | undefined) ?? []) buildOf(state, name);
       return;

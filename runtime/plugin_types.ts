@@ -98,6 +98,8 @@ export interface ProvisionerPlugin {
 /** What a post-processor sees while it runs. */
 export interface PostProcessContext {
   runId: string;
+  /** Packer's PackerRunUUID (the manifest's `packer_run_uuid`); absent: use `runId`. */
+  runUuid?: string;
   /** The name components see ({{.BuildName}}): in HCL2 the source's name, shared by builds. */
   buildName: string;
   /** The build's name in the run, unique among its builds (absent: `buildName`). */

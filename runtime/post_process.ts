@@ -23,6 +23,8 @@ import { identityOf } from "./local_identity.ts";
 export interface PostProcessParts {
   log: EventLog;
   runId: string;
+  /** Packer's PackerRunUUID. */
+  runUuid?: string;
   buildName: string;
   /** The name post-processors see ({{.BuildName}}, manifest `name`): HCL2's source name. */
   packerBuildName?: string;
@@ -129,6 +131,7 @@ async function runOne(
   if (!plugin) throw new Error(`unknown post-processor type "${pp.type}"`);
   const ctx: PostProcessContext = {
     runId: parts.runId,
+    runUuid: parts.runUuid,
     buildName: parts.packerBuildName ?? build,
     runBuildName: build,
     builderType: parts.builderType,

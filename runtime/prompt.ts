@@ -23,12 +23,18 @@ async function readLine(): Promise<string | undefined> {
 }
 
 /** Asks `question` on stdout and resolves with the answer ("" at end of input). */
-export function ask(question: string): Promise<string> {
+export async function ask(question: string): Promise<string> {
+  return (await askLine(question)) ?? "";
+}
+
+/** Asks `question` on stdout; resolves with the answer, undefined at end of input. */
+export function askLine(question: string): Promise<string | undefined> {
   const next = queue.then(async () => {
     promptState.active = true;
     try {
-      stdoutSink(`\r\x1b[2K${question}`);
-      return (await readLine()) ?? "";
+      // On a terminal the status line is wiped first; a pipe gets the bare question.
+      stdoutSink(`${Deno.stdout.isTerminal() ? "\r\x1b[2K" : ""}${question}`);
+      return await readLine();
     } finally {
       promptState.active = false;
     }

@@ -59,9 +59,22 @@ export class Renderer {
       const ui = `${unix(record.ts)},,ui,${kind},${machineField(text)}`;
       // Packer lists a build's artifact records just before its summary line.
       const of = d.artifactsOf;
-      if (of === undefined || this.#listed.has(of)) return [ui];
+      if (of === undefined) return [ui];
+      const all = this.#artifacts.get(of) ?? [];
+      const first = !this.#listed.has(of);
       this.#listed.add(of);
-      return [...this.#artifactLines(of, this.#artifacts.get(of) ?? [], record), ui];
+      const t = unix(record.ts);
+      const count = first ? [`${t},${machineField(of)},artifact-count,${all.length}`] : [];
+      if (d.artifactIndex === undefined) {
+        // Logged before kiln recorded the index: every record before the first line.
+        return first
+          ? [...count, ...all.flatMap((a, i) => this.#artifactLines(of, a, i, t)), ui]
+          : [
+            ui,
+          ];
+      }
+      const a = all[d.artifactIndex];
+      return [...count, ...(a ? this.#artifactLines(of, a, d.artifactIndex, t) : []), ui];
     }
     const style = d.level === "error" ? "1" : d.level === "message" ? "0" : "1";
     return lines.map((line, i) => {
@@ -89,19 +102,16 @@ export class Renderer {
     return `\x1b[${weight};${this.#colors.get(build) ?? palette[0]}m${text}\x1b[0m`;
   }
 
-  #artifactLines(build: string, artifacts: Artifact[], record: EventRecord): string[] {
-    const t = unix(record.ts);
+  #artifactLines(build: string, a: Artifact, i: number, t: number): string[] {
     const b = machineField(build);
-    const out = [`${t},${b},artifact-count,${artifacts.length}`];
-    artifacts.forEach((a, i) => {
-      out.push(`${t},${b},artifact,${i},builder-id,${machineField(a.builderId)}`);
-      out.push(`${t},${b},artifact,${i},id,${machineField(a.id)}`);
-      out.push(`${t},${b},artifact,${i},string,${machineField(a.description)}`);
-      out.push(`${t},${b},artifact,${i},files-count,${a.files.length}`);
-      a.files.forEach((f, j) => out.push(`${t},${b},artifact,${i},file,${j},${machineField(f)}`));
-      out.push(`${t},${b},artifact,${i},end`);
-    });
-    return out;
+    return [
+      `${t},${b},artifact,${i},builder-id,${machineField(a.builderId)}`,
+      `${t},${b},artifact,${i},id,${machineField(a.id)}`,
+      `${t},${b},artifact,${i},string,${machineField(a.description)}`,
+      `${t},${b},artifact,${i},files-count,${a.files.length}`,
+      ...a.files.map((f, j) => `${t},${b},artifact,${i},file,${j},${machineField(f)}`),
+      `${t},${b},artifact,${i},end`,
+    ];
   }
 }
 

@@ -12,6 +12,7 @@ import { FileSecretStore } from "./secret_store.ts";
 import { acquireRunLock, lockExistingRun } from "./lock.ts";
 import { kilnHome, runDir } from "./paths.ts";
 import { newRunId } from "./run_id.ts";
+import { newRunUuid, runUuidOf } from "./run_uuid.ts";
 import { defaultColor, Terminal, type TextSink } from "./terminal.ts";
 import { logUi } from "./ui.ts";
 import {
@@ -21,6 +22,7 @@ import {
   startBuild,
 } from "./build_runner.ts";
 import { summary } from "./summary.ts";
+import { debugPause } from "./debug_pause.ts";
 import { inParallel } from "./parallel.ts";
 import { RunRefusedError } from "./errors.ts";
 import { ask as terminalAsk, canPrompt } from "./prompt.ts";
@@ -67,6 +69,8 @@ export interface BuildOptions {
   onEvent?: EventListener;
   /** Answers on-error=ask prompts (default: the terminal, when stdin is one). */
   ask?: (question: string) => Promise<string>;
+  /** `-debug`: pause after every step for Enter on stdin (see debug_pause.ts). */
+  debug?: boolean;
   /** Use this run id instead of a new one (new runs only). */
   runId?: string;
   /** Builders, provisioners, post-processors to use instead of (or besides) the registries. */
@@ -140,6 +144,8 @@ export async function runBuild(
           kilnVersion: KILN_VERSION,
           // The template engine's clock, restored on resume (see restoreInitTime).
           initTime: INIT_TIME.toISOString(),
+          // Packer's PackerRunUUID: part of the run, so a resume keeps it.
+          runUuid: newRunUuid(),
           builds: prepared.builds.map((b) => b.name),
         },
       });
@@ -302,6 +308,7 @@ async function drive(
     await begin();
     const run: RunContext = {
       runId: log.runId,
+      runUuid: runUuidOf(state),
       log,
       state,
       secrets,
@@ -309,6 +316,8 @@ async function drive(
       onError: options.onError ?? "cleanup",
       force: options.force ?? false,
       ask: options.ask ?? (canPrompt() ? terminalAsk : undefined),
+      // Packer's machine-readable UI cannot ask, so -debug does not pause there.
+      debugPause: options.debug && !options.machineReadable ? debugPause() : undefined,
       plugins: pluginSource(options.components, options.plugins),
       steps: options.components.steps,
       interrupted: parts.interrupted,

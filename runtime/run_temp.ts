@@ -5,16 +5,34 @@
  * lives inside the run: removed when the command ends, and swept by the
  * next command (`--resume`, `cleanup`) when a `kill -9` left some behind.
  * TMPDIR is process-wide, so only the CLI (one run per process) opts in.
+ *
+ * A TMPDIR the user set is honoured: the directory is then
+ * `$TMPDIR/kiln-<id>/` (a bigger disk, a tmpfs — the user's choice) and
+ * `runs/<id>/tmp` is a symlink to it, so later commands still find and
+ * sweep it.
  */
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 
-/** Switches TMPDIR to a fresh `<dir>/tmp`; the returned function removes it and restores TMPDIR. */
+/** Switches TMPDIR to a fresh run temp dir; the returned function removes it and restores TMPDIR. */
 export async function useRunTempDir(dir: string): Promise<() => Promise<void>> {
-  const tmp = join(dir, "tmp");
+  const link = join(dir, "tmp");
   await removeRunTempDir(dir);
-  await Deno.mkdir(tmp, { mode: 0o700 });
-  await Deno.chmod(tmp, 0o700);
   const previous = Deno.env.get("TMPDIR");
+  let tmp = link;
+  if (previous) {
+    tmp = join(resolve(previous), userTempName(dir));
+    try {
+      await Deno.mkdir(tmp, { mode: 0o700 });
+    } catch (err) {
+      throw new Error(
+        `cannot make the run's temp directory in TMPDIR: ${tmp}: ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+      );
+    }
+    await Deno.symlink(tmp, link);
+  } else await Deno.mkdir(tmp, { mode: 0o700 });
+  await Deno.chmod(tmp, 0o700);
   Deno.env.set("TMPDIR", tmp);
   return async () => {
     if (previous === undefined) Deno.env.delete("TMPDIR");
@@ -23,11 +41,34 @@ export async function useRunTempDir(dir: string): Promise<() => Promise<void>> {
   };
 }
 
-/** Removes what a previous (perhaps killed) command left in `<dir>/tmp`. */
+/** Removes what a previous (perhaps killed) command left in the run's temp dir. */
 export async function removeRunTempDir(dir: string): Promise<void> {
-  await Deno.remove(join(dir, "tmp"), { recursive: true }).catch((err) => {
+  const link = join(dir, "tmp");
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(link);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (info.isSymlink) {
+    // Provenance: only the directory useRunTempDir made, named after this run.
+    const target = await Deno.readLink(link);
+    if (basename(target) === userTempName(dir)) {
+      const real = await Deno.lstat(target).catch(() => undefined);
+      if (real?.isDirectory) await Deno.remove(target, { recursive: true });
+    }
+    await Deno.remove(link);
+    return;
+  }
+  await Deno.remove(link, { recursive: true }).catch((err) => {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   });
+}
+
+/** `kiln-<run id>`: the run's temp dir inside a user's TMPDIR. */
+function userTempName(dir: string): string {
+  return `kiln-${basename(dir)}`;
 }
 
 /**

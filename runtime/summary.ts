@@ -20,6 +20,6 @@ export function summary(ui: ReturnType<typeof logUi>, outcomes: BuildOutcome[], 
   }
   ui.raw("\n==> Builds finished. The artifacts of successful builds are:");
   for (const o of good) {
-    for (const a of o.artifacts) ui.raw(`--> ${o.name}: ${a.description}`, o.name);
+    o.artifacts.forEach((a, i) => ui.raw(`--> ${o.name}: ${a.description}`, o.name, i));
   }
 }

@@ -16,16 +16,33 @@ const encoder = new TextEncoder();
 /** Set while a question waits for an answer: the status line must not overwrite it. */
 export const promptState = { active: false };
 
-/** Writes text to stdout, completely. */
+let stdoutGone = false;
+
+/**
+ * Writes text to stdout, completely. When the reader has gone (`kiln ... |
+ * head -1`) the rest is dropped without a word: the command finishes its
+ * work (a build its cleanup) and exits with its own status — the event log
+ * keeps everything the terminal no longer shows.
+ */
 export function stdoutSink(text: string): void {
+  if (stdoutGone) return;
   const bytes = encoder.encode(text);
   let done = 0;
-  while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
+  try {
+    while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    stdoutGone = true;
+  }
 }
 
-/** Whether output is coloured when the user did not say: on a TTY, unless NO_COLOR is set. */
+/**
+ * Whether output is coloured when no -color flag says: on a TTY, unless
+ * PACKER_NO_COLOR (Packer's switch) or NO_COLOR (no-color.org) is set to
+ * anything non-empty.
+ */
 export function defaultColor(): boolean {
-  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+  return Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR") && !Deno.env.get("PACKER_NO_COLOR");
 }
 
 /** Options for the live terminal. */
@@ -40,6 +57,7 @@ export class Terminal {
   #renderer: Renderer;
   #sink: TextSink;
   #progress: boolean;
+  #color: boolean;
   #activity = new Map<string, { label: string; since: number; build: number }>();
   #buildStart = new Map<string, number>();
   #timer?: ReturnType<typeof setInterval>;
@@ -50,6 +68,7 @@ export class Terminal {
     this.#renderer = new Renderer(opts);
     this.#sink = opts.sink ?? stdoutSink;
     this.#progress = opts.progress && !opts.machineReadable;
+    this.#color = opts.color;
     if (this.#progress) this.#timer = setInterval(() => this.#drawStatus(), 250);
   }
 
@@ -122,7 +141,8 @@ export class Terminal {
     }
     let text = `[${parts.join(" | ")}]`;
     if (text.length > cols - 1) text = text.slice(0, cols - 2) + "…";
-    this.#write(`\r\x1b[2K\x1b[2m${text}\x1b[0m`);
+    // Without colour the line is plain: only the cursor control that redraws it remains.
+    this.#write(this.#color ? `\r\x1b[2K\x1b[2m${text}\x1b[0m` : `\r\x1b[2K${text}`);
     this.#statusShown = true;
   }
 

@@ -18,16 +18,19 @@ export interface UiEventData {
   prefix?: string;
   /** A summary line about this build's artifacts (machine-readable output lists them there). */
   artifactsOf?: string;
+  /** Which of that build's artifacts the line is about (Packer lists each one's records before its line). */
+  artifactIndex?: number;
 }
 
 /** A Ui whose lines are appended to the log for `build` (and shown by the terminal renderer). */
 export function logUi(log: EventLog, build: string | null, prefix?: string): Ui & {
-  raw(message: string, artifactsOf?: string): void;
+  raw(message: string, artifactsOf?: string, artifactIndex?: number): void;
 } {
-  const put = (level: UiLevel, message: string, artifactsOf?: string) => {
+  const put = (level: UiLevel, message: string, artifactsOf?: string, artifactIndex?: number) => {
     const data: UiEventData = { level, message };
     if (prefix !== undefined && level !== "raw") data.prefix = prefix;
     if (artifactsOf !== undefined) data.artifactsOf = artifactsOf;
+    if (artifactIndex !== undefined) data.artifactIndex = artifactIndex;
     log.append({ build, type: EventType.Ui, data: data as unknown as Record<string, unknown> });
   };
   return {
@@ -35,6 +38,6 @@ export function logUi(log: EventLog, build: string | null, prefix?: string): Ui 
     say: (m) => put("say", m),
     message: (m) => put("message", m),
     error: (m) => put("error", m),
-    raw: (m, artifactsOf) => put("raw", m, artifactsOf),
+    raw: (m, artifactsOf, artifactIndex) => put("raw", m, artifactsOf, artifactIndex),
   };
 }

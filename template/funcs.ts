@@ -13,6 +13,18 @@ export { FuncError } from "./func_types.ts";
 export type { FuncContext, FuncSpec, ParamKind } from "./func_types.ts";
 
 /** The message `user` gives while variables resolve; the resolver retries on it. */
+/** `build` keys only a build with a communicator has; absent ones render `<no value>`. */
+const CONNECTION_BUILD_KEYS = new Set([
+  "Host",
+  "Port",
+  "User",
+  "Password",
+  "ConnType",
+  "SSHPublicKey",
+  "SSHPrivateKey",
+  "WinRMPassword",
+]);
+
 export const VARIABLE_NOT_SET = "variable not set:";
 
 /** Packer's InitTime: one timestamp per process run. */
@@ -102,6 +114,9 @@ const packerFuncs: Record<string, FuncSpec> = {
         );
       }
       if (!Object.hasOwn(ctx.buildData, key)) {
+        // A connection fact the build does not have (communicator "none"):
+        // Packer 1.6.6 renders its missing map entry as `<no value>`.
+        if (CONNECTION_BUILD_KEYS.has(key)) return undefined;
         throw new FuncError(
           `unknown build variable ${key}; available: ${
             Object.keys(ctx.buildData).sort().join(", ")

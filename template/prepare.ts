@@ -41,6 +41,13 @@ export interface PrepareOptions {
    * error). Off for `-force`, resume and cleanup: the outputs may be the run's.
    */
   freshOutputs?: boolean;
+  /**
+   * A builder type kiln lacks is not a template error but a build that
+   * fails when it runs (`PreparedBuild.unavailable`), so the template's
+   * other builds still run — as a Packer build whose builder fails. For
+   * `build`; `validate` keeps reporting the type.
+   */
+  deferUnknownBuilders?: boolean;
 }
 
 /** Collects the sensitive option values of a decoded config (ssh_password, ...). */
@@ -81,6 +88,8 @@ class Preparer {
   readonly secrets = new Set<string>();
   /** Everything this template renders, variables included, shares one budget. */
   readonly budget = new RenderBudget();
+  /** See PrepareOptions.deferUnknownBuilders. */
+  deferUnknownBuilders = false;
   constructor(
     readonly template: Template,
     readonly displayFile: string,
@@ -268,15 +277,16 @@ class Preparer {
   ): Promise<PreparedBuild | undefined> {
     const t = this.template;
     const def = t.builders[index];
+    let unavailable: string | undefined;
     const plugin = await load(
       this.registry.builders.load(def.type),
-      () =>
-        this.report(
-          childPath(def.path, "type"),
-          `unknown builder type "${def.type}" (kiln knows: ${
-            this.registry.builders.types().join(", ")
-          })`,
-        ),
+      () => {
+        const why = `unknown builder type "${def.type}" (kiln knows: ${
+          this.registry.builders.types().join(", ")
+        })`;
+        if (this.deferUnknownBuilders) unavailable = why;
+        else this.report(childPath(def.path, "type"), why);
+      },
       (m) => this.report(def.path, `builder "${def.type}" failed to load: ${m}`),
     );
     const ctx: RenderContext = {
@@ -338,12 +348,13 @@ class Preparer {
       }
       if (prepared.length > 0) postProcessors.push(prepared);
     }
-    if (!plugin) return undefined;
+    if (!plugin && unavailable === undefined) return undefined;
     return {
       name: def.name,
       ...(def.sourceName !== undefined ? { sourceName: def.sourceName } : {}),
       type: def.type,
       path: def.path,
+      ...(unavailable !== undefined ? { unavailable } : {}),
       config,
       provisioners,
       errorCleanupProvisioner: ecp,
@@ -407,6 +418,7 @@ export async function prepareTemplate(
     };
   }
   const prep = new Preparer(template, file, !options.freshOutputs, options.registry);
+  prep.deferUnknownBuilders = options.deferUnknownBuilders ?? false;
   checkTemplateReferences(template, prep.report);
   const versionProblem = checkMinVersion(template.minPackerVersion);
   if (versionProblem) prep.report("min_packer_version", versionProblem);
@@ -489,6 +501,7 @@ export async function loadHclConfig(
   inputs: TemplateInputs,
   registry: ComponentRegistry,
   allowUnset = false,
+  deferUnknownBuilders = false,
 ): Promise<import("./hcl/mod.ts").HclTemplate> {
   const hcl = await import("./hcl/mod.ts");
   try {
@@ -496,7 +509,12 @@ export async function loadHclConfig(
       shapes: async (kind, type) => {
         const components = componentsOf(registry, kind);
         const loading = components.load(type);
-        if (loading === undefined) return { unknown: true as const, known: components.types() };
+        if (loading === undefined) {
+          // Deferred (PrepareOptions.deferUnknownBuilders): the source is read without a
+          // schema and its build fails when it runs.
+          if (kind === "builder" && deferUnknownBuilders) return undefined;
+          return { unknown: true as const, known: components.types() };
+        }
         const schema = await loading.then((c) => c.schema, () => undefined);
         return schema ? shapeOf(schema) : undefined;
       },
@@ -553,7 +571,13 @@ async function prepareHcl(
 ): Promise<PreparedTemplate> {
   if (options.syntaxOnly) return await hclSyntaxOnly(file);
   const hcl = await import("./hcl/mod.ts");
-  const loaded = await loadHclConfig(file, inputs, options.registry);
+  const loaded = await loadHclConfig(
+    file,
+    inputs,
+    options.registry,
+    false,
+    options.deferUnknownBuilders ?? false,
+  );
   const template = loaded.template;
   const resolved = template.resolved!;
   const prep = new Preparer(
@@ -565,6 +589,7 @@ async function prepareHcl(
     loaded.sources,
     hcl.quote,
   );
+  prep.deferUnknownBuilders = options.deferUnknownBuilders ?? false;
   const names = template.builders.map((b) => b.name);
   // -only/-except match the full build name (`name.type.source` inside a named build).
   const matches = (patterns: string[]) => {

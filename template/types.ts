@@ -166,6 +166,8 @@ export interface PreparedBuild {
   sourceName?: string;
   type: string;
   path: string;
+  /** Why this build cannot run (a builder type kiln lacks); it fails alone at build time. */
+  unavailable?: string;
   /** Decoded, interpolated builder config (communicator options included). */
   config: Record<string, unknown>;
   provisioners: PreparedProvisioner[];

@@ -4,6 +4,7 @@
  * builds that never touch AWS don't pay for loading it.
  */
 import type { EC2Client } from "@aws-sdk/client-ec2";
+import { debugLogEnabled, sdkDebugLogger } from "../../runtime/debug_log.ts";
 
 /** The access options (subset of the builder config) a client needs. */
 export interface AccessConfig {
@@ -108,6 +109,8 @@ export async function createEc2Client(
     credentials,
     maxAttempts: options.maxAttempts ?? maxAttemptsFor(access),
     requestHandler: await requestHandlerFor(access),
+    // PACKER_LOG: every API call (the SDK leaves credentials out; the log masks secrets).
+    logger: debugLogEnabled() ? sdkDebugLogger("aws ec2") : undefined,
   });
 }
 

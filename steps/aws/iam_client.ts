@@ -13,6 +13,7 @@ import {
   requestHandlerFor,
   staticCredentials,
 } from "./client.ts";
+import { debugLogEnabled, sdkDebugLogger } from "../../runtime/debug_log.ts";
 
 /** The SDK module, loaded once. */
 export type IamSdk = typeof import("@aws-sdk/client-iam");
@@ -36,6 +37,8 @@ export async function createIamClient(caller: AwsCaller): Promise<IAMClient> {
     credentials,
     maxAttempts: maxAttemptsFor(access),
     requestHandler: await requestHandlerFor(access),
+    // PACKER_LOG: every API call (the SDK leaves credentials out; the log masks secrets).
+    logger: debugLogEnabled() ? sdkDebugLogger("aws iam") : undefined,
   });
   observeRetries(client, () => caller);
   return client;

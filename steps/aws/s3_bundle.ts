@@ -6,6 +6,7 @@
  */
 import type { ResourceHandler } from "../../runtime/types.ts";
 import { accessConfig, requestHandlerFor, staticCredentials } from "./client.ts";
+import { debugLogEnabled, sdkDebugLogger } from "../../runtime/debug_log.ts";
 
 /** Ledger kind of an uploaded bundle. */
 export const S3_BUNDLE_KIND = "aws.s3_bundle";
@@ -34,6 +35,8 @@ export const s3BundleHandler: ResourceHandler = {
       forcePathStyle: Boolean(endpoint),
       credentials: staticCredentials(access),
       requestHandler: await requestHandlerFor(access),
+      // PACKER_LOG: every API call (the SDK leaves credentials out; the log masks secrets).
+      logger: debugLogEnabled() ? sdkDebugLogger("aws s3") : undefined,
     });
     const bucket = String(resource.data?.bucket ?? "");
     const keyPrefix = String(resource.data?.keyPrefix ?? "");

@@ -40,6 +40,18 @@ export interface ConnectStepOptions {
 
 const LIVE_KEY = "communicator";
 
+/** Build data that only a build with a communicator has. */
+const NO_CONNECTION_KEYS = [
+  "Host",
+  "Port",
+  "User",
+  "Password",
+  "WinRMPassword",
+  "ConnType",
+  "SSHPublicKey",
+  "SSHPrivateKey",
+];
+
 /** The connect step, plus how to reopen its connection in a resumed process. */
 export type ConnectStep = Step<ConnectOutput> & {
   /** Reopens the connection from the logged output (with the builder's key). */
@@ -52,8 +64,8 @@ export function connectStep(options: ConnectStepOptions = {}): ConnectStep {
     id: CONNECT_STEP_ID,
     reconnect: (ctx) => ensureCommunicator(ctx, options),
     async run(ctx) {
-      // The same id the manifest and build data before connecting carry: the run's.
-      const out = resolveTarget(ctx, options, ctx.runId);
+      // The same UUID the manifest and build data before connecting carry: the run's.
+      const out = resolveTarget(ctx, options, ctx.runtime?.buildData.PackerRunUUID ?? ctx.runId);
       await open(ctx, options, out);
       return out;
     },
@@ -172,6 +184,12 @@ async function open(
   if (rt) {
     rt.live.set(LIVE_KEY, comm);
     rt.setComm(comm);
+    if (out.type === "none") {
+      // No connection, no connection facts: Packer renders them `<no value>`.
+      for (const key of NO_CONNECTION_KEYS) delete rt.buildData[key];
+      Object.assign(rt.buildData, options.buildData?.(ctx) ?? {});
+      return comm;
+    }
     Object.assign(rt.buildData, {
       ID: out.id,
       Host: out.host,
@@ -180,7 +198,7 @@ async function open(
       Password: password,
       WinRMPassword: out.type === "winrm" ? password : "",
       ConnType: out.type,
-      PackerRunUUID: out.runUuid,
+      // PackerRunUUID stays the runtime's: the run's recorded UUID, whatever an older log's output says.
       SSHPublicKey: options.publicKey?.(ctx) ?? "",
       SSHPrivateKey: privateKey ?? "",
       ...options.buildData?.(ctx),

@@ -156,6 +156,8 @@ Deno.test("manifest: null artifact with strip_time matches Packer (fixture)", as
 
 Deno.test("manifest: appends across runs, -force truncates once per run, parallel builds all land", async () => {
   await withTempDir(async (dir) => {
+    // Packer 1.6.6 does not create the output's directory (tests/cli/build_habits_test.ts).
+    await Deno.mkdir(join(dir, "m"));
     const manifest = join(dir, "m", "{{.BuildName}}.json");
     const config = decode(manifestPostProcessor.schema, { output: manifest });
     const file = join(dir, "a.txt");

@@ -24,12 +24,12 @@ function kiln(args: string[], cwd: string) {
 
 const good = { builders: [{ type: "null", communicator: "none" }] };
 
-Deno.test("validate: a valid template prints Packer's success line and exits 0", async () => {
+Deno.test("validate: a valid template exits 0 and, as Packer 1.6.6, prints nothing", async () => {
   await withTempDir(async (dir) => {
     const file = await writeFile(dir, "ok.json", good);
     assertEquals(await inProcess(validate, [file]), {
       code: 0,
-      stdout: "Template validated successfully.\n",
+      stdout: "",
       stderr: "",
     });
     assertEquals(
@@ -153,7 +153,7 @@ Deno.test("as a process: validate - reads the template from stdin, as Packer doe
   await writer.close();
   const out = await child.output();
   assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-  assertEquals(new TextDecoder().decode(out.stdout), "Template validated successfully.\n");
+  assertEquals(new TextDecoder().decode(out.stdout), "");
 });
 
 Deno.test("as a process: bad input exits 1 with a clear message and never a stack trace", async () => {

@@ -1,0 +1,64 @@
+/**
+ * TMPDIR is honoured: a run's temporary files (inline scripts here) live in
+ * `$TMPDIR/kiln-<run id>/`, which goes when the command ends — and, after a
+ * `kill -9`, when `kiln cleanup` sweeps the run.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { withTempDir } from "../support/temp_dir.ts";
+import { CLI_PATH, runKiln } from "../support/kiln_cli.ts";
+
+const listing = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name);
+
+Deno.test("TMPDIR holds the run's temp files; they go at the end, and after kill -9 with cleanup", async () => {
+  await withTempDir(async (dir) => {
+    const tmp = join(dir, "user-tmp");
+    await Deno.mkdir(tmp);
+    const home = join(dir, ".kiln");
+    const template = async (name: string, inline: string[]) => {
+      const file = join(dir, name);
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({
+          builders: [{ type: "null", communicator: "none" }],
+          provisioners: [{ type: "shell-local", inline }],
+        }),
+      );
+      return file;
+    };
+    const quick = await template("quick.json", ["echo TMP=$TMPDIR"]);
+    const out = await runKiln(["build", quick], { cwd: dir, home, env: { TMPDIR: tmp } });
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    const script = /Running local shell script: (\S+)/.exec(out.stdout)?.[1] ?? "";
+    assert.match(script, new RegExp(`^${tmp}/kiln-[^/]+/packer-shell`), out.stdout);
+    assert.match(out.stdout, new RegExp(`TMP=${tmp}/kiln-`));
+    assert.deepEqual(listing(tmp), [], "the run's temp dir outlived the run");
+
+    // kill -9 while the script runs: the temp dir stays, until `kiln cleanup`.
+    const slow = await template("slow.json", ["sleep 30"]);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI_PATH, "build", slow],
+      cwd: dir,
+      env: { KILN_HOME: home, NO_COLOR: "1", TMPDIR: tmp },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("packer-shell")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+    const stderr = await new Response(child.stderr).text();
+    const id = /kiln: run (\S+) /.exec(stderr)![1];
+    assert.deepEqual(listing(tmp), [`kiln-${id}`]);
+    const cleanup = await runKiln(["cleanup", id], { cwd: dir, home });
+    assert.equal(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
+    assert.deepEqual(listing(tmp), [], "cleanup left the killed run's temp dir");
+  });
+});
