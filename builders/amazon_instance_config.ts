@@ -62,7 +62,8 @@ const blockDevice: ConfigSchema = {
   },
 };
 
-const ami: ConfigSchema = {
+/** The AMI options every amazon builder shares (Packer's AMIConfig). */
+export const amiSchema: ConfigSchema = {
   fields: {
     ami_name: { type: "string", required: true },
     ami_description: { type: "string", late: true },
@@ -87,7 +88,8 @@ const ami: ConfigSchema = {
   },
 };
 
-const run: ConfigSchema = {
+/** The launch options every amazon builder shares (Packer's RunConfig and block devices). */
+export const runSchema: ConfigSchema = {
   fields: {
     instance_type: str,
     source_ami: str,
@@ -272,8 +274,8 @@ const instanceStore: ConfigSchema = {
 /** The amazon-instance builder's complete schema. */
 export const amazonInstanceSchema: ConfigSchema = composeSchema(
   awsAccessSchema,
-  ami,
-  run,
+  amiSchema,
+  runSchema,
   instanceStore,
   communicatorSchema("ssh"),
 );

@@ -17,6 +17,7 @@ import type { SecurityGroupOutput } from "./security_group.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import { renderTags } from "./template_data.ts";
 import { polling, sleep, waitFor } from "./wait.ts";
+import { regionOf } from "./region.ts";
 
 /** The running instance. */
 export interface InstanceOutput {
@@ -66,6 +67,21 @@ export function userData(config: Record<string, unknown>): Promise<string | unde
     });
   }
   return undefined;
+}
+
+/** `metadata_options` (IMDSv2 and friends) as RunInstances takes them; unset: EC2's defaults. */
+export function metadataOptions(
+  config: Record<string, unknown>,
+): import("@aws-sdk/client-ec2").InstanceMetadataOptionsRequest | undefined {
+  const m = config.metadata_options as Record<string, unknown> | undefined;
+  if (!m) return undefined;
+  type Opts = import("@aws-sdk/client-ec2").InstanceMetadataOptionsRequest;
+  return {
+    HttpEndpoint: (m.http_endpoint || undefined) as Opts["HttpEndpoint"],
+    HttpTokens: (m.http_tokens || undefined) as Opts["HttpTokens"],
+    HttpPutResponseHopLimit: (m.http_put_response_hop_limit || undefined) as number | undefined,
+    InstanceMetadataTags: (m.instance_metadata_tags || undefined) as Opts["InstanceMetadataTags"],
+  };
 }
 
 /** Waits until the instance runs and returns its addresses. */
@@ -137,6 +153,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
         renderTags(ctx, ctx.config.run_tags, ctx.config.run_tag).map((t) => [t.Key, t.Value]),
       );
       const associate = ctx.config.associate_public_ip_address as boolean | undefined;
+      const volumeTags = renderTags(ctx, ctx.config.run_volume_tags, ctx.config.run_volume_tag);
 
       await ctx.intent({ kind: "aws.instance", token });
       ctx.ui.say("Launching a source AWS instance...");
@@ -172,7 +189,11 @@ export function runInstanceStep(): Step<InstanceOutput> {
               DeleteOnTermination: true,
             }],
           }),
-        TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
+        MetadataOptions: metadataOptions(ctx.config),
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: kilnTags(ctx, runTags) },
+          ...(volumeTags.length > 0 ? [{ ResourceType: "volume" as const, Tags: volumeTags }] : []),
+        ],
       });
       const instanceId = await launchAdopting(
         ctx,
@@ -188,7 +209,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
       await ctx.created({
         kind: "aws.instance",
         id: instanceId,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       ctx.ui.message(`Instance ID: ${instanceId}`);
@@ -202,7 +223,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
       await ctx.created({
         kind: "aws.instance",
         id: instance.InstanceId,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       return await waitRunning(ctx, instance.InstanceId);

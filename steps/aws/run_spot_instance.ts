@@ -30,6 +30,7 @@ import {
 import type { SecurityGroupOutput } from "./security_group.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import { renderTags } from "./template_data.ts";
+import { regionOf } from "./region.ts";
 
 /** Ledger kind of the launch template. */
 export const LAUNCH_TEMPLATE_KIND = "aws.launch_template";
@@ -144,7 +145,7 @@ function recordTemplate(ctx: StepContext, templateId: string): Promise<void> {
   return ctx.created({
     kind: LAUNCH_TEMPLATE_KIND,
     id: templateId,
-    region: String(ctx.config.region),
+    region: regionOf(ctx.config),
     temporary: true,
   });
 }
@@ -194,7 +195,7 @@ async function launchFleet(ctx: StepContext, sdk: Sdk, templateId: string): Prom
 
 /** Records the instance, waits for it, then records and tags its spot request. */
 async function adoptInstance(ctx: StepContext, instanceId: string): Promise<InstanceOutput> {
-  const region = String(ctx.config.region);
+  const region = regionOf(ctx.config);
   await ctx.created({ kind: "aws.instance", id: instanceId, region, temporary: true });
   ctx.ui.message(`Instance ID: ${instanceId}`);
   const instance = await waitRunning(ctx, instanceId);

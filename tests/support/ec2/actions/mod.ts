@@ -40,10 +40,32 @@ import {
   requestSpotInstances,
 } from "./spot.ts";
 import { createTags, deleteTags, describeTags } from "./tags.ts";
+import {
+  createImage,
+  deleteSnapshot,
+  deleteVolume,
+  describeSnapshotAttribute,
+  describeSnapshots,
+  describeVolumes,
+  enableImageDeprecation,
+  modifyInstanceAttribute,
+  modifySnapshotAttribute,
+  stopInstances,
+} from "./ebs.ts";
 import type { ActionHandler } from "./types.ts";
 
 /** Action name → handler. */
 export const ACTIONS: Record<string, ActionHandler> = {
+  StopInstances: stopInstances,
+  ModifySnapshotAttribute: modifySnapshotAttribute,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
+  EnableImageDeprecation: enableImageDeprecation,
+  DescribeVolumes: describeVolumes,
+  DescribeSnapshots: describeSnapshots,
+  DescribeSnapshotAttribute: describeSnapshotAttribute,
+  DeleteVolume: deleteVolume,
+  DeleteSnapshot: deleteSnapshot,
+  CreateImage: createImage,
   AuthorizeSecurityGroupIngress: authorizeSecurityGroupIngress,
   CancelSpotInstanceRequests: cancelSpotInstanceRequests,
   CopyImage: copyImage,

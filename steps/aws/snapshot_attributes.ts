@@ -1,0 +1,79 @@
+/**
+ * The AMIs' snapshots: `snapshot_tags` (rendered with the build template
+ * data) and sharing with `snapshot_users` / `snapshot_groups` (create-volume
+ * permission), in every region the build left an AMI in.
+ */
+import type { Step } from "../../runtime/types.ts";
+import { ec2For } from "./client.ts";
+import type { AmiOutput } from "./register_ami.ts";
+import { renderTags } from "./template_data.ts";
+
+/** The "snapshot attributes" step. */
+export function snapshotAttributesStep(): Step<Record<string, never>> {
+  return {
+    id: "aws.snapshot_attributes",
+    async run(ctx) {
+      const { amis } = ctx.state["aws.region_copy"] as AmiOutput;
+      const tags = renderTags(ctx, ctx.config.snapshot_tags, ctx.config.snapshot_tag);
+      const users = (ctx.config.snapshot_users as string[] | undefined) ?? [];
+      const groups = (ctx.config.snapshot_groups as string[] | undefined) ?? [];
+      if (tags.length === 0 && users.length === 0 && groups.length === 0) return {};
+      const sdk = await import("@aws-sdk/client-ec2");
+      for (const [region, imageId] of Object.entries(amis)) {
+        const ec2 = await ec2For(ctx, region);
+        const out = await ec2.send(new sdk.DescribeImagesCommand({ ImageIds: [imageId] }), {
+          abortSignal: ctx.signal,
+        });
+        const snapshots = (out.Images?.[0]?.BlockDeviceMappings ?? [])
+          .flatMap((b) => b.Ebs?.SnapshotId ? [b.Ebs.SnapshotId] : []);
+        if (snapshots.length === 0) continue;
+        if (tags.length > 0) {
+          ctx.ui.say(`Adding tags to the snapshots of AMI (${imageId})...`);
+          await ec2.send(new sdk.CreateTagsCommand({ Resources: snapshots, Tags: tags }), {
+            abortSignal: ctx.signal,
+          });
+        }
+        if (users.length === 0 && groups.length === 0) continue;
+        ctx.ui.say(`Sharing the snapshots of AMI (${imageId})...`);
+        for (const snapshotId of snapshots) {
+          await ec2.send(
+            new sdk.ModifySnapshotAttributeCommand({
+              SnapshotId: snapshotId,
+              Attribute: "createVolumePermission",
+              CreateVolumePermission: {
+                Add: [
+                  ...users.map((UserId) => ({ UserId })),
+                  ...groups.map((Group) => ({ Group: Group as "all" })),
+                ],
+              },
+            }),
+            { abortSignal: ctx.signal },
+          );
+        }
+      }
+      return {};
+    },
+  };
+}
+
+/** The "deprecate AMI" step: EnableImageDeprecation on every AMI when `deprecate_at` is set. */
+export function deprecateAmiStep(): Step<Record<string, never>> {
+  return {
+    id: "aws.deprecate_ami",
+    async run(ctx) {
+      const at = String(ctx.config.deprecate_at ?? "");
+      if (!at) return {};
+      const { EnableImageDeprecationCommand } = await import("@aws-sdk/client-ec2");
+      const { amis } = ctx.state["aws.region_copy"] as AmiOutput;
+      for (const [region, imageId] of Object.entries(amis)) {
+        ctx.ui.say(`Setting AMI (${imageId}) deprecation to ${at}`);
+        const ec2 = await ec2For(ctx, region);
+        await ec2.send(
+          new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: new Date(at) }),
+          { abortSignal: ctx.signal },
+        );
+      }
+      return {};
+    },
+  };
+}
