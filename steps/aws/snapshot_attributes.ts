@@ -1,6 +1,6 @@
 /**
- * The AMIs' snapshots: `snapshot_tags` (rendered with the build template
- * data) and sharing with `snapshot_users` / `snapshot_groups` (create-volume
+ * The AMIs' snapshots: `tags` and `snapshot_tags` (as Packer, a snapshot
+ * carries its AMI's tags too; rendered with the build template data) and sharing with `snapshot_users` / `snapshot_groups` (create-volume
  * permission), in every region the build left an AMI in.
  */
 import type { Step } from "../../runtime/types.ts";
@@ -14,7 +14,14 @@ export function snapshotAttributesStep(): Step<Record<string, never>> {
     id: "aws.snapshot_attributes",
     async run(ctx) {
       const { amis } = ctx.state["aws.region_copy"] as AmiOutput;
-      const tags = renderTags(ctx, ctx.config.snapshot_tags, ctx.config.snapshot_tag);
+      const tags = [
+        ...new Map(
+          [
+            ...renderTags(ctx, ctx.config.tags, ctx.config.tag),
+            ...renderTags(ctx, ctx.config.snapshot_tags, ctx.config.snapshot_tag),
+          ].map((t) => [t.Key, t]),
+        ).values(),
+      ];
       const users = (ctx.config.snapshot_users as string[] | undefined) ?? [];
       const groups = (ctx.config.snapshot_groups as string[] | undefined) ?? [];
       if (tags.length === 0 && users.length === 0 && groups.length === 0) return {};
