@@ -9,7 +9,7 @@
  */
 import type { Step, StepContext } from "../../runtime/types.ts";
 import { blockDeviceMappings } from "./block_devices.ts";
-import { ec2For } from "./client.ts";
+import { ec2For, errorCode } from "./client.ts";
 import { resourceName } from "./identity.ts";
 import { regionOf } from "./region.ts";
 import { type AmiOutput, waitAvailable } from "./register_ami.ts";
@@ -44,16 +44,30 @@ export function createAmiStep(): Step<AmiOutput> {
       const name = createdAmiName(ctx);
       await ctx.intent({ kind: "aws.ami", token: name, data: { region } });
       ctx.ui.say(`Creating AMI ${name} from instance ${instanceId}`);
-      const out = await ec2.send(
-        new CreateImageCommand({
-          InstanceId: instanceId,
-          Name: name,
-          Description: renderAmiText(ctx, ctx.config.ami_description),
-          BlockDeviceMappings: blockDeviceMappings(ctx.config.ami_block_device_mappings),
-        }),
-        { abortSignal: ctx.signal },
-      );
-      const imageId = out.ImageId ?? "";
+      let imageId: string;
+      try {
+        const out = await ec2.send(
+          new CreateImageCommand({
+            InstanceId: instanceId,
+            Name: name,
+            Description: renderAmiText(ctx, ctx.config.ami_description),
+            BlockDeviceMappings: blockDeviceMappings(ctx.config.ami_block_device_mappings),
+          }),
+          { abortSignal: ctx.signal },
+        );
+        imageId = out.ImageId ?? "";
+      } catch (err) {
+        // CreateImage takes no ClientToken: when an attempt whose answer was
+        // lost made the image, the SDK's retry is refused as a duplicate name.
+        // The name was free when the build began (pre-validate, force_deregister),
+        // so the image holding it now is that attempt's: adopt it.
+        const adopted = errorCode(err) === "InvalidAMIName.Duplicate"
+          ? await findByName(ctx, name)
+          : undefined;
+        if (!adopted) throw err;
+        ctx.ui.say(`Adopting AMI ${adopted}, created by an attempt whose answer was lost`);
+        imageId = adopted;
+      }
       await ctx.created({ kind: "aws.ami", id: imageId, region });
       ctx.ui.message(`AMI: ${imageId}`);
       ctx.ui.say("Waiting for AMI to become ready...");

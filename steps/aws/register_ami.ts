@@ -126,7 +126,15 @@ export async function deleteAmi(
   const described = await ec2.send(
     new sdk.DescribeSnapshotsCommand({
       OwnerIds: ["self"],
-      Filters: [{ Name: "description", Values: [`*${imageId} *`, `*${imageId}`] }],
+      // EC2's own words for the snapshots it made for this AMI (and for no other:
+      // a copy's snapshots name their source AMI too, after "from SourceAmi").
+      Filters: [{
+        Name: "description",
+        Values: [
+          `Created by CreateImage(*) for ${imageId} *`,
+          `Copied for DestinationAmi ${imageId} *`,
+        ],
+      }],
     }),
   );
   for (const s of described.Snapshots ?? []) if (s.SnapshotId) snapshots.add(s.SnapshotId);

@@ -7,7 +7,7 @@
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
 import { blockDeviceMappings } from "./block_devices.ts";
-import { ec2For, isNotFound } from "./client.ts";
+import { ec2For, errorCode, isNotFound } from "./client.ts";
 import type { IamProfileOutput } from "./iam_instance_profile.ts";
 import { launchAdopting } from "./launch_retry.ts";
 import { clientToken, kilnTagFilters, kilnTags } from "./identity.ts";
@@ -231,6 +231,49 @@ export function runInstanceStep(): Step<InstanceOutput> {
   };
 }
 
+/**
+ * The volumes a launch mapping asked to keep past termination
+ * (`delete_on_termination: false`): read before terminating, only when the
+ * template has such a mapping, so plain builds make no extra call.
+ */
+async function keptVolumes(
+  ctx: { config: Record<string, unknown> },
+  ec2: import("@aws-sdk/client-ec2").EC2Client,
+  instanceId: string,
+): Promise<string[]> {
+  const mappings =
+    (ctx.config.launch_block_device_mappings as Record<string, unknown>[] | undefined) ??
+      [];
+  if (!mappings.some((m) => m.delete_on_termination === false)) return [];
+  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return (out.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? [])
+      .filter((b) => b.Ebs?.DeleteOnTermination === false && b.Ebs.VolumeId)
+      .map((b) => b.Ebs!.VolumeId!);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
+/** Deletes the build instance's kept volumes once it is terminated, as Packer's volume cleanup. */
+async function deleteVolumes(
+  ctx: { ui: { say(message: string): void } },
+  ec2: import("@aws-sdk/client-ec2").EC2Client,
+  volumeIds: string[],
+): Promise<void> {
+  const { DeleteVolumeCommand } = await import("@aws-sdk/client-ec2");
+  for (const volumeId of volumeIds) {
+    ctx.ui.say(`Deleting the build instance's volume ${volumeId}`);
+    try {
+      await ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
+    } catch (err) {
+      if (errorCode(err) !== "InvalidVolume.NotFound") throw err;
+    }
+  }
+}
+
 /** Terminates an instance and waits until it is gone, so its security group can be deleted. */
 export const instanceHandler: ResourceHandler = {
   async delete(ctx, resource) {
@@ -238,11 +281,12 @@ export const instanceHandler: ResourceHandler = {
       "@aws-sdk/client-ec2"
     );
     const ec2 = await ec2For(ctx, resource.region);
+    const kept = await keptVolumes(ctx, ec2, resource.id);
     ctx.ui.say(`Terminating the source AWS instance ${resource.id}...`);
     try {
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: [resource.id] }));
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return await deleteVolumes(ctx, ec2, kept);
       throw err;
     }
     const settings = polling(ctx.config);
@@ -250,9 +294,9 @@ export const instanceHandler: ResourceHandler = {
       try {
         const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [resource.id] }));
         const state = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-        if (!state || state === "terminated") return;
+        if (!state || state === "terminated") return await deleteVolumes(ctx, ec2, kept);
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) return await deleteVolumes(ctx, ec2, kept);
         throw err;
       }
       await sleep(settings.delayMs, ctx.signal);

@@ -97,7 +97,9 @@ Deno.test({
         snap: "yes",
       });
     }
-    console.log(`EC2 calls per amazon-ebs build: kiln ${total(kiln)}, Packer 1.6.6 ${total(packer)}`);
+    console.log(
+      `EC2 calls per amazon-ebs build: kiln ${total(kiln)}, Packer 1.6.6 ${total(packer)}`,
+    );
     console.log(`kiln: ${JSON.stringify(kiln.calls)}\npacker: ${JSON.stringify(packer.calls)}`);
     assert.ok(
       total(kiln) <= total(packer),
