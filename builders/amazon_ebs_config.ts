@@ -2,8 +2,7 @@
  * The amazon-ebs builder's options: the access, AMI and run options it
  * shares with amazon-instance, plus the EBS ones (volume and snapshot tags,
  * snapshot sharing, deprecate_at, skip_create_ami, no_ephemeral) and
- * Packer's EBS checks: kms_key_id and region_kms_key_ids need encrypt_boot,
- * and every ami_regions region then needs a key.
+ * Packer's block device checks (the KMS ones are the AMI options', shared).
  */
 import { communicatorSchema } from "../communicators/config.ts";
 import { awsAccessSchema } from "./common/aws_access_config.ts";
@@ -34,26 +33,6 @@ const ebs: ConfigSchema = {
     no_ephemeral: { type: "bool" },
   },
   check(config, report) {
-    const kmsIds = (config.region_kms_key_ids as Record<string, string> | undefined) ?? {};
-    if (config.kms_key_id && config.encrypt_boot !== true) {
-      report("kms_key_id", "If you have set kms_key_id, encrypt_boot must also be true.");
-    }
-    if (Object.keys(kmsIds).length > 0) {
-      if (config.encrypt_boot !== true) {
-        report(
-          "region_kms_key_ids",
-          "If you have set region_kms_key_ids, encrypt_boot must also be true.",
-        );
-      }
-      for (const region of (config.ami_regions as string[] | undefined) ?? []) {
-        if (!(region in kmsIds)) {
-          report(
-            "region_kms_key_ids",
-            `Region ${region} is in ami_regions but not in region_kms_key_ids`,
-          );
-        }
-      }
-    }
     const at = String(config.deprecate_at ?? "");
     if (at && !/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(at)) {
       report(

@@ -6,6 +6,7 @@
  */
 import { communicatorSchema } from "../communicators/config.ts";
 import { awsAccessSchema } from "./common/aws_access_config.ts";
+import { checkKmsKeys } from "./common/kms_key.ts";
 import { composeSchema, type ConfigSchema, type FieldSpec } from "../template/schema.ts";
 
 const str: FieldSpec = { type: "string" };
@@ -86,6 +87,7 @@ export const amiSchema: ConfigSchema = {
     skip_save_build_region: bool,
     imds_support: { type: "string", enum: ["", "v2.0"] },
   },
+  check: checkKmsKeys,
 };
 
 /** The launch options every amazon builder shares (Packer's RunConfig and block devices). */

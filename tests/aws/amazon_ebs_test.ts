@@ -122,7 +122,7 @@ Deno.test("amazon-ebs: region from the shared config; volumes, copies, sharing, 
 Deno.test("amazon-ebs: encrypt_boot with kms_key_id (region from AWS_DEFAULT_REGION) leaves one encrypted AMI", async () => {
   const ws = await awsWorkspace();
   try {
-    const kms = "arn:aws:kms:us-east-2:123456789012:key/kiln-test";
+    const kms = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     const template = ebsTemplate(ws, {
       region: undefined,
       encrypt_boot: true,
@@ -189,6 +189,26 @@ Deno.test("amazon-ebs: skip_create_ami provisions and leaves nothing, with no ar
     assert.equal(l.calls.StopInstances, undefined);
     assert.equal(l.calls.CreateImage, undefined);
     assert.deepEqual(ws.emulator.leaks(), []);
+  } finally {
+    await ws.close();
+  }
+});
+
+Deno.test("amazon-ebs: with no region anywhere the build says where to set one and creates nothing", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = ebsTemplate(ws, { region: undefined });
+    const result = await kiln(ws, ["build", await writeTemplate(ws, template)], {
+      AWS_CONFIG_FILE: `${ws.dir}/no-such-config`,
+      HOME: ws.dir,
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stdout + result.stderr,
+      /No AWS region: set "region" in the builder, AWS_REGION/,
+    );
+    assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, "no stack trace");
+    assert.deepEqual(ws.emulator.ledger().calls, {}, "no EC2 call was made");
   } finally {
     await ws.close();
   }
