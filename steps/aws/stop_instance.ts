@@ -34,6 +34,8 @@ async function waitStopped(ctx: StepContext, instanceId: string): Promise<void> 
 export function stopInstanceStep(): Step<Record<string, never>> {
   return {
     id: "aws.stop_instance",
+    // Stopped, the instance has no sshd: a resume from here on must not wait for SSH.
+    endsConnection: true,
     async run(ctx) {
       const { StopInstancesCommand } = await import("@aws-sdk/client-ec2");
       const { instanceId } = ctx.state["aws.run_instance"] as InstanceOutput;
