@@ -58,7 +58,7 @@ const rows = await runTrials(trials, concurrency, (row) => {
   if (done % 20 === 0) console.error(`${done}/${trials.length} trials`);
 });
 console.log(
-  `amazon-instance kill -9 table: events in the reference builds: ${events.join(", ")}; ` +
+  `amazon kill -9 table: events in the reference builds: ${events.join(", ")}; ` +
     `${trials.length} trials, ${rows.filter((r) => r.ok).length} ok, ` +
     `${((performance.now() - started) / 1000).toFixed(0)} s\n`,
 );
