@@ -6,7 +6,7 @@
  * ClientToken), and only then lets run() call RunInstances again.
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
-import { blockDeviceMappings } from "./block_devices.ts";
+import { launchBlockDevices } from "./block_devices.ts";
 import { ec2For, errorCode, isNotFound } from "./client.ts";
 import type { IamProfileOutput } from "./iam_instance_profile.ts";
 import { launchAdopting } from "./launch_retry.ts";
@@ -67,6 +67,18 @@ export function userData(config: Record<string, unknown>): Promise<string | unde
     });
   }
   return undefined;
+}
+
+/** The instance's tags (run_tags and kiln's) and, with run_volume_tags, its volumes'. */
+export function launchTagSpecifications(
+  ctx: StepContext,
+  runTags: Record<string, string>,
+): { ResourceType: "instance" | "volume"; Tags: { Key: string; Value: string }[] }[] {
+  const volumeTags = renderTags(ctx, ctx.config.run_volume_tags, ctx.config.run_volume_tag);
+  return [
+    { ResourceType: "instance", Tags: kilnTags(ctx, runTags) },
+    ...(volumeTags.length > 0 ? [{ ResourceType: "volume" as const, Tags: volumeTags }] : []),
+  ];
 }
 
 /** `metadata_options` (IMDSv2 and friends) as RunInstances takes them; unset: EC2's defaults. */
@@ -153,7 +165,6 @@ export function runInstanceStep(): Step<InstanceOutput> {
         renderTags(ctx, ctx.config.run_tags, ctx.config.run_tag).map((t) => [t.Key, t.Value]),
       );
       const associate = ctx.config.associate_public_ip_address as boolean | undefined;
-      const volumeTags = renderTags(ctx, ctx.config.run_volume_tags, ctx.config.run_volume_tag);
 
       await ctx.intent({ kind: "aws.instance", token });
       ctx.ui.say("Launching a source AWS instance...");
@@ -176,7 +187,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
             | import("@aws-sdk/client-ec2").Tenancy
             | undefined,
         },
-        BlockDeviceMappings: blockDeviceMappings(ctx.config.launch_block_device_mappings),
+        BlockDeviceMappings: launchBlockDevices(ctx.config),
         // A public-IP choice needs an explicit network interface; otherwise subnet + groups.
         ...(associate === undefined
           ? { SubnetId: network?.subnetId || undefined, SecurityGroupIds: groups?.groupIds }
@@ -190,10 +201,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
             }],
           }),
         MetadataOptions: metadataOptions(ctx.config),
-        TagSpecifications: [
-          { ResourceType: "instance", Tags: kilnTags(ctx, runTags) },
-          ...(volumeTags.length > 0 ? [{ ResourceType: "volume" as const, Tags: volumeTags }] : []),
-        ],
+        TagSpecifications: launchTagSpecifications(ctx, runTags),
       });
       const instanceId = await launchAdopting(
         ctx,

@@ -14,7 +14,7 @@
  * launched instead of launching again.
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
-import { blockDeviceMappings } from "./block_devices.ts";
+import { launchBlockDevices } from "./block_devices.ts";
 import { ec2For, isNotFound } from "./client.ts";
 import { clientToken, kilnTagFilters, kilnTags, resourceName } from "./identity.ts";
 import type { KeyPairOutput } from "./key_pair.ts";
@@ -23,6 +23,8 @@ import type { NetworkInfo } from "./network_info.ts";
 import {
   findTagged,
   type InstanceOutput,
+  launchTagSpecifications,
+  metadataOptions,
   profileName,
   userData,
   waitRunning,
@@ -78,7 +80,8 @@ async function launchTemplateData(ctx: StepContext): Promise<LaunchTemplateData>
         | import("@aws-sdk/client-ec2").Tenancy
         | undefined,
     },
-    BlockDeviceMappings: blockDeviceMappings(ctx.config.launch_block_device_mappings),
+    BlockDeviceMappings: launchBlockDevices(ctx.config),
+    MetadataOptions: metadataOptions(ctx.config),
     // As Packer: a subnet or a public-IP choice goes on an explicit network interface.
     ...(subnetId || associate !== undefined
       ? {
@@ -91,7 +94,7 @@ async function launchTemplateData(ctx: StepContext): Promise<LaunchTemplateData>
         }],
       }
       : { SecurityGroupIds: groups?.groupIds }),
-    TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
+    TagSpecifications: launchTagSpecifications(ctx, runTags),
   };
 }
 

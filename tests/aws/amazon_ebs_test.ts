@@ -213,3 +213,33 @@ Deno.test("amazon-ebs: with no region anywhere the build says where to set one a
     await ws.close();
   }
 });
+
+Deno.test("amazon-ebs spot: the launch template carries IMDSv2, volume tags and no_ephemeral", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const template = ebsTemplate(ws, {
+      spot_price: "auto",
+      run_volume_tags: { Vol: "spot-{{.SourceAMI}}" },
+      metadata_options: { http_tokens: "required" },
+      no_ephemeral: true,
+    }, PROVISION);
+    const result = await kiln(ws, ["build", await writeTemplate(ws, template)], {
+      AWS_ENDPOINT_URL_IAM: ws.emulator.endpoint,
+    });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const instance = [...ws.emulator.emulator.instances.values()][0];
+    assert.equal(instance.instanceLifecycle, "spot");
+    assert.equal(instance.metadataOptions.httpTokens, "required");
+    const lt = ws.emulator.requests().find((r) => r.action === "CreateLaunchTemplate")!;
+    const params = Object.entries(lt.params);
+    const volumeSpec = params.find(([k, v]) => k.endsWith("ResourceType") && v === "volume")![0]
+      .replace(/ResourceType$/, "");
+    assert.match(lt.params[`${volumeSpec}Tag.1.Value`], /^spot-ami-/);
+    const noDevices = params.filter(([k]) => k.endsWith(".NoDevice")).length;
+    assert.equal(noDevices, 24, "xvdb..xvdy suppressed");
+    assertOnlyAmisAndSnapshots(ws);
+    assert.equal(ws.emulator.ledger().images.length, 1);
+  } finally {
+    await ws.close();
+  }
+});
