@@ -168,7 +168,10 @@ Deno.test("EBS: launch volumes, stop, ENA, CreateImage snapshots, encrypted copy
     await client.send(new DeregisterImageCommand({ ImageId }));
     for (const id of snapshotIds) await client.send(new DeleteSnapshotCommand({ SnapshotId: id }));
     await client.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-    await waitFor("volumes gone", async () => emulator.ledger().volumes.length === 0 || undefined);
+    await waitFor(
+      "volumes gone",
+      () => Promise.resolve(emulator.ledger().volumes.length === 0 || undefined),
+    );
 
     const store = await client.send(
       new RunInstancesCommand({
