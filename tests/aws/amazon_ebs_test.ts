@@ -199,8 +199,11 @@ Deno.test("amazon-ebs: with no region anywhere the build says where to set one a
   try {
     const template = ebsTemplate(ws, { region: undefined });
     const result = await kiln(ws, ["build", await writeTemplate(ws, template)], {
+      // No shared config either (it overrides ~/.aws/config).
       AWS_CONFIG_FILE: `${ws.dir}/no-such-config`,
-      HOME: ws.dir,
+      AWS_REGION: "",
+      AWS_DEFAULT_REGION: "",
+      AWS_PROFILE: "",
     });
     assert.equal(result.code, 1);
     assert.match(
