@@ -66,10 +66,14 @@ export const amazonEbsBuilder: BuilderPlugin = {
     cleanupTempKeysStep(),
     // skip_create_ami: the build ends after provisioning, with no AMI and no artifact.
     ...(config.skip_create_ami ? [] : [
-      stopInstanceStep(),
-      ...(config.ena_support === true || config.sriov_support === true
-        ? [modifyInstanceStep()]
-        : []),
+      // A one-time spot instance cannot be stopped: as Packer, its image is
+      // made from the running instance, and ENA/SR-IOV (stopped only) are skipped.
+      ...(isSpotInstance(config) ? [] : [
+        stopInstanceStep(),
+        ...(config.ena_support === true || config.sriov_support === true
+          ? [modifyInstanceStep()]
+          : []),
+      ]),
       deregisterAmiStep(),
       createAmiStep(),
       regionCopyStep(),

@@ -217,7 +217,7 @@ Deno.test("amazon-ebs: with no region anywhere the build says where to set one a
   }
 });
 
-Deno.test("amazon-ebs spot: the launch template carries IMDSv2, volume tags and no_ephemeral", async () => {
+Deno.test("amazon-ebs spot: no stop; the launch template carries IMDSv2, volume tags and no_ephemeral", async () => {
   const ws = await awsWorkspace();
   try {
     const template = ebsTemplate(ws, {
@@ -240,6 +240,8 @@ Deno.test("amazon-ebs spot: the launch template carries IMDSv2, volume tags and 
     assert.match(lt.params[`${volumeSpec}Tag.1.Value`], /^spot-ami-/);
     const noDevices = params.filter(([k]) => k.endsWith(".NoDevice")).length;
     assert.equal(noDevices, 24, "xvdb..xvdy suppressed");
+    // A one-time spot instance cannot stop: the image is made from it running, as Packer does.
+    assert.equal(ws.emulator.ledger().calls.StopInstances, undefined);
     assertOnlyAmisAndSnapshots(ws);
     assert.equal(ws.emulator.ledger().images.length, 1);
   } finally {

@@ -3,7 +3,8 @@
  * ModifyInstanceAttribute (ENA / SR-IOV), CreateImage (a snapshot per EBS
  * volume), EnableImageDeprecation, DescribeSnapshots, DeleteSnapshot,
  * Describe/ModifySnapshotAttribute, DescribeVolumes, DeleteVolume — with
- * EC2's rules (only an EBS root stops; ENA changes need a stopped instance;
+ * EC2's rules (only an EBS root stops, and no one-time spot instance; ENA
+ * changes need a stopped instance;
  * a snapshot behind a registered AMI cannot be deleted).
  */
 import type { Ec2Emulator, RequestContext } from "../emulator.ts";
@@ -29,6 +30,12 @@ export const stopInstances: ActionHandler = (emu, p, ctx) => {
       throw new Ec2Error(
         "UnsupportedOperation",
         `The instance '${i.instanceId}' does not have an 'ebs' root device type and cannot be stopped.`,
+      );
+    }
+    if (i.instanceLifecycle === "spot") {
+      throw new Ec2Error(
+        "UnsupportedOperation",
+        `You can't stop the Spot Instance '${i.instanceId}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.`,
       );
     }
     if (i.state === "terminated" || i.state === "shutting-down") {
