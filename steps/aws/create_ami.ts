@@ -10,7 +10,7 @@
 import type { Step, StepContext } from "../../runtime/types.ts";
 import { blockDeviceMappings } from "./block_devices.ts";
 import { ec2For, errorCode } from "./client.ts";
-import { resourceName } from "./identity.ts";
+import { kilnTags, resourceName } from "./identity.ts";
 import { regionOf } from "./region.ts";
 import { type AmiOutput, waitAvailable } from "./register_ami.ts";
 import type { InstanceOutput } from "./run_instance.ts";
@@ -52,6 +52,11 @@ export function createAmiStep(): Step<AmiOutput> {
             Name: name,
             Description: renderAmiText(ctx, ctx.config.ami_description),
             BlockDeviceMappings: blockDeviceMappings(ctx.config.ami_block_device_mappings),
+            // The run's tags on the AMI and its snapshots: what the build made carries its run.
+            TagSpecifications: [
+              { ResourceType: "image", Tags: kilnTags(ctx) },
+              { ResourceType: "snapshot", Tags: kilnTags(ctx) },
+            ],
           }),
           { abortSignal: ctx.signal },
         );

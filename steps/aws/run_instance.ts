@@ -69,15 +69,23 @@ export function userData(config: Record<string, unknown>): Promise<string | unde
   return undefined;
 }
 
-/** The instance's tags (run_tags and kiln's) and, with run_volume_tags, its volumes'. */
+/**
+ * The instance's tags (run_tags and kiln's) and its volumes' (run_volume_tags
+ * and kiln's, so a volume is found by run like everything else the build
+ * makes) when it has any: an EBS root or EBS launch mappings.
+ */
 export function launchTagSpecifications(
   ctx: StepContext,
   runTags: Record<string, string>,
 ): { ResourceType: "instance" | "volume"; Tags: { Key: string; Value: string }[] }[] {
   const volumeTags = renderTags(ctx, ctx.config.run_volume_tags, ctx.config.run_volume_tag);
+  const source = ctx.state["aws.source_ami"] as SourceAmi | undefined;
+  const hasVolumes = volumeTags.length > 0 || source?.rootDeviceType === "ebs" ||
+    launchBlockDevices(ctx.config).some((m) => m.Ebs);
+  const volumes = Object.fromEntries(volumeTags.map((t) => [t.Key, t.Value]));
   return [
     { ResourceType: "instance", Tags: kilnTags(ctx, runTags) },
-    ...(volumeTags.length > 0 ? [{ ResourceType: "volume" as const, Tags: volumeTags }] : []),
+    ...(hasVolumes ? [{ ResourceType: "volume" as const, Tags: kilnTags(ctx, volumes) }] : []),
   ];
 }
 

@@ -111,6 +111,13 @@ Deno.test("amazon-ebs: region from the shared config; volumes, copies, sharing, 
       .replace(/ResourceType$/, "");
     assert.equal(run.params[`${volumeSpec}Tag.1.Key`], "Vol");
     assert.equal(run.params[`${volumeSpec}Tag.1.Value`], "us-east-1");
+    // Everything the build made carries its run: the volumes, the AMI and its snapshots.
+    assert.equal(run.params[`${volumeSpec}Tag.2.Value`], result.runId);
+    assert.equal(l.images.find((i) => i.region === "us-east-1")!.tags["kiln:run-id"], result.runId);
+    const own = built.blockDeviceMappings.flatMap((b) => b.ebs?.snapshotId ?? []);
+    for (const id of own) {
+      assert.equal(l.snapshots.find((s) => s.snapshotId === id)!.tags["kiln:run-id"], result.runId);
+    }
     assert.deepEqual(l.volumes, [], "no volume outlives the build");
     assertOnlyAmisAndSnapshots(ws);
     assert.ok(!(await allText(ws.home)).includes(SENTINEL_SECRET));
