@@ -36,14 +36,16 @@ import {
 import { ssmTunnelStep } from "../steps/aws/ssm_tunnel.ts";
 import { awsConnectOptions } from "../steps/aws/connect_options.ts";
 import { cleanupTempKeysStep } from "../steps/aws/cleanup_temp_keys.ts";
-import { modifyInstanceStep, stopInstanceStep } from "../steps/aws/stop_instance.ts";
+import { stopInstanceStep } from "../steps/aws/stop_instance.ts";
+import { modifyInstanceStep } from "../steps/aws/modify_instance.ts";
 import { deregisterAmiStep } from "../steps/aws/deregister_ami.ts";
 import { createAmiStep } from "../steps/aws/create_ami.ts";
 import { amiHandler, type AmiOutput } from "../steps/aws/register_ami.ts";
 import { regionCopyStep } from "../steps/aws/region_copy.ts";
 import { modifyAttributesStep } from "../steps/aws/modify_attributes.ts";
 import { createTagsStep } from "../steps/aws/create_tags.ts";
-import { deprecateAmiStep, snapshotAttributesStep } from "../steps/aws/snapshot_attributes.ts";
+import { snapshotAttributesStep } from "../steps/aws/snapshot_attributes.ts";
+import { deprecateAmiStep } from "../steps/aws/deprecate_ami.ts";
 
 /** Packer's artifact id for this builder. */
 export const AMAZON_EBS_BUILDER_ID = "mitchellh.amazonebs";

@@ -1,8 +1,7 @@
 /**
  * Stops the build instance before its volumes are snapshotted (Packer's
  * "stop instance" step), or with `disable_stop_instance` waits for the
- * provisioning to have stopped it. Then ena_support / sriov_support are set
- * on the stopped instance, as EC2 allows them only there.
+ * provisioning to have stopped it.
  */
 import type { Step, StepContext } from "../../runtime/types.ts";
 import { ec2For, isNotFound } from "./client.ts";
@@ -50,39 +49,6 @@ export function stopInstanceStep(): Step<Record<string, never>> {
       }
       ctx.ui.say("Waiting for the instance to stop...");
       await waitStopped(ctx, instanceId);
-      return {};
-    },
-  };
-}
-
-/** The "modify instance" step: ENA and SR-IOV on the stopped instance, when asked for. */
-export function modifyInstanceStep(): Step<Record<string, never>> {
-  return {
-    id: "aws.modify_instance",
-    async run(ctx) {
-      const { ModifyInstanceAttributeCommand } = await import("@aws-sdk/client-ec2");
-      const { instanceId } = ctx.state["aws.run_instance"] as InstanceOutput;
-      const ec2 = await ec2For(ctx);
-      if (ctx.config.ena_support === true) {
-        ctx.ui.say("Enabling Enhanced Networking (ENA)...");
-        await ec2.send(
-          new ModifyInstanceAttributeCommand({
-            InstanceId: instanceId,
-            EnaSupport: { Value: true },
-          }),
-          { abortSignal: ctx.signal },
-        );
-      }
-      if (ctx.config.sriov_support === true) {
-        ctx.ui.say("Enabling Enhanced Networking (SR-IOV)...");
-        await ec2.send(
-          new ModifyInstanceAttributeCommand({
-            InstanceId: instanceId,
-            SriovNetSupport: { Value: "simple" },
-          }),
-          { abortSignal: ctx.signal },
-        );
-      }
       return {};
     },
   };
