@@ -1,6 +1,7 @@
 /**
- * The AMIs' snapshots: `tags` and `snapshot_tags` (as Packer, a snapshot
- * carries its AMI's tags too; rendered with the build template data) and sharing with `snapshot_users` / `snapshot_groups` (create-volume
+ * The AMIs' snapshots: `tags` and `snapshot_tags` (as in Packer, a snapshot
+ * carries its AMI's tags too; rendered with the build template data), and
+ * sharing with `snapshot_users` / `snapshot_groups` (create-volume
  * permission), in every region the build left an AMI in.
  */
 import type { Step } from "../../runtime/types.ts";
