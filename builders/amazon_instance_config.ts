@@ -88,6 +88,13 @@ export const amiSchema: ConfigSchema = {
     imds_support: { type: "string", enum: ["", "v2.0"] },
   },
   check: checkKmsKeys,
+  // Renamed or dropped options `packer fix` rewrites: Packer 1.6.6 refuses them by name.
+  deprecated: [
+    "enhanced_networking",
+    "ssh_private_ip",
+    "shutdown_behaviour",
+    "temporary_security_group_source_cidr",
+  ],
 };
 
 /** The launch options every amazon builder shares (Packer's RunConfig and block devices). */

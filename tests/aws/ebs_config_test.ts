@@ -84,7 +84,7 @@ Deno.test("amazon-ebs: Packer's KMS and block device errors, each with its file 
       assert.match(packer.output, /5 error\(s\) occurred/, packer.output);
     }
 
-    // An option of the other amazon builder, and a deprecate_at that is no time.
+    // An option of the other amazon builder, a deprecate_at that is no time, a deprecated key.
     await Deno.writeTextFile(
       `${dir}/bad2.json`,
       JSON.stringify({
@@ -95,6 +95,7 @@ Deno.test("amazon-ebs: Packer's KMS and block device errors, each with its file 
           launch_block_device_mappings: undefined,
           s3_bucket: "bundles",
           deprecate_at: "next tuesday",
+          enhanced_networking: true,
         }],
       }),
     );
@@ -102,6 +103,11 @@ Deno.test("amazon-ebs: Packer's KMS and block device errors, each with its file 
     assert.equal(second.code, 1);
     assert.match(second.output, /builders\[0\]\.s3_bucket: unknown configuration key: "s3_bucket"/);
     assert.match(second.output, /builders\[0\]\.deprecate_at: expected an RFC 3339 time/);
+    // As Packer 1.6.6: a key `packer fix` renames (to ena_support) is refused by name.
+    assert.match(
+      second.output,
+      /builders\[0\]\.enhanced_networking: Deprecated configuration key: 'enhanced_networking'/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
