@@ -3,15 +3,16 @@
  * killed with SIGKILL after every event, then `kiln build --resume` and, in a
  * separate trial, `kiln cleanup`; plus kills in the middle of each create call
  * (RunInstances, CreateLaunchTemplate, CreateFleet, CreateRole,
- * CreateInstanceProfile). Three build shapes: on-demand, spot (launch
- * template + instant fleet), and on-demand with a temporary IAM instance
- * profile. Each trial has its own EC2 + S3 + IAM emulator on loopback.
+ * CreateInstanceProfile, CreateImage). Four build shapes: on-demand, spot
+ * (launch template + instant fleet), on-demand with a temporary IAM instance
+ * profile, and amazon-ebs with encrypt_boot (stop, CreateImage, encrypted
+ * copy). Each trial has its own EC2 + S3 + IAM emulator on loopback.
  *
  *   deno run -A bench/aws_crash_table.ts [--concurrency 2] [--every 1]
- *     [--shape on-demand,spot,iam-profile]
+ *     [--shape on-demand,spot,iam-profile,ebs]
  *
  * `--every N` samples every Nth boundary (default: all of them); `--shape`
- * picks the builds (default: all three).
+ * picks the builds (default: all four).
  */
 import { parseArgs } from "node:util";
 import {
@@ -57,7 +58,7 @@ const rows = await runTrials(trials, concurrency, (row) => {
   if (done % 20 === 0) console.error(`${done}/${trials.length} trials`);
 });
 console.log(
-  `amazon-instance kill -9 table: events in the reference builds: ${events.join(", ")}; ` +
+  `amazon kill -9 table: events in the reference builds: ${events.join(", ")}; ` +
     `${trials.length} trials, ${rows.filter((r) => r.ok).length} ok, ` +
     `${((performance.now() - started) / 1000).toFixed(0)} s\n`,
 );

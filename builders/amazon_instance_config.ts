@@ -6,6 +6,7 @@
  */
 import { communicatorSchema } from "../communicators/config.ts";
 import { awsAccessSchema } from "./common/aws_access_config.ts";
+import { checkKmsKeys } from "./common/kms_key.ts";
 import { composeSchema, type ConfigSchema, type FieldSpec } from "../template/schema.ts";
 
 const str: FieldSpec = { type: "string" };
@@ -62,7 +63,8 @@ const blockDevice: ConfigSchema = {
   },
 };
 
-const ami: ConfigSchema = {
+/** The AMI options every amazon builder shares (Packer's AMIConfig). */
+export const amiSchema: ConfigSchema = {
   fields: {
     ami_name: { type: "string", required: true },
     ami_description: { type: "string", late: true },
@@ -85,9 +87,18 @@ const ami: ConfigSchema = {
     skip_save_build_region: bool,
     imds_support: { type: "string", enum: ["", "v2.0"] },
   },
+  check: checkKmsKeys,
+  // Renamed or dropped options `packer fix` rewrites: Packer 1.6.6 refuses them by name.
+  deprecated: [
+    "enhanced_networking",
+    "ssh_private_ip",
+    "shutdown_behaviour",
+    "temporary_security_group_source_cidr",
+  ],
 };
 
-const run: ConfigSchema = {
+/** The launch options every amazon builder shares (Packer's RunConfig and block devices). */
+export const runSchema: ConfigSchema = {
   fields: {
     instance_type: str,
     source_ami: str,
@@ -272,8 +283,8 @@ const instanceStore: ConfigSchema = {
 /** The amazon-instance builder's complete schema. */
 export const amazonInstanceSchema: ConfigSchema = composeSchema(
   awsAccessSchema,
-  ami,
-  run,
+  amiSchema,
+  runSchema,
   instanceStore,
   communicatorSchema("ssh"),
 );

@@ -7,6 +7,7 @@ import type { BuilderPlugin } from "./builder.ts";
 const loaders: Record<string, () => Promise<BuilderPlugin>> = {
   "null": () => import("./null.ts").then((m) => m.nullBuilder),
   "file": () => import("./file.ts").then((m) => m.fileBuilder),
+  "amazon-ebs": () => import("./amazon_ebs.ts").then((m) => m.amazonEbsBuilder),
   "amazon-instance": () => import("./amazon_instance.ts").then((m) => m.amazonInstanceBuilder),
   "qemu": () => import("./qemu/mod.ts").then((m) => m.qemuBuilder),
 };

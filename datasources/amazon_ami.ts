@@ -8,6 +8,7 @@
 import { awsAccessSchema } from "../builders/common/aws_access_config.ts";
 import { accessConfig, createEc2Client, observeRetries } from "../steps/aws/client.ts";
 import { AmiSelectionError, findImage } from "../steps/aws/find_image.ts";
+import { regionOf } from "../steps/aws/region.ts";
 import { composeSchema, type ConfigSchema } from "../template/schema.ts";
 import { ec2Filters } from "./ami_filters.ts";
 import type { DataSourcePlugin } from "./datasource.ts";
@@ -44,12 +45,6 @@ const amiFilter: ConfigSchema = {
     }
   },
 };
-
-/** The region the SDK would use, as far as the environment says (the shared config is the SDK's). */
-function regionOf(config: Record<string, unknown>): string {
-  return String(config.region ?? "") || Deno.env.get("AWS_REGION") ||
-    Deno.env.get("AWS_DEFAULT_REGION") || "";
-}
 
 /** The SDK's words for an error, made into one a template author can act on. */
 function queryError(err: unknown): Error {

@@ -256,7 +256,9 @@ async function drive(
         data: interrupted ? { resumed: true } : {},
       });
       try {
-        if (!comm && bs().completed.includes(run.steps.connectStepId)) {
+        // From a step that stops the machine on, there is nothing to reconnect to.
+        const offline = steps.slice(0, index + 1).some((s) => s.endsConnection);
+        if (!comm && !offline && bs().completed.includes(run.steps.connectStepId)) {
           // Resumed after the connect step: steps that follow expect ctx.comm.
           // Inside the step, so a connection that cannot be reopened fails it with the reason.
           await run.steps.reconnect(ctx, steps);

@@ -200,4 +200,10 @@ export interface Step<Out = unknown> {
    * run again.
    */
   reconcile?(ctx: StepContext, intents: ResourceIntentRecord[]): Promise<Out | undefined>;
+  /**
+   * The machine cannot be reached once this step begins (it stops the
+   * instance): a resumed run reopens no connection for this step or any
+   * after it, where a reconnect could only time out.
+   */
+  endsConnection?: boolean;
 }

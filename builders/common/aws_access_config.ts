@@ -12,7 +12,11 @@ const int: FieldSpec = { type: "int" };
 const list: FieldSpec = { type: "string_list" };
 const map: FieldSpec = { type: "string_map" };
 
-/** The access options; `region` is required (the builders need it before any call). */
+/**
+ * The access options. `region` may be left out: then it is AWS_REGION,
+ * AWS_DEFAULT_REGION or the profile's region in the shared config, as the
+ * SDK and Packer find it (steps/aws/region.ts).
+ */
 export const awsAccessSchema: ConfigSchema = {
   check(config, report) {
     if (config.vault_aws_engine && (config.access_key || config.secret_key)) {
@@ -26,7 +30,7 @@ export const awsAccessSchema: ConfigSchema = {
     access_key: { type: "string", sensitive: true },
     secret_key: { type: "string", sensitive: true },
     token: { type: "string", sensitive: true },
-    region: { type: "string", required: true },
+    region: { type: "string", doc: "AWS region; default from the environment or shared config." },
     profile: str,
     shared_credentials_file: str,
     assume_role: {

@@ -20,3 +20,19 @@ export function blockDeviceMappings(list: unknown): BlockDeviceMapping[] {
     },
   }));
 }
+
+/**
+ * The build instance's mappings: `launch_block_device_mappings`, and with
+ * `no_ephemeral` a NoDevice entry for each of the 24 instance-store device
+ * names (xvdb..xvdy), so no ephemeral drive is attached, as Packer.
+ */
+export function launchBlockDevices(config: Record<string, unknown>): BlockDeviceMapping[] {
+  const mappings = blockDeviceMappings(config.launch_block_device_mappings);
+  if (!config.no_ephemeral) return mappings;
+  const taken = new Set(mappings.map((m) => m.DeviceName));
+  for (let i = 0; i < 24; i++) {
+    const name = `xvd${String.fromCharCode(98 + i)}`;
+    if (!taken.has(name)) mappings.push({ DeviceName: name, NoDevice: "" });
+  }
+  return mappings;
+}

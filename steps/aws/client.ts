@@ -5,6 +5,7 @@
  */
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { debugLogEnabled, sdkDebugLogger } from "../../runtime/debug_log.ts";
+import { regionOf } from "./region.ts";
 
 /** The access options (subset of the builder config) a client needs. */
 export interface AccessConfig {
@@ -34,7 +35,7 @@ export function loadEc2Sdk(): Promise<Ec2Sdk> {
 /** Picks the access options out of a decoded builder config. */
 export function accessConfig(config: Record<string, unknown>, region?: string): AccessConfig {
   return {
-    region: region ?? String(config.region ?? ""),
+    region: region ?? regionOf(config),
     access_key: config.access_key as string | undefined,
     secret_key: config.secret_key as string | undefined,
     token: config.token as string | undefined,
@@ -265,7 +266,7 @@ export function ec2For(caller: AwsCaller, region?: string): Promise<EC2Client> {
   const config = caller.config;
   let byRegion = clients.get(config);
   if (!byRegion) clients.set(config, byRegion = new Map());
-  const key = region ?? String(config.region ?? "");
+  const key = region ?? regionOf(config);
   let slot = byRegion.get(key);
   if (!slot) {
     const fresh: ClientSlot = {

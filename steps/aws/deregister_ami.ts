@@ -4,6 +4,7 @@
  */
 import type { Step } from "../../runtime/types.ts";
 import { ec2For, isNotFound } from "./client.ts";
+import { regionOf } from "./region.ts";
 
 /** The "deregister existing AMI" step. */
 export function deregisterAmiStep(): Step<{ deregistered: string[] }> {
@@ -13,7 +14,7 @@ export function deregisterAmiStep(): Step<{ deregistered: string[] }> {
       if (!ctx.config.force_deregister) return { deregistered: [] };
       const sdk = await import("@aws-sdk/client-ec2");
       const name = String(ctx.config.ami_name);
-      const regions = [String(ctx.config.region), ...(ctx.config.ami_regions as string[] ?? [])];
+      const regions = [regionOf(ctx.config), ...(ctx.config.ami_regions as string[] ?? [])];
       const deregistered: string[] = [];
       for (const region of new Set(regions)) {
         const ec2 = await ec2For(ctx, region);

@@ -14,6 +14,7 @@ import { errorCode, isNotFound } from "./client.ts";
 import { withIam } from "./iam_client.ts";
 import { clientToken, kilnTags, resourceName } from "./identity.ts";
 import { polling, waitFor } from "./wait.ts";
+import { regionOf } from "./region.ts";
 
 /** Ledger kinds, in creation order. */
 export const IAM_KINDS = {
@@ -85,7 +86,7 @@ export function iamInstanceProfileStep(): Step<IamProfileOutput> {
       const document = ctx.config.temporary_iam_instance_profile_policy_document;
       if (!document) return { profileName: "", temporary: false };
       const name = await iamName(ctx);
-      const region = String(ctx.config.region);
+      const region = regionOf(ctx.config);
       const tags = kilnTags(ctx);
       await withIam(ctx, async (iam, sdk) => {
         const opts = { abortSignal: ctx.signal };
@@ -147,7 +148,7 @@ export function iamInstanceProfileStep(): Step<IamProfileOutput> {
         return undefined;
       }
       const name = await iamName(ctx);
-      const region = String(ctx.config.region);
+      const region = regionOf(ctx.config);
       const found = await withIam(ctx, async (iam, sdk) => {
         const exists = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
           try {

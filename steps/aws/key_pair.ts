@@ -9,6 +9,7 @@
 import type { ResourceHandler, Step } from "../../runtime/types.ts";
 import { ec2For, isNotFound } from "./client.ts";
 import { kilnTags, resourceName } from "./identity.ts";
+import { regionOf } from "./region.ts";
 
 /** Name of the secret holding the temporary private key. */
 export const PRIVATE_KEY_SECRET = "ssh_private_key";
@@ -68,7 +69,7 @@ export function keyPairStep(): Step<KeyPairOutput> {
       await ctx.created({
         kind: "aws.key_pair",
         id: keyName,
-        region: String(cfg.region),
+        region: regionOf(cfg),
         temporary: true,
       });
       return { keyName, temporary: true, publicKey: pair.publicKey };
@@ -89,7 +90,7 @@ export function keyPairStep(): Step<KeyPairOutput> {
       await ctx.created({
         kind: "aws.key_pair",
         id: intent.token,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       return { keyName: intent.token, temporary: true };

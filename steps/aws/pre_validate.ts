@@ -5,12 +5,15 @@
 import type { Step } from "../../runtime/types.ts";
 import { ec2For } from "./client.ts";
 import { keySpec, needsTemporaryKey } from "./key_pair.ts";
+import { requireRegion } from "./region.ts";
 
 /** The "pre-validate" step. */
 export function preValidateStep(): Step<Record<string, never>> {
   return {
     id: "aws.pre_validate",
     async run(ctx) {
+      // Before anything: with no region anywhere, say so instead of the SDK's "Region is missing".
+      requireRegion(ctx.config);
       // The temporary key (4096-bit RSA by default: half a second or more) is
       // generated on a worker thread while this and the next steps wait on EC2.
       if (needsTemporaryKey(ctx.config)) {

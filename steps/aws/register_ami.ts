@@ -11,6 +11,7 @@ import { ec2For, isNotFound } from "./client.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import type { UploadOutput } from "./upload_bundle.ts";
 import { polling, waitFor } from "./wait.ts";
+import { regionOf } from "./region.ts";
 
 /** AMI ids by region (copies are added by the region-copy step). */
 export interface AmiOutput {
@@ -50,7 +51,7 @@ export function registerAmiStep(): Step<AmiOutput> {
       const ec2 = await ec2For(ctx);
       const upload = ctx.state["aws.upload_bundle"] as UploadOutput;
       const source = ctx.state["aws.source_ami"] as SourceAmi;
-      const region = String(ctx.config.region);
+      const region = regionOf(ctx.config);
       const name = String(ctx.config.ami_name);
       await ctx.intent({ kind: "aws.ami", token: name, data: { region } });
       ctx.ui.say("Registering the AMI...");
@@ -82,7 +83,7 @@ export function registerAmiStep(): Step<AmiOutput> {
       if (!intents.some((i) => i.kind === "aws.ami")) return undefined;
       const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
       const ec2 = await ec2For(ctx);
-      const region = String(ctx.config.region);
+      const region = regionOf(ctx.config);
       const out = await ec2.send(
         new DescribeImagesCommand({
           Owners: ["self"],
@@ -98,18 +99,60 @@ export function registerAmiStep(): Step<AmiOutput> {
   };
 }
 
-/** Deregisters an AMI (and its snapshots, which instance-store AMIs do not have). */
-export const amiHandler: ResourceHandler = {
-  async delete(ctx, resource) {
-    const { DeregisterImageCommand } = await import("@aws-sdk/client-ec2");
-    const ec2 = await ec2For(ctx, resource.region);
-    ctx.ui.say(
-      `Deregistering the AMI ${resource.id} (${resource.region}) because the build failed`,
-    );
+/**
+ * Deregisters an AMI and deletes its snapshots (an EBS AMI's snapshots are
+ * part of it; instance-store AMIs have none). The snapshots are those its
+ * mappings name plus every snapshot of ours whose EC2-written description
+ * names the AMI, so a kill between the deregistration and the deletions
+ * leaves nothing a second attempt cannot find.
+ */
+export async function deleteAmi(
+  caller: Parameters<typeof ec2For>[0],
+  region: string,
+  imageId: string,
+): Promise<void> {
+  const sdk = await import("@aws-sdk/client-ec2");
+  const ec2 = await ec2For(caller, region);
+  const snapshots = new Set<string>();
+  try {
+    const out = await ec2.send(new sdk.DescribeImagesCommand({ ImageIds: [imageId] }));
+    for (const b of out.Images?.[0]?.BlockDeviceMappings ?? []) {
+      if (b.Ebs?.SnapshotId) snapshots.add(b.Ebs.SnapshotId);
+    }
+    await ec2.send(new sdk.DeregisterImageCommand({ ImageId: imageId }));
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const described = await ec2.send(
+    new sdk.DescribeSnapshotsCommand({
+      OwnerIds: ["self"],
+      // EC2's own words for the snapshots it made for this AMI (and for no other:
+      // a copy's snapshots name their source AMI too, after "from SourceAmi").
+      Filters: [{
+        Name: "description",
+        Values: [
+          `Created by CreateImage(*) for ${imageId} *`,
+          `Copied for DestinationAmi ${imageId} *`,
+        ],
+      }],
+    }),
+  );
+  for (const s of described.Snapshots ?? []) if (s.SnapshotId) snapshots.add(s.SnapshotId);
+  for (const snapshotId of snapshots) {
     try {
-      await ec2.send(new DeregisterImageCommand({ ImageId: resource.id }));
+      await ec2.send(new sdk.DeleteSnapshotCommand({ SnapshotId: snapshotId }));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+  }
+}
+
+/** Deregisters an AMI and deletes its snapshots. */
+export const amiHandler: ResourceHandler = {
+  async delete(ctx, resource) {
+    ctx.ui.say(
+      `Deregistering the AMI ${resource.id} (${resource.region}) because the build failed`,
+    );
+    await deleteAmi(ctx, String(resource.region), resource.id);
   },
 };

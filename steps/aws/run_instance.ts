@@ -6,8 +6,8 @@
  * ClientToken), and only then lets run() call RunInstances again.
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
-import { blockDeviceMappings } from "./block_devices.ts";
-import { ec2For, isNotFound } from "./client.ts";
+import { launchBlockDevices } from "./block_devices.ts";
+import { ec2For, errorCode, isNotFound } from "./client.ts";
 import type { IamProfileOutput } from "./iam_instance_profile.ts";
 import { launchAdopting } from "./launch_retry.ts";
 import { clientToken, kilnTagFilters, kilnTags } from "./identity.ts";
@@ -17,6 +17,7 @@ import type { SecurityGroupOutput } from "./security_group.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import { renderTags } from "./template_data.ts";
 import { polling, sleep, waitFor } from "./wait.ts";
+import { regionOf } from "./region.ts";
 
 /** The running instance. */
 export interface InstanceOutput {
@@ -66,6 +67,41 @@ export function userData(config: Record<string, unknown>): Promise<string | unde
     });
   }
   return undefined;
+}
+
+/**
+ * The instance's tags (run_tags and kiln's) and its volumes' (run_volume_tags
+ * and kiln's, so a volume is found by run like everything else the build
+ * makes) when it has any: an EBS root or EBS launch mappings.
+ */
+export function launchTagSpecifications(
+  ctx: StepContext,
+  runTags: Record<string, string>,
+): { ResourceType: "instance" | "volume"; Tags: { Key: string; Value: string }[] }[] {
+  const volumeTags = renderTags(ctx, ctx.config.run_volume_tags, ctx.config.run_volume_tag);
+  const source = ctx.state["aws.source_ami"] as SourceAmi | undefined;
+  const hasVolumes = volumeTags.length > 0 || source?.rootDeviceType === "ebs" ||
+    launchBlockDevices(ctx.config).some((m) => m.Ebs);
+  const volumes = Object.fromEntries(volumeTags.map((t) => [t.Key, t.Value]));
+  return [
+    { ResourceType: "instance", Tags: kilnTags(ctx, runTags) },
+    ...(hasVolumes ? [{ ResourceType: "volume" as const, Tags: kilnTags(ctx, volumes) }] : []),
+  ];
+}
+
+/** `metadata_options` (IMDSv2 and friends) as RunInstances takes them; unset: EC2's defaults. */
+export function metadataOptions(
+  config: Record<string, unknown>,
+): import("@aws-sdk/client-ec2").InstanceMetadataOptionsRequest | undefined {
+  const m = config.metadata_options as Record<string, unknown> | undefined;
+  if (!m) return undefined;
+  type Opts = import("@aws-sdk/client-ec2").InstanceMetadataOptionsRequest;
+  return {
+    HttpEndpoint: (m.http_endpoint || undefined) as Opts["HttpEndpoint"],
+    HttpTokens: (m.http_tokens || undefined) as Opts["HttpTokens"],
+    HttpPutResponseHopLimit: (m.http_put_response_hop_limit || undefined) as number | undefined,
+    InstanceMetadataTags: (m.instance_metadata_tags || undefined) as Opts["InstanceMetadataTags"],
+  };
 }
 
 /** Waits until the instance runs and returns its addresses. */
@@ -159,7 +195,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
             | import("@aws-sdk/client-ec2").Tenancy
             | undefined,
         },
-        BlockDeviceMappings: blockDeviceMappings(ctx.config.launch_block_device_mappings),
+        BlockDeviceMappings: launchBlockDevices(ctx.config),
         // A public-IP choice needs an explicit network interface; otherwise subnet + groups.
         ...(associate === undefined
           ? { SubnetId: network?.subnetId || undefined, SecurityGroupIds: groups?.groupIds }
@@ -172,7 +208,8 @@ export function runInstanceStep(): Step<InstanceOutput> {
               DeleteOnTermination: true,
             }],
           }),
-        TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
+        MetadataOptions: metadataOptions(ctx.config),
+        TagSpecifications: launchTagSpecifications(ctx, runTags),
       });
       const instanceId = await launchAdopting(
         ctx,
@@ -188,7 +225,7 @@ export function runInstanceStep(): Step<InstanceOutput> {
       await ctx.created({
         kind: "aws.instance",
         id: instanceId,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       ctx.ui.message(`Instance ID: ${instanceId}`);
@@ -202,12 +239,55 @@ export function runInstanceStep(): Step<InstanceOutput> {
       await ctx.created({
         kind: "aws.instance",
         id: instance.InstanceId,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       return await waitRunning(ctx, instance.InstanceId);
     },
   };
+}
+
+/**
+ * The volumes a launch mapping asked to keep past termination
+ * (`delete_on_termination: false`): read before terminating, only when the
+ * template has such a mapping, so plain builds make no extra call.
+ */
+async function keptVolumes(
+  ctx: { config: Record<string, unknown> },
+  ec2: import("@aws-sdk/client-ec2").EC2Client,
+  instanceId: string,
+): Promise<string[]> {
+  const mappings =
+    (ctx.config.launch_block_device_mappings as Record<string, unknown>[] | undefined) ??
+      [];
+  if (!mappings.some((m) => m.delete_on_termination === false)) return [];
+  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return (out.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? [])
+      .filter((b) => b.Ebs?.DeleteOnTermination === false && b.Ebs.VolumeId)
+      .map((b) => b.Ebs!.VolumeId!);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
+/** Deletes the build instance's kept volumes once it is terminated, as Packer's volume cleanup. */
+async function deleteVolumes(
+  ctx: { ui: { say(message: string): void } },
+  ec2: import("@aws-sdk/client-ec2").EC2Client,
+  volumeIds: string[],
+): Promise<void> {
+  const { DeleteVolumeCommand } = await import("@aws-sdk/client-ec2");
+  for (const volumeId of volumeIds) {
+    ctx.ui.say(`Deleting the build instance's volume ${volumeId}`);
+    try {
+      await ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
+    } catch (err) {
+      if (errorCode(err) !== "InvalidVolume.NotFound") throw err;
+    }
+  }
 }
 
 /** Terminates an instance and waits until it is gone, so its security group can be deleted. */
@@ -217,11 +297,12 @@ export const instanceHandler: ResourceHandler = {
       "@aws-sdk/client-ec2"
     );
     const ec2 = await ec2For(ctx, resource.region);
+    const kept = await keptVolumes(ctx, ec2, resource.id);
     ctx.ui.say(`Terminating the source AWS instance ${resource.id}...`);
     try {
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: [resource.id] }));
     } catch (err) {
-      if (isNotFound(err)) return;
+      if (isNotFound(err)) return await deleteVolumes(ctx, ec2, kept);
       throw err;
     }
     const settings = polling(ctx.config);
@@ -229,9 +310,9 @@ export const instanceHandler: ResourceHandler = {
       try {
         const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [resource.id] }));
         const state = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-        if (!state || state === "terminated") return;
+        if (!state || state === "terminated") return await deleteVolumes(ctx, ec2, kept);
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) return await deleteVolumes(ctx, ec2, kept);
         throw err;
       }
       await sleep(settings.delayMs, ctx.signal);

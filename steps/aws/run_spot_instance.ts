@@ -14,7 +14,7 @@
  * launched instead of launching again.
  */
 import type { ResourceHandler, Step, StepContext } from "../../runtime/types.ts";
-import { blockDeviceMappings } from "./block_devices.ts";
+import { launchBlockDevices } from "./block_devices.ts";
 import { ec2For, isNotFound } from "./client.ts";
 import { clientToken, kilnTagFilters, kilnTags, resourceName } from "./identity.ts";
 import type { KeyPairOutput } from "./key_pair.ts";
@@ -23,6 +23,8 @@ import type { NetworkInfo } from "./network_info.ts";
 import {
   findTagged,
   type InstanceOutput,
+  launchTagSpecifications,
+  metadataOptions,
   profileName,
   userData,
   waitRunning,
@@ -30,6 +32,7 @@ import {
 import type { SecurityGroupOutput } from "./security_group.ts";
 import type { SourceAmi } from "./source_ami.ts";
 import { renderTags } from "./template_data.ts";
+import { regionOf } from "./region.ts";
 
 /** Ledger kind of the launch template. */
 export const LAUNCH_TEMPLATE_KIND = "aws.launch_template";
@@ -77,7 +80,8 @@ async function launchTemplateData(ctx: StepContext): Promise<LaunchTemplateData>
         | import("@aws-sdk/client-ec2").Tenancy
         | undefined,
     },
-    BlockDeviceMappings: blockDeviceMappings(ctx.config.launch_block_device_mappings),
+    BlockDeviceMappings: launchBlockDevices(ctx.config),
+    MetadataOptions: metadataOptions(ctx.config),
     // As Packer: a subnet or a public-IP choice goes on an explicit network interface.
     ...(subnetId || associate !== undefined
       ? {
@@ -90,7 +94,7 @@ async function launchTemplateData(ctx: StepContext): Promise<LaunchTemplateData>
         }],
       }
       : { SecurityGroupIds: groups?.groupIds }),
-    TagSpecifications: [{ ResourceType: "instance", Tags: kilnTags(ctx, runTags) }],
+    TagSpecifications: launchTagSpecifications(ctx, runTags),
   };
 }
 
@@ -144,7 +148,7 @@ function recordTemplate(ctx: StepContext, templateId: string): Promise<void> {
   return ctx.created({
     kind: LAUNCH_TEMPLATE_KIND,
     id: templateId,
-    region: String(ctx.config.region),
+    region: regionOf(ctx.config),
     temporary: true,
   });
 }
@@ -194,7 +198,7 @@ async function launchFleet(ctx: StepContext, sdk: Sdk, templateId: string): Prom
 
 /** Records the instance, waits for it, then records and tags its spot request. */
 async function adoptInstance(ctx: StepContext, instanceId: string): Promise<InstanceOutput> {
-  const region = String(ctx.config.region);
+  const region = regionOf(ctx.config);
   await ctx.created({ kind: "aws.instance", id: instanceId, region, temporary: true });
   ctx.ui.message(`Instance ID: ${instanceId}`);
   const instance = await waitRunning(ctx, instanceId);

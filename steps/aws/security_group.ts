@@ -9,6 +9,7 @@ import { ec2For, errorCode, isNotFound } from "./client.ts";
 import { kilnTags, resourceName } from "./identity.ts";
 import type { NetworkInfo } from "./network_info.ts";
 import { polling, sleep, waitFor } from "./wait.ts";
+import { regionOf } from "./region.ts";
 
 /** The groups the instance is launched in. */
 export interface SecurityGroupOutput {
@@ -62,7 +63,7 @@ export function securityGroupStep(): Step<SecurityGroupOutput> {
       await ctx.created({
         kind: "aws.security_group",
         id: groupId,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       await authorize(ctx, groupId);
@@ -83,7 +84,7 @@ export function securityGroupStep(): Step<SecurityGroupOutput> {
       await ctx.created({
         kind: "aws.security_group",
         id: group.GroupId,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         temporary: true,
       });
       if ((group.IpPermissions ?? []).length === 0) {

@@ -1,7 +1,8 @@
 /**
  * Resolves the source AMI (`source_ami`, or `source_ami_filter` with owners
- * and most_recent) and insists it is instance-store backed: bundling only
- * works from an instance-store root.
+ * and most_recent) and insists on the root device its builder needs:
+ * amazon-instance bundles an instance-store root, amazon-ebs snapshots an
+ * EBS one.
  */
 import type { Step } from "../../runtime/types.ts";
 import type { EC2Client, Image } from "@aws-sdk/client-ec2";
@@ -29,8 +30,10 @@ interface AmiFilter {
   most_recent?: boolean;
 }
 
-/** The "source AMI info" step. */
-export function sourceAmiStep(): Step<SourceAmi> {
+/** The "source AMI info" step; `rootDeviceType` is the root its builder requires. */
+export function sourceAmiStep(
+  rootDeviceType: "instance-store" | "ebs" = "instance-store",
+): Step<SourceAmi> {
   return {
     id: "aws.source_ami",
     async run(ctx) {
@@ -51,9 +54,9 @@ export function sourceAmiStep(): Step<SourceAmi> {
         },
         ctx.signal,
       );
-      if (image.RootDeviceType !== "instance-store") {
+      if (image.RootDeviceType !== rootDeviceType) {
         throw new Error(
-          `the root device of the source AMI (${image.ImageId}) must be "instance-store", not "${image.RootDeviceType}"`,
+          `the root device of the source AMI (${image.ImageId}) must be "${rootDeviceType}", not "${image.RootDeviceType}"`,
         );
       }
       ctx.ui.message(`Found Image ID: ${image.ImageId}`);

@@ -7,6 +7,7 @@
  */
 import type { StepContext } from "../../runtime/types.ts";
 import type { SourceAmi } from "./source_ami.ts";
+import { regionOf } from "./region.ts";
 
 /** The data a late-rendered AMI option sees. */
 export interface AmiTemplateData {
@@ -28,7 +29,7 @@ export interface AmiTemplateData {
 export function amiTemplateData(ctx: Pick<StepContext, "config" | "state">): AmiTemplateData {
   const source = ctx.state["aws.source_ami"] as SourceAmi | undefined;
   return {
-    BuildRegion: String(ctx.config.region ?? ""),
+    BuildRegion: regionOf(ctx.config),
     SourceAMI: source?.imageId ?? "",
     SourceAMICreationDate: source?.creationDate ?? "",
     SourceAMIName: source?.name ?? "",

@@ -7,6 +7,7 @@ import type { Step } from "../../runtime/types.ts";
 import type { BundleOutput } from "./bundle_volume.ts";
 import { runRemote } from "./remote.ts";
 import { bundleLocation, S3_BUNDLE_KIND } from "./s3_bundle.ts";
+import { regionOf } from "./region.ts";
 
 /** The default command; `-a`/`-s` are left out when the instance has a profile. */
 export function defaultBundleUploadCommand(withKeys: boolean): string {
@@ -44,7 +45,7 @@ export function uploadBundleStep(): Step<UploadOutput> {
         BundleDirectory: bundle.destination,
         ManifestName: `${bundle.prefix}.manifest.xml`,
         ManifestPath: bundle.manifestPath,
-        Region: String(ctx.config.region),
+        Region: regionOf(ctx.config),
         SecretKey: secretKey,
         Token: token,
       });
@@ -55,7 +56,7 @@ export function uploadBundleStep(): Step<UploadOutput> {
       await ctx.created({
         kind: S3_BUNDLE_KIND,
         id: `s3://${bucketName}/${keyPrefix}*`,
-        region: String(ctx.config.region),
+        region: regionOf(ctx.config),
         data: { bucket: bucketName, keyPrefix },
       });
       ctx.ui.say("Uploading the bundle...");

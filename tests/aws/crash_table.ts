@@ -30,7 +30,14 @@ import {
   midCallFaults,
   SHAPES,
 } from "./crash_table_shapes.ts";
-import { amazonTemplate, type AwsWorkspace, awsWorkspace, kiln, writeTemplate } from "./support.ts";
+import {
+  amazonTemplate,
+  type AwsWorkspace,
+  awsWorkspace,
+  ebsTemplate,
+  kiln,
+  writeTemplate,
+} from "./support.ts";
 
 export type { BuildShape, MidCall } from "./crash_table_shapes.ts";
 export { BUILD_SHAPES, MID_CALLS, SHAPE_KINDS, SHAPES } from "./crash_table_shapes.ts";
@@ -83,9 +90,10 @@ function envOf(ws: AwsWorkspace): Record<string, string> {
 }
 
 async function template(ws: AwsWorkspace, shape: BuildShape): Promise<string> {
+  const make = SHAPES[shape].type === "amazon-ebs" ? ebsTemplate : amazonTemplate;
   return await writeTemplate(
     ws,
-    amazonTemplate(ws, {
+    make(ws, {
       aws_polling: { max_attempts: 400 },
       tags: { Base: "{{.SourceAMI}}" },
       ...SHAPES[shape].builder,
@@ -133,6 +141,8 @@ export interface ReferenceEvent {
   seq: number;
   type: string;
   kind?: string;
+  /** The step that wrote it, if any. */
+  step?: string;
 }
 
 /** The events of one uninterrupted build of the table's template. */
@@ -150,6 +160,7 @@ export async function referenceBuild(
         seq: r.seq,
         type: r.type,
         kind: typeof r.data?.kind === "string" ? r.data.kind : undefined,
+        step: r.step,
       })),
     };
   } finally {
@@ -220,10 +231,14 @@ export async function crashTrial(
       ? await kiln(ws, ["build", "--resume", runId], env)
       : await kiln(ws, ["cleanup", runId], env);
     const l = ws.emulator.ledger();
-    // The build's result: an AMI and its S3 bundle, kept by a finished build.
+    // The build's result: an AMI and its S3 bundle or snapshots, kept by a
+    // finished build. A snapshot no live AMI names is a leak.
+    const amiSnapshots = [...ws.emulator.emulator.images.values()].filter((i) => !i.seeded)
+      .flatMap((i) => i.blockDeviceMappings.flatMap((b) => b.ebs?.snapshotId ?? []));
     const result = new Set([
       ...l.images.map((i) => i.imageId),
       ...l.s3Objects.map((o) => `s3://${o}`),
+      ...amiSnapshots,
     ]);
     const temporary = ws.emulator.leaks().filter((id) => !result.has(id));
     if (mode === "resume") {

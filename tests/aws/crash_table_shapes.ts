@@ -1,17 +1,18 @@
 /**
  * The build shapes the kill -9 table runs: what differs between an on-demand
- * build, a spot build (launch template + instant fleet) and an on-demand
- * build with a temporary IAM instance profile — the builder options, and the
+ * build, a spot build (launch template + instant fleet), an on-demand
+ * build with a temporary IAM instance profile, and an amazon-ebs build
+ * (stop, CreateImage, encrypted copy) — the builder options, and the
  * API calls a kill can fall in the middle of (after the call took effect,
  * before its `ResourceCreated`), each with the fault that puts it there.
  */
 import type { FaultOptions, Ledger } from "../support/ec2/mod.ts";
 
 /** Which kind of build the table kills. */
-export type BuildShape = "on-demand" | "spot" | "iam-profile";
+export type BuildShape = "on-demand" | "spot" | "iam-profile" | "ebs";
 
 /** Every shape, in the order the table reports them. */
-export const BUILD_SHAPES: readonly BuildShape[] = ["on-demand", "spot", "iam-profile"];
+export const BUILD_SHAPES: readonly BuildShape[] = ["on-demand", "spot", "iam-profile", "ebs"];
 
 /** A create call a kill can interrupt between its effect and its record. */
 export type MidCall =
@@ -19,7 +20,8 @@ export type MidCall =
   | "CreateLaunchTemplate"
   | "CreateFleet"
   | "CreateRole"
-  | "CreateInstanceProfile";
+  | "CreateInstanceProfile"
+  | "CreateImage";
 
 /** How a mid-call kill is recognised. */
 export interface MidCallSpec {
@@ -39,6 +41,7 @@ export const MID_CALLS: Record<MidCall, MidCallSpec> = {
     kind: "aws.iam_instance_profile",
     count: (l) => l.instanceProfiles.length,
   },
+  CreateImage: { kind: "aws.ami", count: (l) => l.images.length },
 };
 
 /**
@@ -63,6 +66,8 @@ export interface ShapeSpec {
   builder: Record<string, unknown>;
   /** The calls this shape adds that a kill can interrupt mid-way. */
   midCalls: MidCall[];
+  /** The builder type (default amazon-instance). */
+  type?: "amazon-ebs";
 }
 
 /** The shapes. */
@@ -79,6 +84,14 @@ export const SHAPES: Record<BuildShape, ShapeSpec> = {
     builder: { temporary_iam_instance_profile_policy_document: POLICY },
     midCalls: ["CreateRole", "CreateInstanceProfile", "RunInstances"],
   },
+  // encrypt_boot: CreateImage under a temporary name, an encrypted copy, and
+  // the unencrypted original deleted with its snapshot — three more places
+  // for a kill to leave an AMI or a snapshot behind.
+  ebs: {
+    type: "amazon-ebs",
+    builder: { encrypt_boot: true, snapshot_tags: { Snap: "{{.SourceAMIName}}" } },
+    midCalls: ["RunInstances", "CreateImage"],
+  },
 };
 
 /** Ledger kinds that only a spot or IAM build creates: where the CI subset resumes. */
@@ -86,4 +99,5 @@ export const SHAPE_KINDS: Record<BuildShape, RegExp> = {
   "on-demand": /^aws\./,
   spot: /^aws\.(launch_template|spot_request|instance)$/,
   "iam-profile": /^aws\.iam_/,
+  ebs: /^aws\.ami$/,
 };

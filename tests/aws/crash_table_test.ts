@@ -6,10 +6,14 @@
  * launch or a lost resource would come from); `bench/aws_crash_table.ts`
  * runs both at every boundary and prints the table.
  *
- * The spot build and the build with a temporary IAM instance profile are
- * sampled where they differ from the on-demand one: the boundaries around
- * their own resources (launch template, fleet instance, spot request; role,
- * policy, profile, attachment) and the middle of their create calls.
+ * The spot build, the build with a temporary IAM instance profile and the
+ * amazon-ebs build are sampled where they differ from the on-demand one: the
+ * boundaries around their own resources (launch template, fleet instance,
+ * spot request; role, policy, profile, attachment; the AMI made by
+ * CreateImage, its encrypted copy and the deleted original) and the middle of
+ * their create calls; for amazon-ebs also both modes as the stop and the
+ * CreateImage steps begin. `bench/aws_crash_table.ts --shape ebs` runs every
+ * boundary of the amazon-ebs build.
  */
 import assert from "node:assert/strict";
 import {
@@ -83,3 +87,21 @@ for (const shape of ["spot", "iam-profile"] as const) {
     assertAllPassed(await runTrials(trials, 2));
   });
 }
+
+Deno.test("amazon-ebs (encrypt_boot): kill -9 around the stop, CreateImage, the encrypted copy and mid-CreateImage, then resume or cleanup", async () => {
+  const ref = await referenceBuild("ebs");
+  const trials = shapeSample("ebs", ref.records);
+  // Both modes as the stop and CreateImage steps begin, and a resume after
+  // the original AMI was deleted (the copy step must not copy from it again).
+  const starts = ref.records.filter((r) =>
+    (r.type === "StepStarted" && (r.step === "aws.stop_instance" || r.step === "aws.create_ami")) ||
+    (r.type === "ResourceDeleted" && r.kind === "aws.ami")
+  );
+  for (const r of starts) {
+    for (const mode of ["resume", "cleanup"] as const) {
+      trials.push({ point: { seq: r.seq }, mode, shape: "ebs" });
+    }
+  }
+  assert.ok(trials.length >= 12, `ebs: ${trials.length} trials sampled`);
+  assertAllPassed(await runTrials(trials, 2));
+});

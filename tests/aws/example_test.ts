@@ -45,3 +45,44 @@ Deno.test("examples/amazon-instance.json builds and registers an AMI against the
     await ws.close();
   }
 });
+
+const EBS_EXAMPLE = new URL("../../examples/amazon-ebs.json", import.meta.url).pathname;
+
+Deno.test("examples/amazon-ebs.json builds an encrypted EBS AMI and its copy against the emulator", async () => {
+  const ws = await awsWorkspace();
+  try {
+    const result = await kiln(ws, [
+      "build",
+      "-var",
+      `endpoint=${ws.emulator.endpoint}`,
+      "-var",
+      `ssh_port=${ws.sshPort}`,
+      "-var",
+      `user=${Deno.env.get("USER") ?? "root"}`,
+      EBS_EXAMPLE,
+    ]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /provisioned by kiln on /);
+    const ledger = ws.emulator.ledger();
+    assert.deepEqual(ledger.images.map((i) => i.region).sort(), ["eu-west-1", "us-east-1"]);
+    for (const ami of ledger.images) {
+      assert.match(result.stdout, new RegExp(`${ami.region}: ${ami.imageId}`));
+      const image = ws.emulator.emulator.images.get(ami.imageId)!;
+      assert.equal(image.blockDeviceMappings[0].ebs?.volumeSize, 16);
+      const snapshot = ws.emulator.emulator.snapshots.get(
+        image.blockDeviceMappings[0].ebs!.snapshotId!,
+      )!;
+      assert.equal(snapshot.encrypted, true, `${ami.region}: encrypted`);
+    }
+    const euSnapshot = ledger.snapshots.find((s) => s.region === "eu-west-1")!;
+    assert.equal(
+      ws.emulator.emulator.snapshots.get(euSnapshot.snapshotId)!.kmsKeyId,
+      "alias/kiln-example",
+    );
+    assert.equal(ledger.snapshots.length, 2, "the unencrypted original's snapshot is gone");
+    assert.ok(ledger.snapshots.every((s) => s.tags.Builder === "kiln"));
+    assert.ok(!(result.stdout + result.stderr).includes("example-secret"), "secret_key masked");
+  } finally {
+    await ws.close();
+  }
+});

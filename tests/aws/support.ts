@@ -87,6 +87,35 @@ export function amazonTemplate(
   };
 }
 
+/** Options only amazon-instance has (bundling): an amazon-ebs template leaves them out. */
+const INSTANCE_STORE_KEYS = ["account_id", "s3_bucket", "x509_cert_path", "x509_key_path"];
+
+/**
+ * An amazon-ebs template for the workspace: amazonTemplate's access,
+ * communicator and polling options, the seeded EBS source AMI (Amazon
+ * Linux 2), and no bundling options; `extra` is merged into the builder.
+ */
+export function ebsTemplate(
+  ws: AwsWorkspace,
+  extra: Record<string, unknown> = {},
+  provisioners: unknown[] = [],
+): Record<string, unknown> {
+  const template = amazonTemplate(ws, {}, provisioners);
+  const [builder] = template.builders as Record<string, unknown>[];
+  for (const key of INSTANCE_STORE_KEYS) delete builder[key];
+  Object.assign(builder, {
+    type: "amazon-ebs",
+    source_ami_filter: {
+      filters: { name: "amzn2-ami-hvm-*", "root-device-type": "ebs" },
+      owners: ["amazon"],
+      most_recent: true,
+    },
+    instance_type: "t3.micro",
+    ...extra,
+  });
+  return template;
+}
+
 /** Result of a kiln invocation. */
 export interface KilnResult {
   code: number;

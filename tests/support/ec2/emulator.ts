@@ -15,8 +15,10 @@ import type {
   LaunchTemplate,
   Reservation,
   SecurityGroup,
+  Snapshot,
   SpotRequest,
   Subnet,
+  Volume,
   Vpc,
 } from "./model.ts";
 import type { Tag } from "./query.ts";
@@ -105,6 +107,8 @@ const RESOURCE_TYPES: [string, string][] = [
   ["sir-", "spot-instances-request"],
   ["lt-", "launch-template"],
   ["fleet-", "fleet"],
+  ["vol-", "volume"],
+  ["snap-", "snapshot"],
 ];
 
 /** The resource type of an id, e.g. `instance` for `i-...`. */
@@ -144,6 +148,9 @@ export class Ec2Emulator {
   readonly spotRequests = new Map<string, SpotRequest>();
   readonly launchTemplates = new Map<string, LaunchTemplate>();
   readonly fleets = new Map<string, Fleet>();
+  /** EBS volumes (launches of EBS mappings) and snapshots (CreateImage, CopyImage). */
+  readonly volumes = new Map<string, Volume>();
+  readonly snapshots = new Map<string, Snapshot>();
   /** IAM roles and instance profiles (served on the same port, see tests/support/iam). */
   readonly iam: IamStore;
   readonly tags = new Map<string, Map<string, string>>();

@@ -26,6 +26,10 @@ export interface Ledger {
     state: string;
     tags: Record<string, string>;
   }[];
+  /** Snapshots the caller's CreateImage / CopyImage made (an AMI's snapshots outlive it). */
+  snapshots: { snapshotId: string; region: string; state: string; tags: Record<string, string> }[];
+  /** EBS volumes that exist (attached or not). */
+  volumes: { volumeId: string; region: string; state: string; tags: Record<string, string> }[];
   /** Spot requests still open or active. */
   spotRequests: { spotInstanceRequestId: string; state: string; region: string }[];
   /** Launch templates (Packer's spot path creates one per build). */
@@ -94,6 +98,18 @@ export function ledgerOf(emu: Ec2Emulator, s3: S3Store | undefined): Ledger {
       region: i.region,
       state: i.state,
       tags: tags(i.imageId),
+    })),
+    snapshots: [...emu.snapshots.values()].filter((s) => !s.seeded).map((s) => ({
+      snapshotId: s.snapshotId,
+      region: s.region,
+      state: s.state,
+      tags: tags(s.snapshotId),
+    })),
+    volumes: [...emu.volumes.values()].map((v) => ({
+      volumeId: v.volumeId,
+      region: v.region,
+      state: v.state,
+      tags: tags(v.volumeId),
     })),
     spotRequests: [...emu.spotRequests.values()].filter((r) =>
       r.state === "open" || r.state === "active"

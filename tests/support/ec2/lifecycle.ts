@@ -9,6 +9,7 @@
 import { type SshdHandle, startSshd } from "../sshd.ts";
 import type { Ec2Emulator } from "./emulator.ts";
 import type { Instance } from "./model.ts";
+import { releaseVolumes } from "./volumes.ts";
 
 /** AWS-shaped DNS names under the reserved `.invalid` TLD, so nothing ever resolves them. */
 export function dnsNamesFor(
@@ -174,6 +175,29 @@ export function terminateInstance(emu: Ec2Emulator, instance: Instance): void {
     await removeTmp(instance);
     await emu.sleep(emu.timing.shuttingDownMs);
     instance.state = "terminated";
+    releaseVolumes(emu, instance);
+  })());
+}
+
+/**
+ * StopInstances: running → stopping (sshd stopped, as the guest shuts down)
+ * → stopped after `shuttingDownMs`. Volumes stay attached; /tmp stays (an
+ * EBS root survives a stop).
+ */
+export function stopInstance(emu: Ec2Emulator, instance: Instance): void {
+  if (instance.state !== "running" && instance.state !== "pending") return;
+  instance.state = "stopping";
+  instance.stateTransitionReason = `User initiated (${new Date().toISOString()})`;
+  instance.stateReason = {
+    code: "Client.UserInitiatedShutdown",
+    message: "Client.UserInitiatedShutdown: User initiated shutdown",
+  };
+  const sshd = instance.sshd;
+  instance.sshd = undefined;
+  emu.track((async () => {
+    if (sshd) await stopSshd(sshd);
+    await emu.sleep(emu.timing.shuttingDownMs);
+    if (instance.state === "stopping") instance.state = "stopped";
   })());
 }
 

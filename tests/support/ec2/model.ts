@@ -178,6 +178,46 @@ export interface Instance {
   sshd?: SshdHandle;
   /** 1-based launch ordinal over the emulator's lifetime (fault switches refer to it). */
   ordinal: number;
+  /** EBS volumes attached at launch (an EBS AMI's mappings merged with the request's). */
+  volumes: { deviceName: string; volumeId: string; deleteOnTermination: boolean }[];
+  /** Set by ModifyInstanceAttribute (EnaSupport / SriovNetSupport); CreateImage copies them. */
+  enaSupport?: boolean;
+  sriovNetSupport?: string;
+}
+
+/** An EBS volume: made by a launch from a mapping, deleted with its instance or by hand. */
+export interface Volume {
+  volumeId: string;
+  region: string;
+  size: number;
+  snapshotId?: string;
+  availabilityZone: string;
+  state: "in-use" | "available";
+  volumeType: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  iops?: number;
+  createTime: Date;
+  attachment?: { instanceId: string; device: string; deleteOnTermination: boolean };
+}
+
+/** An EBS snapshot: made by CreateImage (one per EBS volume) or CopyImage. */
+export interface Snapshot {
+  snapshotId: string;
+  region: string;
+  volumeId: string;
+  volumeSize: number;
+  state: "pending" | "completed";
+  startTime: Date;
+  ownerId: string;
+  /** EC2's own words, naming the AMI it was made for (how a leaked snapshot is found). */
+  description: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  /** createVolumePermission entries (ModifySnapshotAttribute). */
+  createVolumePermissions: { userId?: string; group?: string }[];
+  /** True for the snapshots behind seeded EBS AMIs (not part of the leak ledger). */
+  seeded: boolean;
 }
 
 /** A reservation: what one RunInstances call returned. */

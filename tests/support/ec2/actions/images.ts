@@ -10,6 +10,7 @@ import { applyFilters } from "../filters.ts";
 import type { BlockDeviceMapping, Image, LaunchPermission } from "../model.ts";
 import type { QueryParams } from "../query.ts";
 import { renderBlockDevice, renderImage } from "../render.ts";
+import { copySnapshots } from "../volumes.ts";
 import { KINDS, one, select } from "./lookup.ts";
 import type { ActionHandler, Members } from "./types.ts";
 
@@ -92,7 +93,8 @@ export const describeImages: ActionHandler = (emu, p, ctx) => {
   return { imagesSet: images.map((i) => renderImage(emu, i)) };
 };
 
-function blockDevicesFrom(p: QueryParams): BlockDeviceMapping[] {
+/** `BlockDeviceMapping.N.*` of a request (RegisterImage, RunInstances, CreateImage). */
+export function blockDevicesFrom(p: QueryParams): BlockDeviceMapping[] {
   return p.structs("BlockDeviceMapping").map((b) => ({
     deviceName: b.required("DeviceName"),
     virtualName: b.get("VirtualName"),
@@ -114,7 +116,8 @@ function blockDevicesFrom(p: QueryParams): BlockDeviceMapping[] {
 
 const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
 
-function checkName(emu: Ec2Emulator, region: string, name: string): void {
+/** AMI name rules: format, and unique per owner and region (`InvalidAMIName.Duplicate`). */
+export function checkName(emu: Ec2Emulator, region: string, name: string): void {
   if (!AMI_NAME.test(name)) {
     throw new Ec2Error(
       "InvalidAMIName.Malformed",
@@ -171,7 +174,8 @@ function checkManifest(emu: Ec2Emulator, location: string): string | undefined {
   return text.match(/<architecture>([^<]+)<\/architecture>/)?.[1];
 }
 
-function newImage(
+/** A new pending image, available after `imagePendingMs`. */
+export function newImage(
   emu: Ec2Emulator,
   ctx: RequestContext,
   fields: Partial<Image> & Pick<Image, "name">,
@@ -393,6 +397,14 @@ export const copyImage: ActionHandler = (emu, p, ctx) => {
   }
   const name = p.required("Name");
   checkName(emu, ctx.region, name);
+  const encrypted = p.bool("Encrypted");
+  const kmsKeyId = p.get("KmsKeyId");
+  if (kmsKeyId && !encrypted) {
+    throw new Ec2Error(
+      "InvalidParameterDependency",
+      "The parameter KmsKeyId requires the parameter Encrypted to be set.",
+    );
+  }
   const image = newImage(emu, ctx, {
     name,
     description: p.get("Description") ?? source.description,
@@ -410,6 +422,7 @@ export const copyImage: ActionHandler = (emu, p, ctx) => {
     sourceImageRegion: sourceRegion,
     copyClientToken: clientToken,
   });
+  copySnapshots(emu, ctx, source, image, { encrypted, kmsKeyId });
   if (p.bool("CopyImageTags")) {
     emu.applyTags(
       image.imageId,

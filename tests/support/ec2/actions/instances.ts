@@ -7,7 +7,10 @@ import type { Ec2Emulator, RequestContext } from "../emulator.ts";
 import { Ec2Error, invalidParameter } from "../errors.ts";
 import { applyFilters } from "../filters.ts";
 import { dnsNamesFor, startInstance, terminateInstance } from "../lifecycle.ts";
-import type { Image, Instance, Reservation, Subnet } from "../model.ts";
+import type { BlockDeviceMapping, Image, Instance, Reservation, Subnet } from "../model.ts";
+import type { Tag } from "../query.ts";
+import { attachLaunchVolumes } from "../volumes.ts";
+import { blockDevicesFrom } from "./images.ts";
 import type { QueryParams } from "../query.ts";
 import { instanceState, renderInstance } from "../render.ts";
 import { KINDS, one, select } from "./lookup.ts";
@@ -41,6 +44,10 @@ export interface LaunchSpec {
   shutdownBehavior?: string;
   ebsOptimized?: boolean;
   metadata?: { httpTokens?: string; httpEndpoint?: string; hopLimit?: number };
+  /** `BlockDeviceMapping.N`: laid over the AMI's mappings. */
+  blockDevices: BlockDeviceMapping[];
+  /** Tags of `TagSpecification` with ResourceType `volume`. */
+  volumeTags: Tag[];
 }
 
 /** Reads the launch parameters from RunInstances' top level or a `LaunchSpecification.` view. */
@@ -66,6 +73,9 @@ export function launchSpecFrom(p: QueryParams): LaunchSpec {
       httpEndpoint: p.optional("MetadataOptions.HttpEndpoint"),
       hopLimit: p.int("MetadataOptions.HttpPutResponseHopLimit"),
     },
+    blockDevices: blockDevicesFrom(p),
+    volumeTags: p.tagSpecifications().filter((s) => s.resourceType === "volume")
+      .flatMap((s) => s.tags),
   };
 }
 
@@ -229,8 +239,10 @@ export function launch(
       rootDir: `${emu.dir}/${instanceId}/root`,
       tmpDir: `${emu.dir}/${instanceId}/tmp`,
       ordinal,
+      volumes: [],
     };
     emu.instances.set(instanceId, instance);
+    attachLaunchVolumes(emu, instance, image, spec.blockDevices, spec.volumeTags);
     reservation.instanceIds.push(instanceId);
     emu.applyTags(instanceId, (extra.tags ?? []).map(([key, value]) => ({ key, value })));
     emu.created(instanceId);
@@ -465,20 +477,31 @@ export const describeInstanceAttribute: ActionHandler = (emu, p, ctx) => {
       members.ebsOptimized = flag(instance.ebsOptimized);
       break;
     case "enaSupport":
-      members.enaSupport = flag(false);
+      members.enaSupport = flag(instance.enaSupport ?? false);
       break;
     case "groupSet":
       members.groupSet = instance.groups;
       break;
     case "blockDeviceMapping":
-      members.blockDeviceMapping = [];
+      members.blockDeviceMapping = instance.volumes.map((v) => ({
+        deviceName: v.deviceName,
+        ebs: {
+          volumeId: v.volumeId,
+          status: "attached",
+          deleteOnTermination: v.deleteOnTermination,
+        },
+      }));
       break;
     case "productCodes":
       members.productCodes = [];
       break;
+    case "sriovNetSupport":
+      members.sriovNetSupport = instance.sriovNetSupport === undefined
+        ? {}
+        : value(instance.sriovNetSupport);
+      break;
     case "kernel":
     case "ramdisk":
-    case "sriovNetSupport":
       members[attribute] = {};
       break;
     default:

@@ -63,6 +63,16 @@ export const KINDS = {
     notFound: (ids: string[]) =>
       `The specified launch template, with template ID ${ids.join(", ")}, does not exist.`,
   },
+  volume: {
+    prefix: "vol",
+    errorBase: "InvalidVolume",
+    notFound: (ids: string[]) => `The volume '${ids.join(", ")}' does not exist.`,
+  },
+  snapshot: {
+    prefix: "snap",
+    errorBase: "InvalidSnapshot",
+    notFound: (ids: string[]) => `The snapshot '${ids.join(", ")}' does not exist.`,
+  },
   fleet: {
     prefix: "fleet",
     errorBase: "InvalidFleetId",

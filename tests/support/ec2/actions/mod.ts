@@ -40,6 +40,18 @@ import {
   requestSpotInstances,
 } from "./spot.ts";
 import { createTags, deleteTags, describeTags } from "./tags.ts";
+import {
+  createImage,
+  deleteSnapshot,
+  deleteVolume,
+  describeSnapshotAttribute,
+  describeSnapshots,
+  describeVolumes,
+  enableImageDeprecation,
+  modifyInstanceAttribute,
+  modifySnapshotAttribute,
+  stopInstances,
+} from "./ebs.ts";
 import type { ActionHandler } from "./types.ts";
 
 /** Action name → handler. */
@@ -48,6 +60,7 @@ export const ACTIONS: Record<string, ActionHandler> = {
   CancelSpotInstanceRequests: cancelSpotInstanceRequests,
   CopyImage: copyImage,
   CreateFleet: createFleet,
+  CreateImage: createImage,
   CreateKeyPair: createKeyPair,
   CreateLaunchTemplate: createLaunchTemplate,
   CreateSecurityGroup: createSecurityGroup,
@@ -56,7 +69,9 @@ export const ACTIONS: Record<string, ActionHandler> = {
   DeleteKeyPair: deleteKeyPair,
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DeleteSecurityGroup: deleteSecurityGroup,
+  DeleteSnapshot: deleteSnapshot,
   DeleteTags: deleteTags,
+  DeleteVolume: deleteVolume,
   DeregisterImage: deregisterImage,
   DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeFleets: describeFleets,
@@ -69,15 +84,22 @@ export const ACTIONS: Record<string, ActionHandler> = {
   DescribeLaunchTemplates: describeLaunchTemplates,
   DescribeRegions: describeRegions,
   DescribeSecurityGroups: describeSecurityGroups,
+  DescribeSnapshotAttribute: describeSnapshotAttribute,
+  DescribeSnapshots: describeSnapshots,
   DescribeSpotInstanceRequests: describeSpotInstanceRequests,
   DescribeSubnets: describeSubnets,
   DescribeTags: describeTags,
+  DescribeVolumes: describeVolumes,
   DescribeVpcs: describeVpcs,
+  EnableImageDeprecation: enableImageDeprecation,
   GetPasswordData: getPasswordData,
   ImportKeyPair: importKeyPair,
   ModifyImageAttribute: modifyImageAttribute,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
+  ModifySnapshotAttribute: modifySnapshotAttribute,
   RegisterImage: registerImage,
   RequestSpotInstances: requestSpotInstances,
   RunInstances: runInstances,
+  StopInstances: stopInstances,
   TerminateInstances: terminateInstances,
 };

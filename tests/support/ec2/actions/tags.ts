@@ -19,6 +19,8 @@ const KIND_BY_TYPE: Record<
   "spot-instances-request": [KINDS.spotRequest, (emu) => emu.spotRequests],
   "launch-template": [KINDS.launchTemplate, (emu) => emu.launchTemplates],
   fleet: [KINDS.fleet, (emu) => emu.fleets],
+  volume: [KINDS.volume, (emu) => emu.volumes],
+  snapshot: [KINDS.snapshot, (emu) => emu.snapshots],
 };
 
 function checkResource(emu: Ec2Emulator, id: string, region: string): void {
