@@ -21,7 +21,8 @@
  * A kiln rejection whose only reasons are component types kiln lacks,
  * where Packer accepts, is expected and counted apart; so is a Packer
  * rejection that needs the network this machine lacks (downloading a
- * checksum file), where kiln accepts.
+ * checksum file), or one of options newer than Packer 1.6.6 that the
+ * documents (kiln's spec) have, where kiln accepts.
  */
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -49,6 +50,7 @@ export type Agreement =
   | "same"
   | "kiln lacks a component"
   | "Packer needs the network"
+  | "Packer predates an option"
   | "differs"
   | "no packer";
 
@@ -115,6 +117,21 @@ export function componentTypes(
 
 const UNKNOWN_TYPE = /: unknown (builder|provisioner|post-processor|data source) type "/;
 const NO_NETWORK = /Error downloading checksum file|dial tcp|no such host/;
+/**
+ * Options of the current documents that Packer 1.6.6 predates (the documents
+ * are kiln's spec where they disagree): 1.6.6 calls them unknown keys.
+ */
+const NEWER_OPTIONS = ["metadata_options", "deprecate_at", "skip_create_ami", "architecture"];
+const PACKER_ERROR = /^\s*\* (.*)$/gm;
+
+/** Whether every error Packer printed is an unknown key that is a newer documented option. */
+function onlyNewerOptions(output: string): boolean {
+  const errors = [...output.matchAll(PACKER_ERROR)].map((m) => m[1]);
+  return errors.length > 0 && errors.every((e) => {
+    const key = /^unknown configuration key: '"([^"]+)"'$/.exec(e)?.[1];
+    return key !== undefined && NEWER_OPTIONS.includes(key);
+  });
+}
 
 function issueLines(output: string): string[] {
   return output.split("\n").filter((l) => l.startsWith("  * "));
@@ -255,6 +272,8 @@ export async function realworldCoverage(
     ) agreement = "kiln lacks a component";
     else if (packerVerdict === "reject" && NO_NETWORK.test(packer!.output)) {
       agreement = "Packer needs the network";
+    } else if (packerVerdict === "reject" && onlyNewerOptions(packer!.output)) {
+      agreement = "Packer predates an option";
     } else agreement = "differs";
     return {
       name: e.name,
@@ -308,6 +327,10 @@ export function summaryLines(rows: CoverageRow[]): string[] {
     out.push(
       `${count((r) => r.agreement === "Packer needs the network")} Packer rejects for want of ` +
         "the network (downloading a checksum file), where kiln accepts",
+    );
+    out.push(
+      `${count((r) => r.agreement === "Packer predates an option")} Packer 1.6.6 rejects only ` +
+        "options of the current documents it predates (metadata_options, ...), where kiln accepts",
     );
     out.push(`${count((r) => r.agreement === "differs")} differ`);
   }

@@ -4,8 +4,9 @@
  * answers (tests/fixtures/realworld/packer_validate.json; Packer takes a
  * minute for them, `deno run -A bench/realworld.ts --record` re-records).
  * Every verdict must agree with Packer's, except where kiln lacks a
- * component type Packer has (kiln names only those types) or Packer needs
- * the network this machine lacks to download a checksum file.
+ * component type Packer has (kiln names only those types), Packer needs
+ * the network this machine lacks to download a checksum file, or Packer
+ * 1.6.6 predates an option of the current documents.
  */
 import assert from "node:assert/strict";
 import {
@@ -28,10 +29,16 @@ Deno.test("real-world templates: kiln's verdicts agree with Packer 1.6.6's", asy
   for (const r of rows.filter((r) => r.agreement === "kiln lacks a component")) {
     assert.ok(r.missing.length > 0, `${r.name}: counted as lacking a component, lacks none`);
   }
-  // Where kiln has every component, only the network may explain a difference.
+  // Where kiln has every component, only the network or an option newer than
+  // 1.6.6 (the documents win) may explain a difference.
   for (const r of rows.filter((r) => r.allComponents && r.agreement !== "same")) {
-    assert.equal(r.agreement, "Packer needs the network", r.name);
+    assert.ok(
+      ["Packer needs the network", "Packer predates an option"].includes(r.agreement),
+      `${r.name}: ${r.agreement}`,
+    );
   }
+  const runnable = rows.filter((r) => r.runnable).length;
+  assert.ok(runnable >= 55, `only ${runnable} templates runnable`);
   const same = rows.filter((r) => r.agreement === "same").length;
   assert.ok(same >= 81, `only ${same} same verdicts`);
   console.log(formatCoverage(rows).split("\n").slice(-6).join("\n"));
