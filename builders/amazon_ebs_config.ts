@@ -40,11 +40,18 @@ const ebs: ConfigSchema = {
         `expected an RFC 3339 time such as "2030-01-31T00:00:00Z", got ${JSON.stringify(at)}`,
       );
     }
+    // Values of the wrong type are the type check's to report; only objects are looked into.
+    const mappings = (key: string) => {
+      const list = config[key];
+      return (Array.isArray(list) ? list : []).flatMap((d, i) =>
+        d !== null && typeof d === "object" && !Array.isArray(d)
+          ? [[`${key}[${i}]`, d as Record<string, unknown>] as const]
+          : []
+      );
+    };
     const devices = [
-      ...((config.launch_block_device_mappings as Record<string, unknown>[] | undefined) ?? [])
-        .map((d, i) => [`launch_block_device_mappings[${i}]`, d] as const),
-      ...((config.ami_block_device_mappings as Record<string, unknown>[] | undefined) ?? [])
-        .map((d, i) => [`ami_block_device_mappings[${i}]`, d] as const),
+      ...mappings("launch_block_device_mappings"),
+      ...mappings("ami_block_device_mappings"),
     ];
     for (const [path, device] of devices) {
       if (!device.device_name) {

@@ -4,7 +4,7 @@
  * `%!(PACKER_COMMA)` and newlines as a literal `\n`. Also a small output
  * helper that prints either human lines or those records.
  */
-import { stdoutSink } from "../runtime/terminal.ts";
+import { stdoutSink } from "../runtime/stdout_sink.ts";
 
 /** Escapes one data field the way Packer does. */
 export function escapeMachineField(value: string): string {

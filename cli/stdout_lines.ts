@@ -2,7 +2,7 @@
  * Lines to stdout in batches: a replay of millions of records must neither
  * hold its output in memory nor pay one write per line.
  */
-import { stdoutSink } from "../runtime/terminal.ts";
+import { stdoutSink } from "../runtime/stdout_sink.ts";
 
 /** Buffers text and writes it to stdout in chunks of about 64 KiB. */
 export class StdoutBuffer {

@@ -7,7 +7,7 @@
  * goes on without waiting, then and for the rest of the run.
  */
 import { askLine } from "./prompt.ts";
-import { stdoutSink } from "./terminal.ts";
+import { stdoutSink } from "./stdout_sink.ts";
 
 /** Where in a step's life the pause is. */
 export type PausePoint = "after run of" | "before cleanup of";

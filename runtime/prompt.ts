@@ -1,5 +1,6 @@
 /** Line prompts on the terminal (on-error=ask, second Ctrl-C), one question at a time. */
-import { promptState, stdoutSink } from "./terminal.ts";
+import { promptState } from "./terminal.ts";
+import { stdoutSink } from "./stdout_sink.ts";
 
 let queue: Promise<unknown> = Promise.resolve();
 let pending = "";

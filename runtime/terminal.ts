@@ -7,34 +7,13 @@ import type { EventRecord } from "./events.ts";
 import { EventType as E } from "./events.ts";
 import { Renderer, type RenderOptions } from "./render.ts";
 import { shortDuration } from "./duration.ts";
+import { stdoutSink } from "./stdout_sink.ts";
 
 /** Where rendered text goes; stdout by default. */
 export type TextSink = (text: string) => void;
 
-const encoder = new TextEncoder();
-
 /** Set while a question waits for an answer: the status line must not overwrite it. */
 export const promptState = { active: false };
-
-let stdoutGone = false;
-
-/**
- * Writes text to stdout, completely. When the reader has gone (`kiln ... |
- * head -1`) the rest is dropped without a word: the command finishes its
- * work (a build its cleanup) and exits with its own status — the event log
- * keeps everything the terminal no longer shows.
- */
-export function stdoutSink(text: string): void {
-  if (stdoutGone) return;
-  const bytes = encoder.encode(text);
-  let done = 0;
-  try {
-    while (done < bytes.length) done += Deno.stdout.writeSync(bytes.subarray(done));
-  } catch (err) {
-    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
-    stdoutGone = true;
-  }
-}
 
 /**
  * Whether output is coloured when no -color flag says: on a TTY, unless

@@ -304,11 +304,14 @@ class Preparer {
         deferBuild: false,
       }, typed.report);
       config = decodeConfig(rendered, this.decodingSchema(plugin.schema), def.path, typed.report, {
-        name: renderedName(def.sourceName ?? def.name, ctx, (message) =>
-          this.report(
-            childPath(def.path, "name"),
-            `Error interpolating builder '${def.sourceName ?? def.name}': ${message}`,
-          )),
+        // HCL2 names are literal; a JSON template's are Go templates, as in Packer.
+        name: this.hclTyped
+          ? def.sourceName ?? def.name
+          : renderedName(def.sourceName ?? def.name, ctx, (message) =>
+            this.report(
+              childPath(def.path, "name"),
+              `Error interpolating builder '${def.sourceName ?? def.name}': ${message}`,
+            )),
         type: def.type,
         force: this.force,
       });

@@ -73,7 +73,7 @@ export interface PackerEnvSource {
   buildData?: Record<string, unknown>;
 }
 
-/** The variables Packer sets: PACKER_BUILD_NAME, PACKER_BUILDER_TYPE, PACKER_RUN_UUID, PACKER_HTTP_*. */
+/** The variables Packer sets in a script's environment: PACKER_BUILD_NAME, PACKER_BUILDER_TYPE, PACKER_HTTP_*. */
 export function packerEnv(source: PackerEnvSource): Record<string, string> {
   const env: Record<string, string> = {
     PACKER_BUILD_NAME: source.buildName,
@@ -84,9 +84,6 @@ export function packerEnv(source: PackerEnvSource): Record<string, string> {
     ["PackerHTTPIP", "PACKER_HTTP_IP"],
     ["PackerHTTPPort", "PACKER_HTTP_PORT"],
   ];
-  // The run's UUID, as Packer exports it to every process it starts.
-  const uuid = source.buildData?.PackerRunUUID;
-  if (typeof uuid === "string" && uuid !== "") env.PACKER_RUN_UUID = uuid;
   for (const [key, name] of http) {
     const value = source.buildData?.[key];
     if (typeof value === "string" && value !== "" && !NOT_IMPLEMENTED.test(value)) {
@@ -94,6 +91,17 @@ export function packerEnv(source: PackerEnvSource): Record<string, string> {
     }
   }
   return env;
+}
+
+/**
+ * PACKER_RUN_UUID for a local process: Packer sets it in its own environment,
+ * so every process it starts on the host inherits it, but it is not one of
+ * the variables a script on the machine gets (Packer 1.6.6's remote
+ * environment files do not have it).
+ */
+export function runUuidEnv(buildData: Record<string, unknown> | undefined): Record<string, string> {
+  const uuid = buildData?.PackerRunUUID;
+  return typeof uuid === "string" && uuid !== "" ? { PACKER_RUN_UUID: uuid } : {};
 }
 
 /** What goes into `{{.Vars}}`. */

@@ -14,6 +14,7 @@ import {
   flattenEnvVars,
   LOCAL_ENV_VAR_FORMAT,
   packerEnv,
+  runUuidEnv,
 } from "./env_vars.ts";
 import { assertValidExitCode, validExitCodes } from "./exit_codes.ts";
 import {
@@ -106,6 +107,7 @@ export async function runShellLocal(
           guard: ctx.ui.guard,
           ledger: ctx.ledger,
           label: script,
+          env: runUuidEnv(ctx.buildData),
           say: (message) => ctx.ui.say(message),
         });
       } catch (err) {
