@@ -9,7 +9,8 @@
  * A TMPDIR the user set is honoured: the directory is then
  * `$TMPDIR/kiln-<id>/` (a bigger disk, a tmpfs — the user's choice) and
  * `runs/<id>/tmp` is a symlink to it, so later commands still find and
- * sweep it.
+ * sweep it — only after checking the mark kiln left inside (the link could
+ * have been aimed elsewhere).
  */
 import { basename, join, resolve } from "node:path";
 
@@ -30,6 +31,7 @@ export async function useRunTempDir(dir: string): Promise<() => Promise<void>> {
         }`,
       );
     }
+    await Deno.writeTextFile(join(tmp, OWNER_MARK), `${basename(dir)}\n`, { mode: 0o600 });
     await Deno.symlink(tmp, link);
   } else await Deno.mkdir(tmp, { mode: 0o700 });
   await Deno.chmod(tmp, 0o700);
@@ -52,18 +54,36 @@ export async function removeRunTempDir(dir: string): Promise<void> {
     throw err;
   }
   if (info.isSymlink) {
-    // Provenance: only the directory useRunTempDir made, named after this run.
     const target = await Deno.readLink(link);
-    if (basename(target) === userTempName(dir)) {
-      const real = await Deno.lstat(target).catch(() => undefined);
-      if (real?.isDirectory) await Deno.remove(target, { recursive: true });
-    }
+    if (await isOwnUserTempDir(dir, target)) await Deno.remove(target, { recursive: true });
     await Deno.remove(link);
     return;
   }
   await Deno.remove(link, { recursive: true }).catch((err) => {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   });
+}
+
+/** Written into the run's directory in a user's TMPDIR: the identity the sweep checks. */
+const OWNER_MARK = ".kiln-run-temp";
+
+/**
+ * Provenance for the link's target, which a copied or forged run directory
+ * could point anywhere: only what useRunTempDir made — a real directory
+ * named `kiln-<run id>`, ours, 0700, holding the mark it wrote naming this
+ * run. A directory of the user's has no such mark, and whoever could put one
+ * there could delete the directory anyway. Anything else is left alone.
+ */
+async function isOwnUserTempDir(dir: string, target: string): Promise<boolean> {
+  if (basename(target) !== userTempName(dir)) return false;
+  const real = await Deno.lstat(target).catch(() => undefined);
+  if (
+    !real?.isDirectory || real.uid !== Deno.uid() || ((real.mode ?? 0) & 0o777) !== 0o700
+  ) return false;
+  const mark = join(target, OWNER_MARK);
+  const info = await Deno.lstat(mark).catch(() => undefined);
+  if (!info?.isFile || info.size > 256) return false;
+  return (await Deno.readTextFile(mark)).trim() === basename(dir);
 }
 
 /** `kiln-<run id>`: the run's temp dir inside a user's TMPDIR. */
