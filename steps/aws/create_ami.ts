@@ -12,7 +12,7 @@ import { blockDeviceMappings } from "./block_devices.ts";
 import { ec2For, errorCode } from "./client.ts";
 import { kilnTags, resourceName } from "./identity.ts";
 import { regionOf } from "./region.ts";
-import { type AmiOutput, waitAvailable } from "./register_ami.ts";
+import { adoptAmi, type AmiOutput, ownAmiByName } from "./register_ami.ts";
 import type { InstanceOutput } from "./run_instance.ts";
 import { renderAmiText } from "./template_data.ts";
 
@@ -20,16 +20,6 @@ import { renderAmiText } from "./template_data.ts";
 export function createdAmiName(ctx: Pick<StepContext, "config" | "runId" | "buildName">): string {
   if (!ctx.config.encrypt_boot) return String(ctx.config.ami_name);
   return `${resourceName(ctx)}-unencrypted`.slice(0, 128);
-}
-
-async function findByName(ctx: StepContext, name: string): Promise<string | undefined> {
-  const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
-  const ec2 = await ec2For(ctx);
-  const out = await ec2.send(
-    new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "name", Values: [name] }] }),
-    { abortSignal: ctx.signal },
-  );
-  return out.Images?.[0]?.ImageId;
 }
 
 /** The "create AMI" step. */
@@ -67,26 +57,18 @@ export function createAmiStep(): Step<AmiOutput> {
         // The name was free when the build began (pre-validate, force_deregister),
         // so the image holding it now is that attempt's: adopt it.
         const adopted = errorCode(err) === "InvalidAMIName.Duplicate"
-          ? await findByName(ctx, name)
+          ? await ownAmiByName(ctx, name)
           : undefined;
         if (!adopted) throw err;
         ctx.ui.say(`Adopting AMI ${adopted}, created by an attempt whose answer was lost`);
         imageId = adopted;
       }
-      await ctx.created({ kind: "aws.ami", id: imageId, region });
-      ctx.ui.message(`AMI: ${imageId}`);
-      ctx.ui.say("Waiting for AMI to become ready...");
-      await waitAvailable(ctx, region, imageId);
-      return { amis: { [region]: imageId } };
+      return await adoptAmi(ctx, region, imageId, true);
     },
     async reconcile(ctx, intents) {
       if (!intents.some((i) => i.kind === "aws.ami")) return undefined;
-      const region = regionOf(ctx.config);
-      const imageId = await findByName(ctx, createdAmiName(ctx));
-      if (!imageId) return undefined;
-      await ctx.created({ kind: "aws.ami", id: imageId, region });
-      await waitAvailable(ctx, region, imageId);
-      return { amis: { [region]: imageId } };
+      const imageId = await ownAmiByName(ctx, createdAmiName(ctx));
+      return imageId ? await adoptAmi(ctx, regionOf(ctx.config), imageId, false) : undefined;
     },
   };
 }

@@ -42,6 +42,37 @@ export async function waitAvailable(
   });
 }
 
+/** Our AMI named `name` in the build's region, if there is one. */
+export async function ownAmiByName(ctx: StepContext, name: string): Promise<string | undefined> {
+  const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ec2For(ctx);
+  const out = await ec2.send(
+    new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "name", Values: [name] }] }),
+    { abortSignal: ctx.signal },
+  );
+  return out.Images?.[0]?.ImageId;
+}
+
+/**
+ * Takes an AMI the step made (or a lost attempt of it made) into the ledger
+ * and waits for it: the step's output. `announce` prints what a fresh
+ * creation prints; a reconcile is quiet.
+ */
+export async function adoptAmi(
+  ctx: StepContext,
+  region: string,
+  imageId: string,
+  announce: boolean,
+): Promise<AmiOutput> {
+  await ctx.created({ kind: "aws.ami", id: imageId, region });
+  if (announce) {
+    ctx.ui.message(`AMI: ${imageId}`);
+    ctx.ui.say("Waiting for AMI to become ready...");
+  }
+  await waitAvailable(ctx, region, imageId);
+  return { amis: { [region]: imageId } };
+}
+
 /** The "register AMI" step. */
 export function registerAmiStep(): Step<AmiOutput> {
   return {
@@ -72,29 +103,12 @@ export function registerAmiStep(): Step<AmiOutput> {
         }),
         { abortSignal: ctx.signal },
       );
-      const imageId = out.ImageId ?? "";
-      await ctx.created({ kind: "aws.ami", id: imageId, region });
-      ctx.ui.message(`AMI: ${imageId}`);
-      ctx.ui.say("Waiting for AMI to become ready...");
-      await waitAvailable(ctx, region, imageId);
-      return { amis: { [region]: imageId } };
+      return await adoptAmi(ctx, region, out.ImageId ?? "", true);
     },
     async reconcile(ctx, intents) {
       if (!intents.some((i) => i.kind === "aws.ami")) return undefined;
-      const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
-      const ec2 = await ec2For(ctx);
-      const region = regionOf(ctx.config);
-      const out = await ec2.send(
-        new DescribeImagesCommand({
-          Owners: ["self"],
-          Filters: [{ Name: "name", Values: [String(ctx.config.ami_name)] }],
-        }),
-      );
-      const imageId = out.Images?.[0]?.ImageId;
-      if (!imageId) return undefined;
-      await ctx.created({ kind: "aws.ami", id: imageId, region });
-      await waitAvailable(ctx, region, imageId);
-      return { amis: { [region]: imageId } };
+      const imageId = await ownAmiByName(ctx, String(ctx.config.ami_name));
+      return imageId ? await adoptAmi(ctx, regionOf(ctx.config), imageId, false) : undefined;
     },
   };
 }

@@ -4,23 +4,24 @@
  * and register an AMI.
  */
 import assert from "node:assert/strict";
-import { awsWorkspace, kiln } from "./support.ts";
+import { type AwsWorkspace, awsWorkspace, kiln } from "./support.ts";
 
 const EXAMPLE = new URL("../../examples/amazon-instance.json", import.meta.url).pathname;
+
+/** Builds an example as the README says: the emulator's endpoint, sshd's port, this user. */
+function buildExample(ws: AwsWorkspace, example: string) {
+  return kiln(ws, [
+    "build",
+    ...["-var", `endpoint=${ws.emulator.endpoint}`, "-var", `ssh_port=${ws.sshPort}`],
+    ...["-var", `user=${Deno.env.get("USER") ?? "root"}`],
+    example,
+  ]);
+}
 
 Deno.test("examples/amazon-instance.json builds and registers an AMI against the emulator", async () => {
   const ws = await awsWorkspace();
   try {
-    const result = await kiln(ws, [
-      "build",
-      "-var",
-      `endpoint=${ws.emulator.endpoint}`,
-      "-var",
-      `ssh_port=${ws.sshPort}`,
-      "-var",
-      `user=${Deno.env.get("USER") ?? "root"}`,
-      EXAMPLE,
-    ]);
+    const result = await buildExample(ws, EXAMPLE);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /provisioned by kiln on /);
     const ledger = ws.emulator.ledger();
@@ -51,16 +52,7 @@ const EBS_EXAMPLE = new URL("../../examples/amazon-ebs.json", import.meta.url).p
 Deno.test("examples/amazon-ebs.json builds an encrypted EBS AMI and its copy against the emulator", async () => {
   const ws = await awsWorkspace();
   try {
-    const result = await kiln(ws, [
-      "build",
-      "-var",
-      `endpoint=${ws.emulator.endpoint}`,
-      "-var",
-      `ssh_port=${ws.sshPort}`,
-      "-var",
-      `user=${Deno.env.get("USER") ?? "root"}`,
-      EBS_EXAMPLE,
-    ]);
+    const result = await buildExample(ws, EBS_EXAMPLE);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /provisioned by kiln on /);
     const ledger = ws.emulator.ledger();

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir } from "../support/temp_dir.ts";
-import { CLI_PATH, runKiln } from "../support/kiln_cli.ts";
+import { runKiln } from "../support/kiln_cli.ts";
+import { watchKiln } from "../support/kiln_process.ts";
 
 const listing = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name);
 
@@ -36,26 +37,11 @@ Deno.test("TMPDIR holds the run's temp files; they go at the end, and after kill
 
     // kill -9 while the script runs: the temp dir stays, until `kiln cleanup`.
     const slow = await template("slow.json", ["sleep 30"]);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CLI_PATH, "build", slow],
-      cwd: dir,
-      env: { KILN_HOME: home, NO_COLOR: "1", TMPDIR: tmp },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stdout.getReader();
-    let seen = "";
-    while (!seen.includes("packer-shell")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel();
-    const stderr = await new Response(child.stderr).text();
-    const id = /kiln: run (\S+) /.exec(stderr)![1];
+    const killed = watchKiln(["build", slow], { cwd: dir, home, env: { TMPDIR: tmp } });
+    await killed.waitFor(/packer-shell/);
+    killed.process.kill("SIGKILL");
+    await killed.done();
+    const id = /kiln: run (\S+) /.exec(killed.output())![1];
     assert.deepEqual(listing(tmp), [`kiln-${id}`]);
     const cleanup = await runKiln(["cleanup", id], { cwd: dir, home });
     assert.equal(cleanup.code, 0, cleanup.stdout + cleanup.stderr);
