@@ -69,6 +69,7 @@ function isGlobal(flag: string): boolean {
 
 /** Entry point: dispatches to a command and returns its exit code. */
 export async function main(argv: string[]): Promise<number> {
+  argv = takeStoreFlag(argv);
   // Packer accepts global flags before the command (`packer -machine-readable version`).
   const globals = argv.filter((a, i) =>
     i < argv.findIndex((x) => !x.startsWith("-")) && isGlobal(a)
@@ -85,8 +86,39 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`kiln: unknown command "${name}"\n\n${usage()}`);
     return UNKNOWN_COMMAND;
   }
+  if (STORE_COMMANDS.includes(name) && Deno.env.get("KILN_STORE")) {
+    // Loaded only when a store is set: without one, no command loads the S3 SDK.
+    const { useStoreFromEnv } = await import("./store/mod.ts");
+    try {
+      useStoreFromEnv();
+    } catch (err) {
+      console.error(`kiln: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+  }
   const mod = await commands[name].load();
   return await mod.run(rest);
+}
+
+/** Commands that read or write runs, and so use the shared store when one is set. */
+const STORE_COMMANDS = ["build", "runs", "replay", "cleanup", "sweep"];
+
+/**
+ * `--store URL` (or `-store=URL`) anywhere on the line is KILN_STORE for
+ * this process: every command that touches runs takes it.
+ */
+function takeStoreFlag(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?store(?:=(.*))?$/.exec(argv[i]);
+    if (!m) {
+      out.push(argv[i]);
+      continue;
+    }
+    const value = m[1] ?? argv[++i];
+    if (value !== undefined) Deno.env.set("KILN_STORE", value);
+  }
+  return out;
 }
 
 /**

@@ -27,6 +27,7 @@ import { eventsPath, runDir } from "./paths.ts";
 import { readRun, type RunRead } from "./run_reader.ts";
 import { RunSeal, SEAL_ID, sealHome } from "./seal.ts";
 import { readSecretTable, SecretRefs, writeSecretTable } from "./secret_refs.ts";
+import { registerReplica, type RunReplica, runStoreBackend } from "./replica.ts";
 import { snapshotInterval, snapshotsDir, writeSnapshot } from "./snapshot.ts";
 
 /** Receives every record right after it is written. */
@@ -67,6 +68,8 @@ export class EventLog {
   #closed = false;
   /** Bytes of complete records in the file: where a failed write is cut back to. */
   #size: number;
+  /** The shared store's copy of this run (replica.ts), when one is in use. */
+  #replica?: RunReplica;
 
   private constructor(
     parts: {
@@ -79,6 +82,7 @@ export class EventLog {
       last?: { seq: number; hash: string };
       size?: number;
       snapshotSeq?: number;
+      replica?: RunReplica;
     },
   ) {
     this.runId = parts.runId;
@@ -92,6 +96,8 @@ export class EventLog {
     this.#prev = parts.last?.hash ?? "";
     this.#size = parts.size ?? 0;
     this.#lastSnapshot = parts.snapshotSeq ?? 0;
+    this.#replica = parts.replica;
+    if (parts.replica) registerReplica(parts.dir, parts.replica);
     if (debugLogEnabled()) {
       // PACKER_LOG: every record, as written (output masked, secrets referenced).
       maskDebugLogWith(this.masker);
@@ -128,7 +134,10 @@ export class EventLog {
     fs.fchmodSync(fd, 0o600);
     const secrets = join(dir, "secrets");
     const refs = new SecretRefs(masker, (values) => writeSecretTable(secrets, seal, values));
-    return new EventLog({ runId, dir, fd, seal, masker, refs });
+    // In a shared store the run is created there too (and leased to this process) before any record.
+    const replica = runStoreBackend()?.replica(runId, dir, true);
+    replica?.seal(seal.record());
+    return new EventLog({ runId, dir, fd, seal, masker, refs, replica });
   }
 
   /**
@@ -159,7 +168,11 @@ export class EventLog {
       // A run accepted without a seal is sealed from now on.
       if (!seal && !known) fs.rmSync(join(dir, SEAL_ID), { force: true });
       seal ??= known ?? RunSeal.create(runId, dir, seals);
-      if (!contents.seal) seal.write(contents.last);
+      const replica = runStoreBackend()?.replica(runId, dir, false);
+      if (!contents.seal) {
+        seal.write(contents.last);
+        replica?.seal(seal.record());
+      }
       const fd = openLogFile(contents.file, "update");
       if (fs.fstatSync(fd).size !== contents.validBytes) {
         fs.ftruncateSync(fd, contents.validBytes);
@@ -175,6 +188,7 @@ export class EventLog {
         last: contents.last,
         size: contents.validBytes,
         snapshotSeq: contents.snapshotSeq,
+        replica,
       });
       return { log, contents };
     });
@@ -261,12 +275,15 @@ export class EventLog {
     try {
       let written = 0;
       while (written < bytes.length) written += fs.writeSync(this.#fd, bytes.subarray(written));
+      if (sealNow) fs.fdatasyncSync(this.#fd);
+      // Through the store's write-ahead too: a durable append returns once the store has it.
+      this.#replica?.append(text, this.#seq + 1, seq, sealNow);
       if (sealNow) {
-        fs.fdatasyncSync(this.#fd);
         if (this.#crashBeforeSeal > this.#seq && this.#crashBeforeSeal <= seq) {
           Deno.kill(Deno.pid, "SIGKILL");
         }
         this.#seal.write({ seq, hash: prev }, false);
+        this.#replica?.seal(this.#seal.record());
       }
     } catch (err) {
       this.#stop(err);
@@ -289,13 +306,14 @@ export class EventLog {
     for (const record of records) for (const listener of this.#listeners) listener(record);
     if (sealNow && this.#state && seq - this.#lastSnapshot >= this.#snapshotEvery) {
       this.#lastSnapshot = seq;
-      writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
+      const snapshot = writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
         run: this.runId,
         seq,
         hash: prev,
         offset: this.#size,
         state: this.refs.maskState(this.#state()),
       });
+      if (snapshot) this.#replica?.snapshot(seq, snapshot);
     }
     return records;
   }
@@ -336,8 +354,11 @@ export class EventLog {
       fs.fdatasyncSync(this.#fd);
       if (this.#seal.point.seq !== this.#seq) {
         this.#seal.write({ seq: this.#seq, hash: this.#prev });
+        this.#replica?.seal(this.#seal.record());
       }
+      this.#replica?.close();
     } finally {
+      if (this.#replica) registerReplica(this.#dir, undefined);
       fs.closeSync(this.#fd);
       this.#seal.close();
     }

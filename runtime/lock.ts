@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { RunRefusedError } from "./errors.ts";
 import { runDir } from "./paths.ts";
 import { liveProcessStart } from "./proc_stat.ts";
+import { runStoreBackend } from "./replica.ts";
 
 /** Raised when another live process drives the run. */
 export class RunLockedError extends Error {
@@ -107,13 +108,36 @@ async function removeStale(path: string, staleText: string, runId: string): Prom
 
 /**
  * Locks run `runId` under `home` for a command that continues it (resume,
- * cleanup); refuses with RunRefusedError when there is no such run.
+ * cleanup); refuses with RunRefusedError when there is no such run. With a
+ * shared store, the run's lease is taken too and its local copy brought up
+ * to date from the store; releasing the lock gives the lease back.
  */
 export async function lockExistingRun(
   runId: string,
   home: string,
 ): Promise<{ dir: string; lock: RunLock }> {
   const dir = runDir(runId, home);
+  const store = runStoreBackend();
+  if (store) {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const local = await acquireRunLock(dir, runId);
+    let releaseLease: () => Promise<void>;
+    try {
+      releaseLease = await store.claim(runId, home);
+    } catch (err) {
+      await local.release();
+      throw err;
+    }
+    return {
+      dir,
+      lock: {
+        release: async () => {
+          await releaseLease().catch(() => {});
+          await local.release();
+        },
+      },
+    };
+  }
   try {
     await Deno.stat(join(dir, "events.jsonl"));
   } catch {

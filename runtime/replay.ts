@@ -5,6 +5,7 @@
  * record (everything before it is still shown). The log is streamed, so a
  * log of any size replays in bounded memory.
  */
+import { runStoreBackend } from "./replica.ts";
 import type { EventRecord } from "./events.ts";
 import { EventLogError, type TornTail } from "./log_reader.ts";
 import { kilnHome } from "./paths.ts";
@@ -43,8 +44,12 @@ export interface ReplayOptions extends Partial<RenderOptions> {
 }
 
 /** Replays run `runId`. */
-export function replayRun(runId: string, options: ReplayOptions = {}): Promise<ReplayResult> {
-  return Promise.resolve().then(() => replay(runId, options));
+export async function replayRun(
+  runId: string,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  await runStoreBackend()?.refresh(runId, options.home ?? kilnHome());
+  return replay(runId, options);
 }
 
 function replay(runId: string, options: ReplayOptions): ReplayResult {

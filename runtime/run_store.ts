@@ -2,6 +2,7 @@
  * Reading runs back: the list for `kiln runs`, one run's verified log and
  * fold for `runs show`, `cleanup` and `--resume`.
  */
+import { runStoreBackend } from "./replica.ts";
 import { join } from "node:path";
 import type { RunState } from "./fold.ts";
 import { kilnHome, runDir, runsRoot } from "./paths.ts";
@@ -38,11 +39,10 @@ export interface LoadedRun {
  * does not exist or its log cannot be trusted. A run without a seal here is
  * shown (contents.seal is undefined) but never acted on.
  */
-export function loadRun(runId: string, home: string = kilnHome()): Promise<LoadedRun> {
-  return Promise.resolve().then(() => {
-    const contents = readRun(runId, home, { acceptUnsealed: true });
-    return { contents, state: contents.state };
-  });
+export async function loadRun(runId: string, home: string = kilnHome()): Promise<LoadedRun> {
+  await runStoreBackend()?.refresh(runId, home);
+  const contents = readRun(runId, home, { acceptUnsealed: true });
+  return { contents, state: contents.state };
 }
 
 /**
@@ -50,15 +50,15 @@ export function loadRun(runId: string, home: string = kilnHome()): Promise<Loade
  * its verified log (`build --resume` needs them before it prepares the
  * template and takes the lock for the resume itself).
  */
-export function readRunStart(
+export async function readRunStart(
   runId: string,
   home: string = kilnHome(),
   options: { acceptUnsealed?: boolean } = {},
 ): Promise<{ template?: string; cwd?: string; initTime?: string }> {
-  return Promise.resolve().then(() => {
-    const { state } = readRun(runId, home, { acceptUnsealed: options.acceptUnsealed });
-    return { template: state.template, cwd: state.cwd, initTime: state.initTime };
-  });
+  // Resume reads the run's kept inputs next: its secrets come along.
+  await runStoreBackend()?.refresh(runId, home, { secrets: true });
+  const { state } = readRun(runId, home, { acceptUnsealed: options.acceptUnsealed });
+  return { template: state.template, cwd: state.cwd, initTime: state.initTime };
 }
 
 /** Whether a live process holds the run's lock. */
@@ -76,19 +76,17 @@ export async function isRunLocked(runId: string, home: string = kilnHome()): Pro
 /** The display status of a folded run. */
 export async function runStatus(state: RunState, home?: string): Promise<string> {
   if (!state.unfinished) return state.status;
-  return (await isRunLocked(state.runId, home)) ? "running" : "interrupted";
+  if (await isRunLocked(state.runId, home)) return "running";
+  // Driven by a runner elsewhere, as its lease in the shared store says.
+  return (await runStoreBackend()?.leased(state.runId)) ? "running" : "interrupted";
 }
 
 /** Every run under `home`, oldest first. */
 export async function listRuns(home: string = kilnHome()): Promise<RunSummary[]> {
-  const ids: string[] = [];
-  try {
-    for await (const e of Deno.readDir(runsRoot(home))) {
-      if (e.isDirectory && isRunId(e.name)) ids.push(e.name);
-    }
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
+  const store = runStoreBackend();
+  const ids: string[] = store ? await store.list() : [];
+  if (!store) {
+    await localRunIds(home, ids);
   }
   ids.sort();
   const out: RunSummary[] = [];
@@ -113,4 +111,14 @@ export async function listRuns(home: string = kilnHome()): Promise<RunSummary[]>
     }
   }
   return out;
+}
+
+async function localRunIds(home: string, ids: string[]): Promise<void> {
+  try {
+    for await (const e of Deno.readDir(runsRoot(home))) {
+      if (e.isDirectory && isRunId(e.name)) ids.push(e.name);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
 }

@@ -141,12 +141,7 @@ export class RunSeal {
    * forces it to the disk.
    */
   write(point: SealPoint, sync = true): void {
-    const body = JSON.stringify({
-      run: this.runId,
-      seq: point.seq,
-      hash: point.hash,
-      mac: this.mac(sealText(this.runId, point)),
-    });
+    const body = this.recordOf(point);
     const slot = encoder.encode(body.padEnd(SLOT - 1, " ") + "\n");
     if (slot.length !== SLOT) throw new Error("seal record too long");
     this.#fd ??= Deno.openSync(join(this.dir, "seal"), {
@@ -161,6 +156,26 @@ export class RunSeal {
     while (written < slot.length) written += this.#fd.writeSync(slot.subarray(written));
     if (sync) this.#fd.syncDataSync();
     this.#point = { ...point };
+  }
+
+  /** The seal record of `point` (JSON): what a slot holds and a shared store keeps. */
+  recordOf(point: SealPoint): string {
+    return JSON.stringify({
+      run: this.runId,
+      seq: point.seq,
+      hash: point.hash,
+      mac: this.mac(sealText(this.runId, point)),
+    });
+  }
+
+  /** The record of the newest sealed point. */
+  record(): string {
+    return this.recordOf(this.#point);
+  }
+
+  /** The point a seal record attests, when it is this run's and its MAC verifies. */
+  parseRecord(text: string): SealPoint | undefined {
+    return this.#readSlot(encoder.encode(text));
   }
 
   /** Closes the seal file. */
@@ -189,6 +204,24 @@ function sealText(runId: string, point: SealPoint): string {
 
 /** The file in a run directory that names its seal. */
 export const SEAL_ID = "seal.id";
+
+/**
+ * The key file of the run in `runDirectory` (named by its seal.id) under
+ * seal home `home`: a shared store wraps this key so other machines can
+ * verify the run; undefined when the run names no valid seal.
+ */
+export function sealKeyFile(
+  runId: string,
+  runDirectory: string,
+  home: string = sealHome(),
+): string | undefined {
+  try {
+    const id = Deno.readTextFileSync(join(runDirectory, SEAL_ID)).trim();
+    return /^[0-9a-f]{32}$/.test(id) ? join(sealDirOf(runId, id, home), "key") : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function sealDirOf(runId: string, id: string, home: string): string {
   if (!isRunId(runId)) throw new Error(`"${runId}" is not a run id`);

@@ -13,8 +13,9 @@
  * (one more `~` per level), so restoring is exact for every string.
  */
 import fs from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { canonicalJson } from "./canonical.ts";
+import { replicaOf } from "./replica.ts";
 import { mapStrings, MASK, type Masker } from "./masker.ts";
 import type { RunSeal } from "./seal.ts";
 
@@ -136,6 +137,7 @@ export function writeSecretTable(dir: string, seal: RunSeal, values: readonly st
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
+  replicaOf(dirname(dir))?.putSecret(STATE_SECRETS_FILE, new TextEncoder().encode(text));
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Durable per-run secrets: 0600 files in `runs/<id>/secrets/`, registered for masking. */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { replicaOf } from "./replica.ts";
 import type { SecretStore } from "./types.ts";
 import type { Masker } from "./masker.ts";
 import { assertRealDirectory } from "./log_file.ts";
@@ -36,6 +37,8 @@ export class FileSecretStore implements SecretStore {
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
     await Deno.writeFile(file, bytes, { mode: 0o600 });
     await Deno.chmod(file, 0o600);
+    // Another machine resuming the run needs it too (encrypted in a shared store).
+    replicaOf(dirname(this.dir))?.putSecret(name, bytes);
     return file;
   }
 
@@ -72,6 +75,7 @@ export class FileSecretStore implements SecretStore {
 
   /** Removes every secret but those named in `keep` (and the directory when nothing is kept). */
   async destroyAllBut(keep: string[]): Promise<void> {
+    replicaOf(dirname(this.dir))?.removeSecrets(keep);
     try {
       for await (const entry of Deno.readDir(this.dir)) {
         if (!keep.includes(entry.name)) await Deno.remove(join(this.dir, entry.name));
@@ -83,6 +87,7 @@ export class FileSecretStore implements SecretStore {
 
   /** Removes the directory (run finished successfully or was cleaned up). */
   async destroy(): Promise<void> {
+    replicaOf(dirname(this.dir))?.removeSecrets([]);
     await Deno.remove(this.dir, { recursive: true }).catch((err) => {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     });

@@ -49,8 +49,9 @@ function fileName(seq: number): string {
  * Writes a snapshot (0600, atomically) and prunes old ones; a failure only
  * costs speed. The file is the MAC of the JSON text on the first line, then
  * the text itself: the reader authenticates exactly the bytes it parses.
+ * Returns the file's text (undefined when it could not be written).
  */
-export function writeSnapshot(dir: string, seal: RunSeal, snap: Snapshot): void {
+export function writeSnapshot(dir: string, seal: RunSeal, snap: Snapshot): string | undefined {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { hasRefs: _derived, ...stored } = snap;
@@ -64,9 +65,16 @@ export function writeSnapshot(dir: string, seal: RunSeal, snap: Snapshot): void 
     for (const old of names.slice(0, Math.max(0, names.length - KEEP))) {
       fs.rmSync(join(dir, old), { force: true });
     }
+    return text;
   } catch {
     // A snapshot is a cache: without it the next reader folds the whole log.
+    return undefined;
   }
+}
+
+/** A snapshot file's name (its seq, zero-padded so names sort by seq). */
+export function snapshotFileName(seq: number): string {
+  return fileName(seq);
 }
 
 /**

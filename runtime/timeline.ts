@@ -9,6 +9,7 @@
  * Strings are kept as the log has them except that secret references are
  * shown as `<sensitive>` (never resolved): the renderer escapes them.
  */
+import { runStoreBackend } from "./replica.ts";
 import type { EventRecord } from "./events.ts";
 import { EventType as E } from "./events.ts";
 import { displayText } from "./secret_refs.ts";
@@ -354,6 +355,7 @@ export async function loadTimeline(
   home: string,
   isRunning: (state: RunState) => Promise<boolean> = () => Promise.resolve(false),
 ): Promise<LoadedTimeline> {
+  await runStoreBackend()?.refresh(runId, home);
   const builder = new TimelineBuilder(runId);
   // full: the fold's snapshots skip records, and a timeline needs each one.
   const read = readRun(runId, home, {

@@ -20,6 +20,8 @@ const FLOORS: Record<string, number> = {
   // The demo guests: host tools over runtime/fs.ts, used by the CLI's demo.
   "guests": 1,
   "steps": 2,
+  // The shared run store: an adapter over the runtime (S3), loaded by the CLI.
+  "store": 2,
   "builders": 3,
   "provisioners": 3,
   "post_processors": 3,
