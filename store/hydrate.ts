@@ -19,6 +19,7 @@ import { assertRealDirectory, openLogFile } from "../runtime/log_file.ts";
 import { runDir } from "../runtime/paths.ts";
 import { RunSeal, SEAL_ID, sealKeyFile } from "../runtime/seal.ts";
 import { snapshotFileName } from "../runtime/snapshot.ts";
+import { scanEventLog } from "../runtime/log_reader.ts";
 import { type SecretBox, type TeamKey, unwrapRunKey, type WrappedKey } from "./envelope.ts";
 import { RunKeys, seqOfKey } from "./layout.ts";
 import type { StoreClient } from "./s3.ts";
@@ -130,6 +131,12 @@ function seqOfLine(line: string): number {
 
 /** Options of hydrate. */
 export interface HydrateOptions {
+  /**
+   * The caller holds the run's lease: records this copy has beyond the store
+   * (written by a process of this machine that died before sending them)
+   * are verified under the run key and sent, rather than cut.
+   */
+  adoptTail?: boolean;
   /** Also fetch and decrypt the run's secrets (resume and cleanup need them; readers do not). */
   secrets?: SecretBox | ((runKey: Uint8Array) => SecretBox);
 }
@@ -220,8 +227,24 @@ export async function hydrate(
     end += bytes.length;
     fresh.push({ f: first, l: lastSeq, e: end });
   }
-  const keptEnd = kept > 0 ? index[kept - 1].e : 0;
-  if (size !== keptEnd || rest.length > 0 || size === 0) {
+  let keptEnd = kept > 0 ? index[kept - 1].e : 0;
+  let adoptedTail = false;
+  if (options.adoptTail && rest.length === 0 && size > keptEnd) {
+    const adopted = await adoptTail(client, keys, dir, runId, sealHome, { keptEnd, last });
+    if (adopted) {
+      index.splice(kept);
+      index.push(adopted);
+      kept = index.length;
+      last = adopted.l;
+      end = adopted.e;
+      keptEnd = adopted.e;
+      adoptedTail = true;
+    }
+  }
+  // Without the lease a reader leaves a tail this machine's dead writer left
+  // (its own records, verified by the reader) for the next claim to send.
+  const keepTail = !options.adoptTail && rest.length === 0 && size > keptEnd;
+  if (!keepTail && (size !== keptEnd || rest.length > 0 || size === 0 || adoptedTail)) {
     const fd = size === 0 && !fs.existsSync(file)
       ? openLogFile(file, "create")
       : openLogFile(file, "update");
@@ -237,7 +260,9 @@ export async function hydrate(
     }
     fs.writeFileSync(
       join(dir, INDEX_FILE),
-      [...index.slice(0, kept), ...fresh].map((e) => JSON.stringify(e) + "\n").join(""),
+      [...index.slice(0, kept), ...fresh.filter((e) => e.e > keptEnd)].map((e) =>
+        JSON.stringify(e) + "\n"
+      ).join(""),
       { mode: 0o600 },
     );
   }
@@ -327,4 +352,74 @@ async function hydrateSecrets(client: StoreClient, keys: RunKeys, dir: string, b
   for (const name of fs.readdirSync(local)) {
     if (!names.includes(name)) fs.rmSync(join(local, name), { force: true });
   }
+}
+
+/** The complete line that ends at byte `end` of `file` (its last byte is the newline). */
+function lineEndingAt(file: string, end: number): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    for (let span = 64 * 1024;; span *= 4) {
+      const from = Math.max(0, end - span);
+      const buf = new Uint8Array(end - from);
+      fs.readSync(fd, buf, 0, buf.length, from);
+      const text = new TextDecoder().decode(buf);
+      const start = text.lastIndexOf("\n", text.length - 2);
+      if (start >= 0 || from === 0) return text.slice(start + 1, text.length - 1);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Sends the records this copy holds past the store's end, when they are
+ * whole, chained to the store's last record and carry the run key's MAC:
+ * output a process of this machine wrote before it died, which the store
+ * had not been sent yet. Nothing is sent if anything else was appended
+ * meanwhile (the conditional write loses) or a record does not verify.
+ */
+async function adoptTail(
+  client: StoreClient,
+  keys: RunKeys,
+  dir: string,
+  runId: string,
+  sealHome: string,
+  at: { keptEnd: number; last: number },
+): Promise<IndexEntry | undefined> {
+  const file = join(dir, "events.jsonl");
+  const seal = RunSeal.load(runId, dir, sealHome);
+  if (!seal) return undefined;
+  let hash = "";
+  if (at.keptEnd > 0) {
+    try {
+      const record = JSON.parse(lineEndingAt(file, at.keptEnd));
+      if (record.seq !== at.last) return undefined;
+      hash = String(record.hash);
+    } catch {
+      return undefined;
+    }
+  }
+  let scan;
+  try {
+    scan = scanEventLog(file, {
+      runId,
+      start: { offset: at.keptEnd, seq: at.last, hash },
+      macOf: (h) => seal.recordMac(h),
+    });
+  } catch {
+    return undefined; // A record that does not verify: the tail is cut, never sent.
+  } finally {
+    seal.close();
+  }
+  if (scan.last.seq <= at.last || scan.validBytes <= at.keptEnd) return undefined;
+  const bytes = new Uint8Array(scan.validBytes - at.keptEnd);
+  const fd = fs.openSync(file, "r");
+  try {
+    fs.readSync(fd, bytes, 0, bytes.length, at.keptEnd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const etag = await client.create(keys.segment(at.last + 1), bytes);
+  if (etag === undefined) return undefined;
+  return { f: at.last + 1, l: scan.last.seq, e: scan.validBytes };
 }

@@ -124,6 +124,7 @@ export function storeOps(config: StoreConfig) {
         const home = String(a.home);
         const copy = await hydrate(client, teamKey(), config.prefix, runId, home, String(a.seals), {
           secrets: (k) => new SecretBox(runId, k),
+          adoptTail: true,
         });
         startWriter(runId, runDir(runId, home), lease, copy.runKey, copy);
       } catch (err) {

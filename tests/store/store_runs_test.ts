@@ -125,3 +125,31 @@ function includes(hay: Uint8Array, needle: Uint8Array): boolean {
   }
   return false;
 }
+
+Deno.test("the same runner resuming after kill -9 sends the output its dead process had not sent yet: nothing is lost", async () => {
+  const lab = await startStoreLab();
+  try {
+    const template = await writeStoreTemplate(lab.dir, 0);
+    // Killed right after an output line is written: it is on this machine's disk, not yet in the store.
+    const a = await lab.kiln("a", ["build", template], { KILN_CRASH_AFTER: "Ui" });
+    assert.equal(a.signal, "SIGKILL");
+    const id = runIdOf(a.stdout + a.stderr);
+    const local = new TextDecoder().decode(
+      Deno.readFileSync(join(lab.dir, "a", "home", "runs", id, "events.jsonl")),
+    );
+    const written = local.trimEnd().split("\n").length;
+    const stored = lab.keys(id, "log/").map((k) => new TextDecoder().decode(lab.objects().get(k)!))
+      .join("").trimEnd().split("\n").length;
+    assert.ok(stored < written, `the store lags (${stored} of ${written})`);
+    const resumed = await lab.kiln("a", ["build", "--resume", id]);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    const copy = await lab.kiln("b", ["replay", id]);
+    assert.equal(copy.code, 0, copy.stderr);
+    const mine = new TextDecoder().decode(
+      Deno.readFileSync(join(lab.dir, "b", "home", "runs", id, "events.jsonl")),
+    );
+    assert.ok(mine.startsWith(local), "every record the dead process wrote is in the store");
+  } finally {
+    await lab.close();
+  }
+});
