@@ -4,6 +4,7 @@
  * with durations, provisioners, resources and their state, artifacts;
  * `kiln runs show <run-id> --html [FILE.html]` writes it as a timeline page.
  */
+import { runStoreBackend } from "../runtime/replica.ts";
 import { ArgsError, isHelpRequest, parseCommandArgs } from "./args.ts";
 import { listRuns, loadRun, runStatus } from "../runtime/run_store.ts";
 import { kilnHome } from "../runtime/paths.ts";
@@ -102,7 +103,8 @@ async function list(json: boolean): Promise<number> {
     return 0;
   }
   if (runs.length === 0) {
-    console.log(`No runs under ${kilnHome()}.`);
+    const store = runStoreBackend();
+    console.log(store ? `No runs in the store ${store.url}.` : `No runs under ${kilnHome()}.`);
     return 0;
   }
   const rows = runs.map((r) => [
