@@ -72,7 +72,12 @@ export async function deleteOrphans(
   } = {},
 ): Promise<SweepOutcome[]> {
   const outcomes: SweepOutcome[] = [];
+  let instancesAsked = false;
   for (const resource of orphans) {
+    if (resource.kind === "instance" && !instancesAsked) {
+      instancesAsked = true;
+      await terminateAll(ctx, orphans.filter((r) => r.kind === "instance"));
+    }
     report.start?.(resource);
     let outcome: SweepOutcome;
     try {
@@ -90,4 +95,21 @@ export async function deleteOrphans(
     report.done?.(outcome);
   }
   return outcomes;
+}
+
+/**
+ * Asks EC2 to terminate every orphan instance of the region at once, so they
+ * shut down side by side while the handler waits for each in turn (it asks
+ * again, which EC2 answers as done). Best effort: one id EC2 no longer knows
+ * fails the whole call, and then the handlers terminate them one by one.
+ */
+async function terminateAll(
+  ctx: Omit<CleanupContext, "runId" | "buildName">,
+  instances: SweptResource[],
+): Promise<void> {
+  if (instances.length < 2) return;
+  const sdk = await loadEc2Sdk();
+  const ec2 = await ec2For(ctx, instances[0].region);
+  await ec2.send(new sdk.TerminateInstancesCommand({ InstanceIds: instances.map((i) => i.id) }))
+    .catch(() => {});
 }

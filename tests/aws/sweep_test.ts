@@ -172,18 +172,21 @@ Deno.test("sweep: an unknown run's resources are deleted only with -delete, its 
       new RunInstancesCommand({
         ImageId: source.Images![0].ImageId!,
         InstanceType: "t3.micro",
-        MinCount: 1,
-        MaxCount: 1,
+        // Two: the sweep terminates them side by side.
+        MinCount: 2,
+        MaxCount: 2,
         TagSpecifications: [
           ...tagged(UNKNOWN_RUN, "instance"),
           ...tagged(UNKNOWN_RUN, "volume"),
         ],
       }),
     );
-    const instanceId = launched.Instances![0].InstanceId!;
+    const instanceIds = launched.Instances!.map((i) => i.InstanceId!);
+    const instanceId = instanceIds[0];
     for (let i = 0; i < 100; i++) {
-      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-      if (out.Reservations?.[0]?.Instances?.[0]?.State?.Name === "running") break;
+      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds }));
+      const states = out.Reservations!.flatMap((r) => r.Instances!).map((x) => x.State?.Name);
+      if (states.every((state) => state === "running")) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const image = await ec2.send(
@@ -227,7 +230,7 @@ Deno.test("sweep: an unknown run's resources are deleted only with -delete, its 
 
     const ledger = ws.emulator.ledger();
     const volumeIds = ledger.volumes.map((v) => v.volumeId);
-    assert.equal(volumeIds.length, 1, "the instance's root volume");
+    assert.equal(volumeIds.length, 2, "each instance's root volume");
     const snapshotIds = ledger.snapshots.map((s) => s.snapshotId);
     assert.equal(snapshotIds.length, 1);
     const keyId = ledger.keyPairs.find((k) => k.keyName === "unknown-key")!.keyPairId;
@@ -239,7 +242,7 @@ Deno.test("sweep: an unknown run's resources are deleted only with -delete, its 
     const rows = listed.stdout.split("\n").filter((l) => l.includes(",sweep-resource,"))
       .map((l) => l.split(",").slice(3));
     const row = (id: string) => rows.find((r) => r[5] === id);
-    for (const id of [instanceId, volumeIds[0], group.GroupId!, "unknown-key"]) {
+    for (const id of [...instanceIds, ...volumeIds, group.GroupId!, "unknown-key"]) {
       assert.deepEqual(row(id)?.slice(2, 3), ["unknown"], `${id} of an unknown run`);
       assert.equal(row(id)?.[7], "orphan", id);
     }
@@ -253,8 +256,16 @@ Deno.test("sweep: an unknown run's resources are deleted only with -delete, its 
 
     const deleted = await sweep(ws, "-delete");
     assert.equal(deleted.code, 0, deleted.stdout + deleted.stderr);
-    const afterDelete = without(before, [instanceId, volumeIds[0], keyId, group.GroupId!]);
+    const afterDelete = without(before, [...instanceIds, ...volumeIds, keyId, group.GroupId!]);
     assert.deepEqual(ws.emulator.leaks().sort(), afterDelete);
+    const batch = ws.emulator.requests().find((r) =>
+      r.action === "TerminateInstances" && r.params["InstanceId.2"] !== undefined
+    );
+    assert.deepEqual(
+      [batch?.params["InstanceId.1"], batch?.params["InstanceId.2"]].sort(),
+      [...instanceIds].sort(),
+      "both instances asked to terminate in one call",
+    );
     // The instance went before the group it might hold.
     const order = [...deleted.stdout.matchAll(/deleted: (\S+)/g)].map((m) => m[1]);
     assert.ok(order.indexOf("instance") < order.indexOf("security-group"), deleted.stdout);
