@@ -116,7 +116,7 @@ Deno.test("sweep: a build killed with SIGKILL is interrupted, not orphaned; afte
   }
 });
 
-Deno.test("sweep: a succeeded run's AMI and its snapshot are kept; a forged resource of that finished run is an orphan", async () => {
+Deno.test("sweep: a succeeded (and cleaned-up) run's AMI and its snapshot are kept; a forged resource of that finished run is an orphan", async () => {
   const ws = await awsWorkspace();
   const ec2 = client(ws);
   try {
@@ -127,6 +127,10 @@ Deno.test("sweep: a succeeded run's AMI and its snapshot are kept; a forged reso
     assert.equal(images.length, 1);
     assert.equal(images[0].tags[RUN_TAG], runId, "the AMI carries the run's tag");
     assert.ok(snapshots.length > 0 && snapshots.every((s) => s.tags[RUN_TAG] === runId));
+    // A cleanup of a succeeded run keeps its results, and so must the sweep after it.
+    const cleaned = await kiln(ws, ["cleanup", runId]);
+    assert.equal(cleaned.code, 0, cleaned.stdout + cleaned.stderr);
+    assert.equal(ws.emulator.ledger().images.length, 1);
 
     // Left behind after the run finished, as far as the sweep can tell.
     await ec2.send(
