@@ -29,6 +29,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "delete every resource a run left behind",
     load: () => import("./cli/cleanup.ts"),
   },
+  sweep: {
+    summary: "list (and -delete) cloud resources of finished or unknown runs",
+    load: () => import("./cli/sweep.ts"),
+  },
   fix: {
     summary: "print a template with Packer's backwards-incompatibility fixes applied",
     load: () => import("./cli/fix.ts"),
