@@ -4,21 +4,33 @@
  * knows where runs live, so a shared store plugs in here.
  */
 import { loadRun, runStatus } from "../runtime/run_store.ts";
+import { runStoreBackend } from "../runtime/replica.ts";
 import { kilnHome, runDir } from "../runtime/paths.ts";
 import { errorMessage } from "../runtime/errors.ts";
 import type { RunState } from "../runtime/fold.ts";
 import type { Artifact } from "../runtime/types.ts";
 import type { RunBook, RunFacts, RunStatus } from "../steps/aws/sweep_plan.ts";
 
-/** A RunBook over the runs under `home` (KILN_HOME by default). */
+/**
+ * A RunBook over the runs under `home` (KILN_HOME by default), or over the
+ * shared store's runs when one is in use (their working copies under `home`).
+ */
 export function storeRunBook(home: string = kilnHome()): RunBook {
+  const store = runStoreBackend();
+  // One listing per sweep; a store that cannot be listed stops the sweep (never "unknown").
+  let inStore: Promise<Set<string>> | undefined;
   return {
     async lookup(runId) {
-      try {
-        await Deno.stat(runDir(runId, home));
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return undefined;
-        throw err;
+      if (store) {
+        inStore ??= store.list().then((ids) => new Set(ids));
+        if (!(await inStore).has(runId)) return undefined;
+      } else {
+        try {
+          await Deno.stat(runDir(runId, home));
+        } catch (err) {
+          if (err instanceof Deno.errors.NotFound) return undefined;
+          throw err;
+        }
       }
       try {
         const { state, contents } = await loadRun(runId, home);

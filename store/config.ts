@@ -2,9 +2,12 @@
  * Where the shared run store is and how to reach it, from the environment:
  *
  * - `KILN_STORE=s3://bucket[/prefix]` (or `--store`): the store.
- * - `KILN_STORE_KEY_FILE`: the team key (32 random bytes) that wraps each
- *   run's key; required, because records are authenticated and secrets
- *   encrypted client-side. Readers need it as much as writers.
+ * - `KILN_STORE_KMS_KEY_ID` (a KMS key id, ARN or alias): KMS wraps each
+ *   run's key; or else `KILN_STORE_KEY_FILE`: the team key (32 random
+ *   bytes) that wraps it. One is required, because records are
+ *   authenticated and secrets encrypted client-side; readers need the same
+ *   access as writers. `KILN_STORE_KMS_ENDPOINT` (else `AWS_ENDPOINT_URL_KMS`)
+ *   points at a KMS-compatible endpoint.
  * - `KILN_STORE_ENDPOINT` (else `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`):
  *   an S3-compatible endpoint (MinIO, Ceph RGW), reached path-style.
  * - `KILN_STORE_LEASE_SECONDS` (60): how long a runner's lease lasts
@@ -26,7 +29,11 @@ export interface StoreConfig {
   prefix: string;
   endpoint?: string;
   region: string;
-  keyFile: string;
+  /** The team key file (when KMS is not used, or to read runs wrapped by it). */
+  keyFile?: string;
+  /** The KMS key that wraps new runs' keys. */
+  kmsKeyId?: string;
+  kmsEndpoint?: string;
   leaseMs: number;
   waitMs: number;
 }
@@ -78,12 +85,14 @@ export function storeConfigFromEnv(
   const raw = env("KILN_STORE");
   if (!raw) return undefined;
   const { bucket, prefix, url } = parseStoreUrl(raw);
-  const keyFile = env("KILN_STORE_KEY_FILE");
-  if (!keyFile) {
+  const keyFile = env("KILN_STORE_KEY_FILE") || undefined;
+  const kmsKeyId = env("KILN_STORE_KMS_KEY_ID") || undefined;
+  if (!keyFile && !kmsKeyId) {
     throw new StoreConfigError(
-      `KILN_STORE=${url} needs KILN_STORE_KEY_FILE: the team key that encrypts run keys and ` +
-        `secrets before they leave this machine (make one with \`head -c 32 /dev/urandom > ` +
-        `team.key && chmod 600 team.key\` and give every runner the same file)`,
+      `KILN_STORE=${url} needs KILN_STORE_KMS_KEY_ID or KILN_STORE_KEY_FILE: the key that ` +
+        `encrypts run keys and secrets before they leave this machine (a KMS key every runner ` +
+        `may use, or a team key file made with \`head -c 32 /dev/urandom > team.key && ` +
+        `chmod 600 team.key\` and given to every runner)`,
     );
   }
   const endpoint = env("KILN_STORE_ENDPOINT") || env("AWS_ENDPOINT_URL_S3") ||
@@ -95,6 +104,9 @@ export function storeConfigFromEnv(
     endpoint,
     region: env("AWS_REGION") || env("AWS_DEFAULT_REGION") || "us-east-1",
     keyFile,
+    kmsKeyId,
+    kmsEndpoint: env("KILN_STORE_KMS_ENDPOINT") || env("AWS_ENDPOINT_URL_KMS") ||
+      env("AWS_ENDPOINT_URL") || undefined,
     leaseMs: seconds(env, "KILN_STORE_LEASE_SECONDS", 60),
     waitMs: seconds(env, "KILN_STORE_WAIT_SECONDS", 300),
   };

@@ -20,7 +20,8 @@ import { runDir } from "../runtime/paths.ts";
 import { RunSeal, SEAL_ID, sealKeyFile } from "../runtime/seal.ts";
 import { snapshotFileName } from "../runtime/snapshot.ts";
 import { scanEventLog } from "../runtime/log_reader.ts";
-import { type SecretBox, type TeamKey, unwrapRunKey, type WrappedKey } from "./envelope.ts";
+import type { SecretBox } from "./envelope.ts";
+import type { KeyWrapper, StoredKey } from "./key_wrap.ts";
 import { RunKeys, seqOfKey } from "./layout.ts";
 import type { StoreClient } from "./s3.ts";
 
@@ -29,7 +30,7 @@ export interface RunMeta {
   format: 1;
   run: string;
   sealId: string;
-  key: WrappedKey;
+  key: StoredKey;
   createdAt: string;
 }
 
@@ -144,7 +145,7 @@ export interface HydrateOptions {
 /** Brings run `runId`'s working copy under `home` up to date with the store. */
 export async function hydrate(
   client: StoreClient,
-  team: TeamKey,
+  wrapper: KeyWrapper,
   prefix: string,
   runId: string,
   home: string,
@@ -153,7 +154,7 @@ export async function hydrate(
 ): Promise<CopyState> {
   const keys = new RunKeys(prefix, runId);
   const meta = await readMeta(client, keys, runId);
-  const runKey = unwrapRunKey(team, runId, meta.key);
+  const runKey = await wrapper.unwrap(runId, meta.key);
   const dir = runDir(runId, home);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   assertRealDirectory(dir);

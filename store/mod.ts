@@ -37,7 +37,8 @@ export { parseStoreUrl, type StoreConfig, StoreConfigError, storeConfigFromEnv }
 export function useStoreFromEnv(): S3RunStore | undefined {
   const config = storeConfigFromEnv();
   if (!config) return undefined;
-  loadTeamKey(config.keyFile); // a bad key file is refused before anything starts
+  // A bad key file is refused before anything starts.
+  if (config.keyFile) loadTeamKey(config.keyFile);
   const home = Deno.env.get("KILN_HOME") || defaultCacheHome(config.url);
   Deno.env.set("KILN_HOME", home);
   // The working copy's seals are a cache of the store's: the team key is the anchor.

@@ -6,7 +6,8 @@
 import { isRunId } from "../runtime/run_id.ts";
 import { runDir } from "../runtime/paths.ts";
 import type { StoreConfig } from "./config.ts";
-import { loadTeamKey, SecretBox, type TeamKey, wrapRunKey } from "./envelope.ts";
+import { SecretBox } from "./envelope.ts";
+import { keyWrapper } from "./key_wrap.ts";
 import { appendIndex, type CopyState, hydrate, readMeta, type RunMeta } from "./hydrate.ts";
 import { RunKeys } from "./layout.ts";
 import { Lease, leaseBytesLive, LeaseLostError } from "./lease.ts";
@@ -40,8 +41,7 @@ const enc = new TextEncoder();
 /** The operations, over one store. */
 export function storeOps(config: StoreConfig) {
   const client = new StoreClient(config);
-  let team: TeamKey | undefined;
-  const teamKey = () => team ??= loadTeamKey(config.keyFile);
+  const wrapper = keyWrapper(config);
   const writers = new Map<string, Writer>();
 
   function writerOf(runId: string): Writer {
@@ -104,7 +104,7 @@ export function storeOps(config: StoreConfig) {
         format: 1,
         run: runId,
         sealId: String(a.sealId),
-        key: wrapRunKey(teamKey(), runId, runKey),
+        key: await wrapper.wrap(runId, runKey),
         createdAt: new Date().toISOString(),
       };
       if (await client.create(keys.run, enc.encode(JSON.stringify(meta))) === undefined) {
@@ -122,7 +122,7 @@ export function storeOps(config: StoreConfig) {
       const lease = await Lease.claim(client, keys.lease, runId);
       try {
         const home = String(a.home);
-        const copy = await hydrate(client, teamKey(), config.prefix, runId, home, String(a.seals), {
+        const copy = await hydrate(client, wrapper, config.prefix, runId, home, String(a.seals), {
           secrets: (k) => new SecretBox(runId, k),
           adoptTail: true,
         });
@@ -135,7 +135,7 @@ export function storeOps(config: StoreConfig) {
 
     async refresh(a) {
       const runId = String(a.runId);
-      await hydrate(client, teamKey(), config.prefix, runId, String(a.home), String(a.seals), {
+      await hydrate(client, wrapper, config.prefix, runId, String(a.home), String(a.seals), {
         secrets: a.secrets ? (k) => new SecretBox(runId, k) : undefined,
       });
     },
