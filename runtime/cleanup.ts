@@ -3,6 +3,7 @@
  * deleted, through the builders' resource handlers. It is itself logged
  * (so it is resumable and auditable) and treats "not found" as deleted.
  */
+import { thisHost } from "./host.ts";
 import { join } from "node:path";
 import { EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
@@ -95,7 +96,7 @@ export async function cleanupRun(
   const result: CleanupResult = { runId, deleted: [], refused: [], failed: [], kept: [] };
   const signal = options.signal ?? new AbortController().signal;
   try {
-    log.append({ type: E.CleanupStarted, data: {} });
+    log.append({ type: E.CleanupStarted, data: { host: thisHost() } });
     // Scripts the dead process left running stop first: they may still be writing what is deleted next.
     // One that cannot be stopped stays live: the pass below tries again and reports it.
     for (const g of await stopLeftoverProcessGroups(log, state, signal)) {

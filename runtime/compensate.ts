@@ -4,6 +4,7 @@
  * deletion of the resources it created). Every unit is logged, so a crash
  * in the middle resumes where it stopped and never deletes twice.
  */
+import { hostName, thisHost } from "./host.ts";
 import type { EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
 import { type BuildState, liveResources } from "./fold.ts";
@@ -155,6 +156,7 @@ export async function deleteResource(
     id: string;
     region?: string;
     data?: Record<string, unknown>;
+    host?: string;
   },
   step: string | null,
 ): Promise<DeletionOutcome> {
@@ -183,6 +185,12 @@ export async function deleteResource(
       );
     }
     const path = handler.localPath?.(resource);
+    if ((handler.local || path !== undefined) && resource.host && resource.host !== thisHost()) {
+      throw new DeletionRefused(
+        `made on ${hostName(resource.host)} (${resource.host}), not on this machine ` +
+          `(${thisHost()}); only kiln on that machine can remove it`,
+      );
+    }
     if (path !== undefined) {
       if (!parts.scope) {
         throw new Error(`cannot confirm ${path} is an output of the run's template: no template`);

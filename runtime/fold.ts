@@ -103,6 +103,8 @@ export interface RunState {
   lastTs?: string;
   /** Seq of the last RunStarted/RunResumed: where the latest drive of the run began. */
   driveSeq: number;
+  /** The machine of the latest drive or cleanup (host.ts), when the log records it. */
+  host?: string;
 }
 
 /** A fresh state for `runId`. */
@@ -160,6 +162,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
   switch (r.type) {
     case E.RunStarted:
       state.driveSeq = r.seq;
+      state.host = typeof d.host === "string" ? d.host : undefined;
       state.template = d.template;
       state.cwd = d.cwd;
       state.templateDigest = d.templateDigest;
@@ -174,6 +177,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       return;
     case E.RunResumed:
       state.driveSeq = r.seq;
+      state.host = typeof d.host === "string" ? d.host : undefined;
       state.resumes++;
       state.unfinished = true;
       state.status = "running";
@@ -189,6 +193,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
       return;
     case E.CleanupStarted:
       state.cleanups++;
+      state.host = typeof d.host === "string" ? d.host : state.host;
       return;
   }
   if (r.build === null) return;
@@ -282,6 +287,7 @@ export function applyEvent(state: RunState, r: EventRecord): void {
           region: d.region,
           data: d.data,
           temporary: d.temporary,
+          ...(state.host ? { host: state.host } : {}),
         },
         step: r.step,
         createdSeq: r.seq,

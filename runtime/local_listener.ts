@@ -40,6 +40,7 @@ export function listenerOwnerAlive(r: ResourceRecord): boolean {
 
 /** Confirms a listener is gone; refuses while the kiln process serving it still runs. */
 export const listenerHandler: ResourceHandler = {
+  local: true,
   delete(ctx, r) {
     if (listenerOwnerAlive(r)) {
       throw new DeletionRefused(

@@ -180,6 +180,7 @@ async function goneWithin(group: ProcessGroupIdentity, ms: number): Promise<bool
  * group; anything else (gone, another boot, a reused pid) counts as deleted.
  */
 export const processGroupHandler: ResourceHandler = {
+  local: true,
   async delete(ctx, resource) {
     const group = groupOfRecord(resource);
     const grace = typeof resource.data?.graceMs === "number"

@@ -3,6 +3,7 @@
  * in its own machine, all in one log), under the run's exclusive lock.
  * SIGINT/SIGTERM cancel every build, which compensates and logs it.
  */
+import { thisHost } from "./host.ts";
 import { join } from "node:path";
 import { type EventListener, EventLog } from "./event_log.ts";
 import { EventType as E } from "./events.ts";
@@ -147,6 +148,8 @@ export async function runBuild(
           // Packer's PackerRunUUID: part of the run, so a resume keeps it.
           runUuid: newRunUuid(),
           builds: prepared.builds.map((b) => b.name),
+          // Files, processes and VMs exist on this machine only (host.ts).
+          host: thisHost(),
         },
       });
     });
@@ -215,6 +218,7 @@ export async function resumeRun(
           ...(changed.length > 0 ? { forced: changed } : {}),
           args: options.args ?? [],
           kilnVersion: KILN_VERSION,
+          host: thisHost(),
         },
       });
       // Never two copies: what the dead process left running stops before anything reruns.

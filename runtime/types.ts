@@ -51,6 +51,11 @@ export interface ResourceRecord {
    * only when the build fails or is cancelled.
    */
   temporary?: boolean;
+  /**
+   * The machine the run was driven on when this was made (set by the fold
+   * from the drive's RunStarted/RunResumed/CleanupStarted; see host.ts).
+   */
+  host?: string;
 }
 
 /** Deletes one kind of resource. Must be idempotent: "not found" is success. */
@@ -66,6 +71,11 @@ export interface ResourceHandler {
    * template could have produced (see output_scope.ts).
    */
   localPath?(resource: ResourceRecord): string;
+  /**
+   * The resource lives on the machine that made it (a process, a VM): only
+   * kiln on that machine may delete it. Handlers with `localPath` are local too.
+   */
+  local?: boolean;
 }
 
 /** What a resource handler gets when deleting (also used by `kiln cleanup`). */

@@ -44,6 +44,7 @@ const POWER_OFF_MS = 10_000;
 
 /** Powers the VM off (ACPI, then quit, SIGTERM, SIGKILL), only if it is this run's. */
 export const vmHandler: ResourceHandler = {
+  local: true,
   async delete(ctx, r) {
     const identity = identityIn(r.data);
     if (!identity) throw new DeletionRefused(`the ledger's VM ${r.id} has no usable identity`);
