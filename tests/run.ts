@@ -30,6 +30,8 @@ const packages: { pkg: string; probe: string }[] = [
   { pkg: "ansible", probe: "/usr/bin/ansible-playbook" },
   // efi_boot's firmware.
   { pkg: "ovmf", probe: "/usr/share/OVMF/OVMF_CODE.fd" },
+  // Packer 1.6.6, the reference: many tests compare kiln's answers with its own, in the same run.
+  { pkg: "packer", probe: "/usr/bin/packer" },
   // runs show --html: the page is screenshotted and its DOM dumped in headless Chromium.
   { pkg: "chromium", probe: "/usr/bin/chromium" },
 ];
