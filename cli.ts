@@ -120,7 +120,8 @@ function takeStoreFlag(argv: string[]): string[] {
       continue;
     }
     const value = m[1] ?? argv[++i];
-    if (value !== undefined) Deno.env.set("KILN_STORE", value);
+    // A bare --store at the end is an error the store's settings report.
+    Deno.env.set("KILN_STORE", value ?? "--store needs a value");
   }
   return out;
 }

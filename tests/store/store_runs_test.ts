@@ -71,6 +71,8 @@ Deno.test("a runner killed mid-build is resumed by another after its lease expir
     // The second script is the pause.
     await a.waitFor(/Running local shell script[\s\S]*Running local shell script/);
     const id = runIdOf(a.output());
+    const listed = await lab.kiln("b", ["runs"]);
+    assert.match(listed.stdout, new RegExp(`${id}\\s+running`), "a's lease says it runs");
     const refused = await lab.kiln("b", ["build", "--resume", id]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /being driven by another runner/);
@@ -79,6 +81,9 @@ Deno.test("a runner killed mid-build is resumed by another after its lease expir
     await a.done();
     assert.ok(existsSync(join(lab.dir, "first.done")));
     assert.ok(!existsSync(join(lab.dir, "second.done")));
+    await new Promise((r) => setTimeout(r, 2500)); // the lease runs out
+    const after = await lab.kiln("b", ["runs"]);
+    assert.match(after.stdout, new RegExp(`${id}\\s+interrupted`));
     const resumed = await lab.kiln("b", ["build", "--resume", id]);
     assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
     assert.match(resumed.stdout, /Resuming run/);
