@@ -35,7 +35,7 @@ export interface S3Emulator {
   /** The live fault switches (`faults.configure({...})`) and what they injected. */
   faults: S3FaultInjector;
   /** Refuses connections (open ones are cut) until `goOnline()`, or for `ms` milliseconds. */
-  goOffline(ms?: number): void;
+  goOffline(ms?: number): Promise<void>;
   /** Accepts connections again, on the same port. */
   goOnline(): void;
   /** True while connections are refused. */
@@ -68,9 +68,9 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     comeBack = undefined;
     door.reopen();
   };
-  const goOffline = (ms?: number, spare?: number) => {
+  const goOffline = async (ms?: number, spare?: number) => {
     clearTimeout(comeBack);
-    door.shut(spare);
+    await door.shut(spare);
     if (ms !== undefined) comeBack = setTimeout(goOnline, ms);
   };
   const target = { faults, calls, goOffline, goOnline };
@@ -125,7 +125,7 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     admin: (request) => handleAdmin(target, request),
     close: async () => {
       clearTimeout(comeBack);
-      door.shut();
+      await door.shut();
       await server.shutdown();
     },
   });
