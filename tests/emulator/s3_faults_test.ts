@@ -86,6 +86,27 @@ Deno.test("an unreachable emulator refuses connections, then serves again on the
   }
 });
 
+Deno.test("the admin path on the S3 port itself answers before it takes the port offline for the given time", async () => {
+  const s3 = await startS3Emulator({ buckets: ["runs"] });
+  try {
+    const answer = await fetch(`${s3.endpoint}/_emulator/offline`, {
+      method: "POST",
+      body: JSON.stringify({ ms: 300 }),
+    });
+    assert.deepEqual(await answer.json(), { offline: true });
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: s3.port }), /refused/i);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const calls = await fetch(`${s3.endpoint}/_emulator/calls`);
+    assert.deepEqual(
+      await calls.json(),
+      { calls: {}, injected: {} },
+      "admin requests are not counted",
+    );
+  } finally {
+    await s3.close();
+  }
+});
+
 Deno.test("a lost response: the append commits, the client sees a failure, and its retry gets 412 for its own write", async () => {
   const s3 = await startS3Emulator({
     buckets: ["runs"],
