@@ -115,6 +115,15 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
+    name: "PutObject If-None-Match with an ETag instead of * is 501 NotImplemented",
+    async run(t) {
+      const { ETag } = await put(t, "k", "v1");
+      const refused = await sdkFailure(put(t, "k", "v2", { IfNoneMatch: ETag }));
+      assert.deepEqual(refused, { name: "NotImplemented", status: 501 });
+      assert.equal(await text(t, "k"), "v1");
+    },
+  },
+  {
     name: "GetObject If-Match mismatch is 412; If-None-Match on the current ETag is 304",
     async run(t) {
       const { ETag } = await put(t, "k", "body");
@@ -194,6 +203,23 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
+    name:
+      "DeleteObjects with an ETag per object deletes on a match and reports PreconditionFailed otherwise",
+    async run(t) {
+      const a = await put(t, "a", "1");
+      await put(t, "b", "2");
+      const out = await t.client.send(
+        new DeleteObjectsCommand({
+          Bucket: t.bucket,
+          Delete: { Objects: [{ Key: "a", ETag: a.ETag }, { Key: "b", ETag: '"0123"' }] },
+        }),
+      );
+      assert.deepEqual(out.Deleted?.map((d) => d.Key), ["a"]);
+      assert.deepEqual(out.Errors?.map((e) => [e.Key, e.Code]), [["b", "PreconditionFailed"]]);
+      assert.equal(await text(t, "b"), "2");
+    },
+  },
+  {
     name: "ListObjectsV2: prefix, delimiter with CommonPrefixes, start-after, UTF-8 binary order",
     async run(t) {
       const keys = [
@@ -265,10 +291,32 @@ export const conformanceCases: ConformanceCase[] = [
       assert.equal(listed.pages[0].MaxKeys, 1000);
       assert.equal(listed.pages[1].KeyCount, 3);
       assert.deepEqual(listed.keys, keys);
+    },
+  },
+  {
+    name: "ListObjectsV2 never returns more than 1000 keys, even when max-keys asks for more",
+    async run(t) {
+      const keys = Array.from({ length: 1001 }, (_, i) => `k/${String(i).padStart(6, "0")}`);
+      for (let i = 0; i < keys.length; i += 50) {
+        await Promise.all(keys.slice(i, i + 50).map((k) => put(t, k, "s")));
+      }
       const capped = await t.client.send(
         new ListObjectsV2Command({ Bucket: t.bucket, MaxKeys: 5000 }),
       );
-      assert.equal(capped.KeyCount, 1000, "max-keys above 1000 still gives at most 1000");
+      assert.equal(capped.KeyCount, 1000);
+      assert.equal(capped.IsTruncated, true);
+    },
+  },
+  {
+    name: "ListObjectsV2 refuses a continuation token it never issued with 400 InvalidArgument",
+    async run(t) {
+      await put(t, "a", "1");
+      const refused = await sdkFailure(
+        t.client.send(
+          new ListObjectsV2Command({ Bucket: t.bucket, ContinuationToken: "not-a-token" }),
+        ),
+      );
+      assert.deepEqual(refused, { name: "InvalidArgument", status: 400 });
     },
   },
   {

@@ -16,7 +16,7 @@ export interface AdminTarget {
   faults: S3FaultInjector;
   calls: Map<string, number>;
   /** `spare`: the backend-side port of the connection asking, left open so the answer arrives. */
-  goOffline(ms?: number, spare?: number): void;
+  goOffline(ms?: number, spare?: number): Promise<void>;
   goOnline(): void;
 }
 
@@ -69,7 +69,7 @@ export async function handleAdmin(
         if (body.ms !== undefined && (typeof body.ms !== "number" || body.ms < 0)) {
           throw new Error("ms must be a number of milliseconds");
         }
-        target.goOffline(body.ms as number | undefined, connection);
+        await target.goOffline(body.ms as number | undefined, connection);
         // The spared connection closes after this answer, so nothing reaches S3 through it.
         const answer = json({ offline: true });
         answer.headers.set("connection", "close");

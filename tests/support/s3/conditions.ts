@@ -21,8 +21,8 @@ export function etagMatches(header: string, etag: string): boolean {
 
 /**
  * The error a PutObject's preconditions raise against the key's current
- * object, if any. `If-None-Match` on a write accepts only `*` (any other value
- * is refused as not implemented); `If-Match` on a missing key is 404
+ * object, if any. `If-None-Match` on a write accepts only `*` and not together
+ * with `If-Match` (else 501 NotImplemented); `If-Match` on a missing key is 404
  * `NoSuchKey`, on a different ETag 412.
  */
 export function writePreconditionError(
@@ -32,9 +32,16 @@ export function writePreconditionError(
 ): S3Error | undefined {
   const ifNoneMatch = headers.get("if-none-match");
   const ifMatch = headers.get("if-match");
-  if (ifNoneMatch !== null && ifNoneMatch.trim() !== "*") {
+  // S3 answers 501 for an If-None-Match other than '*' (aws-sdk-ruby#3144 shows it from AWS)
+  // and, as S3-compatible gateways mirror it, for both headers on one write.
+  if (ifNoneMatch !== null && (ifNoneMatch.trim() !== "*" || ifMatch !== null)) {
     return s3Errors.notImplemented(
-      "A header you provided implies functionality that is not implemented: If-None-Match on a write accepts only '*'",
+      "A header you provided implies functionality that is not implemented",
+      {
+        Header: "If-None-Match",
+        additionalMessage:
+          "We don't accept the provided value of If-None-Match header for this API",
+      },
     );
   }
   if (ifMatch !== null) {

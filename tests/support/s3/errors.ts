@@ -59,7 +59,8 @@ export const s3Errors = {
     ),
   invalidArgument: (message: string, name: string, value: string) =>
     new S3Error(400, "InvalidArgument", message, { ArgumentName: name, ArgumentValue: value }),
-  notImplemented: (message: string) => new S3Error(501, "NotImplemented", message),
+  notImplemented: (message: string, extra: Record<string, string> = {}) =>
+    new S3Error(501, "NotImplemented", message, extra),
   slowDown: () => new S3Error(503, "SlowDown", "Please reduce your request rate."),
   internalError: () =>
     new S3Error(500, "InternalError", "We encountered an internal error. Please try again."),

@@ -8,7 +8,7 @@ import { S3Error, s3Errors } from "./errors.ts";
 
 /** A run of consecutive requests answered with a server error. */
 export interface S3ErrorBurst {
-  /** 1-based number of the first request (counted over all operations) that fails. */
+  /** 1-based number of the first request (over all operations, from when the options were set) that fails. */
   startCall: number;
   /** How many consecutive requests fail. */
   length: number;
@@ -122,10 +122,11 @@ export class S3FaultInjector {
     return this.#options;
   }
 
-  /** Replaces every switch (one-shot faults start counting afresh). */
+  /** Replaces every switch; bursts and one-shot faults count requests from now. */
   configure(options: S3FaultOptions): void {
     this.#options = options;
     this.#random = new SeededRandom(options.seed ?? 1);
+    this.#requests = 0;
     this.#matched.clear();
     this.#fired.clear();
   }

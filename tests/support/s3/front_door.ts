@@ -22,6 +22,8 @@ function closeQuietly(conn: Deno.Conn): void {
 /** A listener on a fixed loopback port relaying to `127.0.0.1:backendPort`. */
 export class FrontDoor {
   #listener: Deno.TcpListener | undefined;
+  /** Ends when the accept loop has let go of the listener (only then is the port really closed). */
+  #accepting: Promise<void> = Promise.resolve();
   /** Relays by the port of their connection to the backend (what the HTTP handler sees as the remote port). */
   #relays = new Map<number, Relay>();
 
@@ -31,7 +33,7 @@ export class FrontDoor {
   static open(backendPort: number, port = 0): FrontDoor {
     const listener = Deno.listen({ hostname: "127.0.0.1", port });
     const door = new FrontDoor(listener.addr.port, backendPort);
-    door.#accept(listener);
+    door.#accepting = door.#accept(listener);
     return door;
   }
 
@@ -40,17 +42,23 @@ export class FrontDoor {
     return this.#listener !== undefined;
   }
 
-  /** Stops accepting: new connections are refused and open ones are cut (but the one from `spare`). */
-  shut(spare?: number): void {
+  /**
+   * Stops accepting: new connections are refused and open ones are cut (but
+   * the one from `spare`). Resolves once the port refuses: closing a listener
+   * with an accept pending takes effect a tick later, and a connection made in
+   * between would be reset instead of refused.
+   */
+  async shut(spare?: number): Promise<void> {
     this.#listener?.close();
     this.#listener = undefined;
     for (const [port, relay] of this.#relays) if (port !== spare) this.#cut(relay);
+    await this.#accepting;
   }
 
   /** Accepts again, on the same port. */
   reopen(): void {
     if (this.#listener) return;
-    this.#accept(Deno.listen({ hostname: "127.0.0.1", port: this.port }));
+    this.#accepting = this.#accept(Deno.listen({ hostname: "127.0.0.1", port: this.port }));
   }
 
   /** Cuts the client connection whose relay reaches the backend from `backendSidePort`. */

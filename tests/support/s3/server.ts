@@ -7,7 +7,7 @@
  * SDK are decoded.
  */
 import { ADMIN_PREFIX, handleAdmin } from "./admin.ts";
-import { errorResponse, S3Error } from "./errors.ts";
+import { errorResponse, S3Error, s3Errors } from "./errors.ts";
 import { S3FaultInjector, type S3FaultOptions } from "./faults.ts";
 import { FrontDoor } from "./front_door.ts";
 import { ConditionalWritesInFlight } from "./in_flight.ts";
@@ -35,7 +35,7 @@ export interface S3Emulator {
   /** The live fault switches (`faults.configure({...})`) and what they injected. */
   faults: S3FaultInjector;
   /** Refuses connections (open ones are cut) until `goOnline()`, or for `ms` milliseconds. */
-  goOffline(ms?: number): void;
+  goOffline(ms?: number): Promise<void>;
   /** Accepts connections again, on the same port. */
   goOnline(): void;
   /** True while connections are refused. */
@@ -60,7 +60,6 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     inFlight: new ConditionalWritesInFlight(),
     putCommitDelayMs: () => faults.options.putCommitDelayMs ?? 0,
   };
-  let door: FrontDoor;
   let comeBack: ReturnType<typeof setTimeout> | undefined;
 
   const goOnline = () => {
@@ -68,9 +67,9 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     comeBack = undefined;
     door.reopen();
   };
-  const goOffline = (ms?: number, spare?: number) => {
+  const goOffline = async (ms?: number, spare?: number) => {
     clearTimeout(comeBack);
-    door.shut(spare);
+    await door.shut(spare);
     if (ms !== undefined) comeBack = setTimeout(goOnline, ms);
   };
   const target = { faults, calls, goOffline, goOnline };
@@ -89,13 +88,11 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
       if (injected) throw injected;
       const response = await perform(context, op, request, url);
       const lost = faults.afterCall(op.name, op.key);
-      if (lost === "drop") door.drop(connection);
       if (lost) {
+        // The change stays; only the answer is lost. After a drop this answer goes nowhere.
+        if (lost === "drop") door.drop(connection);
         await response.body?.cancel();
-        return errorResponse(
-          new S3Error(500, "InternalError", "We encountered an internal error. Please try again."),
-          request.method,
-        );
+        return errorResponse(s3Errors.internalError(), request.method);
       }
       return response;
     } catch (err) {
@@ -109,7 +106,8 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     (request, info) => handle(request, info.remoteAddr.port),
   );
-  door = FrontDoor.open(server.addr.port, options.port ?? 0);
+  // Declared after the handlers that use it: none of them runs before a request comes through it.
+  const door = FrontDoor.open(server.addr.port, options.port ?? 0);
   const port = door.port;
   return Promise.resolve({
     endpoint: `http://127.0.0.1:${port}`,
@@ -125,7 +123,7 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     admin: (request) => handleAdmin(target, request),
     close: async () => {
       clearTimeout(comeBack);
-      door.shut();
+      await door.shut();
       await server.shutdown();
     },
   });
