@@ -337,7 +337,10 @@ export class EventLog {
     const id = this.runId;
     try {
       Deno.stderr.writeSync(encoder.encode(
-        `kiln: cannot write the run log ${this.file}: ${why}. The run stopped after its last ` +
+        // A store's errors name the store; a local one, the file.
+        `kiln: cannot ${this.#replica ? "record the run in its store" : "write the run log"} ` +
+          `${this.#replica ? `(working copy ${this.file})` : this.file}: ${why}. ` +
+          `The run stopped after its last ` +
           `recorded event; once that is fixed, continue it with \`kiln build --resume ${id}\` ` +
           `or undo it with \`kiln cleanup ${id}\`.\n`,
       ));

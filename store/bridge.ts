@@ -41,7 +41,8 @@ function failure(reply: Reply): Error {
 /** A running store worker. */
 export class StoreBridge {
   #worker: Worker;
-  #flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: an answer was posted; [1]: the worker has started. */
+  #flag = new Int32Array(new SharedArrayBuffer(8));
   #requests: MessagePort;
   #syncReplies: MessagePort;
   #asyncReplies: MessagePort;
@@ -99,7 +100,8 @@ export class StoreBridge {
     const id = this.#next++;
     Atomics.store(this.#flag, 0, 0);
     this.#requests.postMessage({ id, op, args, sync: true });
-    const deadline = Date.now() + this.#waitMs;
+    const started = Date.now();
+    const deadline = started + this.#waitMs;
     for (;;) {
       const got = receiveMessageOnPort(this.#syncReplies);
       if (got) {
@@ -111,6 +113,9 @@ export class StoreBridge {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new StoreError("the store worker did not answer", "StoreUnavailableError");
+      }
+      if (Atomics.load(this.#flag, 1) === 0 && Date.now() - started > 60_000) {
+        throw new StoreError("the store worker did not start within 60 s", "StoreError");
       }
       Atomics.wait(this.#flag, 0, 0, Math.min(left, 1000));
       Atomics.store(this.#flag, 0, 0);

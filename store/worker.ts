@@ -61,4 +61,6 @@ function onRequest(req: Request): void {
 }
 
 requests.on("message", onRequest);
+// Loaded (the SDK too): a main thread waiting on a worker that never started gives up early.
+Atomics.store(signal, 1, 1);
 parentPort?.postMessage("ready");
