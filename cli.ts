@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Commands that read or write runs, and so use the shared store when one is set. */
-const STORE_COMMANDS = ["build", "runs", "replay", "cleanup", "sweep"];
+const STORE_COMMANDS = ["build", "runs", "replay", "cleanup", "sweep", "demo"];
 
 /**
  * `--store URL` (or `-store=URL`) anywhere on the line is KILN_STORE for
