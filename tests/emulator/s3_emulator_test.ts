@@ -72,3 +72,14 @@ Deno.test("S3 emulator decodes the AWS SDK's aws-chunked uploads", async () => {
     await s3.close();
   }
 });
+
+Deno.test("S3 emulator answers a path it cannot decode with 400 InvalidURI", async () => {
+  const s3 = await startS3Emulator({ buckets: ["b"] });
+  try {
+    const bad = await fetch(`${s3.endpoint}/b/%E0%A4%A`);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /<Code>InvalidURI<\/Code>/);
+  } finally {
+    await s3.close();
+  }
+});

@@ -32,12 +32,18 @@ export interface OperationContext {
   putCommitDelayMs(): number;
 }
 
-/** Names the operation of a path-style request (`/bucket/key?query`). */
+/** Names the operation of a path-style request (`/bucket/key?query`); 400 `InvalidURI` when it cannot be decoded. */
 export function classify(request: Request, url: URL): Operation {
   const path = url.pathname.replace(/^\/+/, "");
   const slash = path.indexOf("/");
-  const bucket = decodeURIComponent(slash < 0 ? path : path.slice(0, slash));
-  const key = slash < 0 ? "" : decodeURIComponent(path.slice(slash + 1));
+  let bucket: string;
+  let key: string;
+  try {
+    bucket = decodeURIComponent(slash < 0 ? path : path.slice(0, slash));
+    key = slash < 0 ? "" : decodeURIComponent(path.slice(slash + 1));
+  } catch {
+    throw new S3Error(400, "InvalidURI", "Couldn't parse the specified URI.");
+  }
   const q = url.searchParams;
   const m = request.method;
   let name = `Unsupported${m}`;

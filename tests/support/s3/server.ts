@@ -79,7 +79,14 @@ export function startS3Emulator(options: S3EmulatorOptions = {}): Promise<S3Emul
     if (url.pathname.startsWith(ADMIN_PREFIX)) {
       return await handleAdmin(target, request, connection);
     }
-    const op = classify(request, url);
+    let op;
+    try {
+      op = classify(request, url);
+    } catch (err) {
+      await request.body?.cancel();
+      if (err instanceof S3Error) return errorResponse(err, request.method);
+      throw err;
+    }
     calls.set(op.name, (calls.get(op.name) ?? 0) + 1);
     try {
       const delay = faults.delayFor(op.name);
