@@ -72,7 +72,7 @@ Deno.test("the store unreachable for a while: the build waits, says so, and fini
     const template = await writeStoreTemplate(lab.dir, 1);
     const a = lab.watch("a", ["build", template]);
     await a.waitFor(PAUSE);
-    lab.s3.goOffline(3500);
+    await lab.s3.goOffline(3500);
     const status = await a.done();
     assert.equal(status.code, 0, a.output());
     assert.match(a.output(), /is not answering .* waiting up to 300 s/);
@@ -93,7 +93,7 @@ Deno.test("the store unreachable for longer than KILN_STORE_WAIT_SECONDS: the bu
     const template = await writeStoreTemplate(lab.dir, 1);
     const a = lab.watch("a", ["build", template], { KILN_STORE_WAIT_SECONDS: "1" });
     await a.waitFor(PAUSE);
-    lab.s3.goOffline();
+    await lab.s3.goOffline();
     const status = await a.done();
     assert.equal(status.code, 1, a.output());
     assert.match(a.output(), /did not answer .* within 1 s/);
