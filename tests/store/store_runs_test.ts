@@ -106,6 +106,8 @@ Deno.test("two runners resuming the same dead run at once: exactly one proceeds"
     });
     assert.equal(a.signal, "SIGKILL");
     const id = runIdOf(a.stdout + a.stderr);
+    // Slow commits make the two takeovers' conditional writes overlap: S3's 409 for one of them.
+    lab.s3.faults.configure({ putCommitDelayMs: 300 });
     const [b, c] = await Promise.all([
       lab.kiln("b", ["build", "--resume", id]),
       lab.kiln("c", ["build", "--resume", id]),
@@ -113,6 +115,7 @@ Deno.test("two runners resuming the same dead run at once: exactly one proceeds"
     const codes = [b.code, c.code].sort();
     assert.equal(codes[0], 0, b.stderr + c.stderr);
     assert.notEqual(codes[1], 0);
+    lab.s3.faults.configure({});
     const loser = b.code === 0 ? c : b;
     assert.match(loser.stderr, /another runner|being driven/);
     const replay = await lab.kiln("d", ["replay", id]);
