@@ -98,7 +98,8 @@ function concurrentTable(results: ConcurrentResult[]): string {
         name,
         fixed(l, digits),
         fixed(s, digits),
-        name === "failed builds" ? "" : ratio(s, l),
+        // Local builds send the emulator nothing, so its CPU has no ratio; failures neither.
+        name === "failed builds" || name.startsWith("emulator") ? "" : ratio(s, l),
       ];
     }),
   );
