@@ -15,14 +15,17 @@
  *   deno run -A bench/store.ts [--processes 10] [--builds-per-run 5] [--lines 100]
  *     [--events 100000] [--runs 3] [--json]
  *
- * kiln processes inherit this one's environment: KILN_SNAPSHOT_EVERY (5,000 by default)
- * changes how often snapshots are written. `--json` prints the raw numbers on stdout (the tables then go to stderr).
+ * kiln processes inherit this one's environment: KILN_SNAPSHOT_EVERY (5,000
+ * by default) changes how often snapshots are written. `--json` prints the
+ * raw numbers on stdout (the tables then go to stderr).
  *
- * Figure 1 defaults to 10 kiln processes of 5 parallel null builds each
- * (50 builds): on 2 cores, 50 processes at once spend most of their time
- * starting Deno and loading the AWS SDK, which is not what the store costs;
+ * Figure 1 defaults to 10 kiln processes of 5 parallel null builds each (50
+ * builds): on 2 cores, 50 processes of one build each took 2.4× the CPU of
+ * 10 processes running the same 50 builds (40 vs 17 CPU-s, local, measured),
+ * a per-process cost (starting Deno and kiln, and with a store loading the
+ * AWS SDK in each) rather than what the store costs per event.
  * `--processes 50 --builds-per-run 1` runs one build per process instead.
- * The CPU column needs /usr/bin/time (Debian `time`); without it, it stays empty.
+ * The CPU row needs /usr/bin/time (Debian `time`); without it, it is empty.
  */
 import { parseArgs } from "node:util";
 import {
