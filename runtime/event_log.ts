@@ -70,6 +70,13 @@ export class EventLog {
   #size: number;
   /** The shared store's copy of this run (replica.ts), when one is in use. */
   #replica?: RunReplica;
+  /**
+   * Benchmark hook (bench/store.ts): with KILN_BENCH_APPEND_LOG=<file>, how
+   * long each appendAll holding a durable event blocked (ms) is appended to
+   * that file at close. Off by default; it changes nothing else.
+   */
+  #benchAppendLog?: string;
+  #durableMs: number[] = [];
 
   private constructor(
     parts: {
@@ -111,6 +118,7 @@ export class EventLog {
     // exactly as `kill -9` would.
     this.#crashAt = Number(Deno.env.get("KILN_CRASH_AT_SEQ") ?? "0") || 0;
     this.#crashBeforeSeal = Number(Deno.env.get("KILN_CRASH_BEFORE_SEAL") ?? "0") || 0;
+    this.#benchAppendLog = Deno.env.get("KILN_BENCH_APPEND_LOG") || undefined;
     const after = Deno.env.get("KILN_CRASH_AFTER");
     if (after) {
       const [type, kind] = after.split(":");
@@ -240,6 +248,7 @@ export class EventLog {
     // A straggler (output of a child process that outlived its cancelled
     // provisioner) after the run finished has nowhere to go: drop it.
     if (this.#closed) return [];
+    const started = this.#benchAppendLog ? performance.now() : 0;
     const records: EventRecord[] = [];
     const originals: EventRecord[] = [];
     let text = "";
@@ -315,6 +324,7 @@ export class EventLog {
       });
       if (snapshot) this.#replica?.snapshot(seq, snapshot);
     }
+    if (this.#benchAppendLog && durable) this.#durableMs.push(performance.now() - started);
     return records;
   }
 
@@ -360,6 +370,9 @@ export class EventLog {
         this.#replica?.seal(this.#seal.record());
       }
       this.#replica?.close();
+      if (this.#benchAppendLog && this.#durableMs.length > 0) {
+        fs.appendFileSync(this.#benchAppendLog, this.#durableMs.map((ms) => `${ms}\n`).join(""));
+      }
     } finally {
       if (this.#replica) registerReplica(this.#dir, undefined);
       fs.closeSync(this.#fd);
