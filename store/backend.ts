@@ -23,6 +23,14 @@ export class S3RunStore implements RunStoreBackend {
     this.url = config.url;
   }
 
+  /**
+   * Starts the store's thread now, so it loads the S3 SDK while the command
+   * reads its template: the first store request is then ready sooner.
+   */
+  warm(): void {
+    void this.#worker;
+  }
+
   get #worker(): StoreBridge {
     return this.#bridge ??= new StoreBridge(this.config);
   }

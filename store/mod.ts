@@ -44,6 +44,7 @@ export function useStoreFromEnv(): S3RunStore | undefined {
   // The working copy's seals are a cache of the store's: the team key is the anchor.
   Deno.env.set("KILN_SEAL_DIR", join(home, "seals"));
   const store = new S3RunStore(config);
+  store.warm();
   setRunStoreBackend(store);
   return store;
 }

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { watchKiln } from "../../tests/support/kiln_process.ts";
 import { readRun } from "../../runtime/run_reader.ts";
 import type { StoreConfig } from "../../store/config.ts";
-import { loadTeamKey } from "../../store/envelope.ts";
+import { keyWrapper } from "../../store/key_wrap.ts";
 import { hydrate } from "../../store/hydrate.ts";
 import { StoreClient } from "../../store/s3.ts";
 import { type BenchLab, type Mode, runIdOf } from "./lab.ts";
@@ -155,7 +155,7 @@ async function profile(lab: BenchLab, runId: string): Promise<ResumeProfile> {
   const prefix = config.prefix;
   const home = await Deno.makeTempDir({ dir: lab.dir, prefix: "fig2-profile-" });
   const seals = join(home, "seals");
-  const team = loadTeamKey(lab.keyFile);
+  const team = keyWrapper(config);
   const once = async () => {
     const { client, spans } = timedClient(config);
     const t = performance.now();
