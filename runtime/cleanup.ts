@@ -65,7 +65,8 @@ export async function cleanupRun(
   options: CleanupOptions,
 ): Promise<CleanupResult> {
   const home = options.home ?? kilnHome();
-  const { dir, lock } = await lockExistingRun(runId, home);
+  // Cleanup verifies every record (below): its working copy must hold them all.
+  const { dir, lock } = await lockExistingRun(runId, home, { full: true });
   const masker = new Masker(options.prepared?.secrets ?? []);
   const secrets = new FileSecretStore(join(dir, "secrets"), masker);
   await secrets.maskAll();

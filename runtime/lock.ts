@@ -110,11 +110,13 @@ async function removeStale(path: string, staleText: string, runId: string): Prom
  * Locks run `runId` under `home` for a command that continues it (resume,
  * cleanup); refuses with RunRefusedError when there is no such run. With a
  * shared store, the run's lease is taken too and its local copy brought up
- * to date from the store; releasing the lock gives the lease back.
+ * to date from the store (`full`: every record, for a caller that reads them
+ * all); releasing the lock gives the lease back.
  */
 export async function lockExistingRun(
   runId: string,
   home: string,
+  options: { full?: boolean } = {},
 ): Promise<{ dir: string; lock: RunLock }> {
   const dir = runDir(runId, home);
   const store = runStoreBackend();
@@ -123,7 +125,7 @@ export async function lockExistingRun(
     const local = await acquireRunLock(dir, runId);
     let releaseLease: () => Promise<void>;
     try {
-      releaseLease = await store.claim(runId, home);
+      releaseLease = await store.claim(runId, home, options);
     } catch (err) {
       await local.release();
       throw err;

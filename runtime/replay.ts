@@ -48,7 +48,7 @@ export async function replayRun(
   runId: string,
   options: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  await runStoreBackend()?.refresh(runId, options.home ?? kilnHome());
+  await runStoreBackend()?.refresh(runId, options.home ?? kilnHome(), { full: true });
   return replay(runId, options);
 }
 

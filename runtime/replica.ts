@@ -32,6 +32,17 @@ export interface RunReplica {
   close(): void;
 }
 
+/** What a working copy must hold. */
+export interface RefreshOptions {
+  /** The run's resume secrets too (what `build --resume` reads before the lease). */
+  secrets?: boolean;
+  /**
+   * Every record (replay, a timeline, cleanup). Otherwise a copy may start
+   * at the newest sealed snapshot, which is all a fold needs.
+   */
+  full?: boolean;
+}
+
 /** A shared run store, as the runtime sees it. */
 export interface RunStoreBackend {
   /** Where it is, for messages (`s3://bucket/prefix`). */
@@ -44,7 +55,7 @@ export interface RunStoreBackend {
    * Rejects with RunRefusedError when the store has no such run. `secrets`:
    * also its resume secrets (what `build --resume` reads before the lease).
    */
-  refresh(runId: string, home: string, options?: { secrets?: boolean }): Promise<void>;
+  refresh(runId: string, home: string, options?: RefreshOptions): Promise<void>;
   /** Whether a runner holds the run's lease now. */
   leased(runId: string): Promise<boolean>;
   /**
@@ -53,7 +64,7 @@ export interface RunStoreBackend {
    * rejects with RunRefusedError when the store has no such run or another
    * runner holds a live lease.
    */
-  claim(runId: string, home: string): Promise<() => Promise<void>>;
+  claim(runId: string, home: string, options?: RefreshOptions): Promise<() => Promise<void>>;
   /** The replica of a run this process now drives: `fresh` for a new run (creates it in the store). */
   replica(runId: string, runDirectory: string, fresh: boolean): RunReplica;
 }

@@ -355,7 +355,7 @@ export async function loadTimeline(
   home: string,
   isRunning: (state: RunState) => Promise<boolean> = () => Promise.resolve(false),
 ): Promise<LoadedTimeline> {
-  await runStoreBackend()?.refresh(runId, home);
+  await runStoreBackend()?.refresh(runId, home, { full: true });
   const builder = new TimelineBuilder(runId);
   // full: the fold's snapshots skip records, and a timeline needs each one.
   const read = readRun(runId, home, {

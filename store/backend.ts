@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { acquireRunLock, RunLockedError } from "../runtime/lock.ts";
 import { runDir } from "../runtime/paths.ts";
-import type { RunReplica, RunStoreBackend } from "../runtime/replica.ts";
+import type { RefreshOptions, RunReplica, RunStoreBackend } from "../runtime/replica.ts";
 import { SEAL_ID, sealHome, sealKeyFile } from "../runtime/seal.ts";
 import { join } from "node:path";
 import { StoreBridge } from "./bridge.ts";
@@ -43,7 +43,7 @@ export class S3RunStore implements RunStoreBackend {
     return (await this.#worker.call("leased", { runId })) as boolean;
   }
 
-  async refresh(runId: string, home: string, options: { secrets?: boolean } = {}): Promise<void> {
+  async refresh(runId: string, home: string, options: RefreshOptions = {}): Promise<void> {
     const dir = runDir(runId, home);
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     let lock;
@@ -60,14 +60,19 @@ export class S3RunStore implements RunStoreBackend {
         home,
         seals: sealHome(),
         secrets: options.secrets ?? false,
+        full: options.full ?? false,
       });
     } finally {
       await lock.release();
     }
   }
 
-  async claim(runId: string, home: string): Promise<() => Promise<void>> {
-    await this.#worker.call("claim", { runId, home, seals: sealHome() });
+  async claim(
+    runId: string,
+    home: string,
+    options: RefreshOptions = {},
+  ): Promise<() => Promise<void>> {
+    await this.#worker.call("claim", { runId, home, seals: sealHome(), full: options.full });
     // The lease ends when the log closes; this covers a claim whose log never opened.
     return async () => {
       await this.#worker.call("close", { runId });

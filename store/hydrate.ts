@@ -133,6 +133,12 @@ function seqOfLine(line: string): number {
 /** Options of hydrate. */
 export interface HydrateOptions {
   /**
+   * The caller reads every record (replay, a timeline, cleanup). Otherwise
+   * a fresh copy starts at the newest sealed snapshot: only the log after it
+   * is fetched (the bytes before it are a hole the reader never reads).
+   */
+  full?: boolean;
+  /**
    * The caller holds the run's lease: records this copy has beyond the store
    * (written by a process of this machine that died before sending them)
    * are verified under the run key and sent, rather than cut.
@@ -177,25 +183,36 @@ export async function hydrate(
     fs.writeFileSync(keyFile, runKey, { mode: 0o600, flag: "wx" });
   }
 
+  // The seal first: it bounds the snapshot a fresh copy may start from.
+  const sealObj = await client.get(keys.seal);
+  const sealPoint = sealObj ? storeSealPoint(runId, dir, sealHome, sealObj.body) : undefined;
+
   // The log: keep what the copy has that the store has too, fetch the rest.
   const file = join(dir, "events.jsonl");
-  let size = 0;
-  try {
-    size = fs.lstatSync(file).size;
-  } catch {
-    // No copy yet.
+  let size = sizeOf(file);
+  let base = readBase(dir);
+  if (base && (options.full || size < base.e)) {
+    // A copy that starts mid-log cannot serve a reader of every record: fetch it whole.
+    resetCopy(dir);
+    size = 0;
+    base = undefined;
   }
-  const listed = (await client.list(keys.logPrefix)).map((k) => {
-    const seq = seqOfKey(k, keys.logPrefix);
-    if (seq === undefined) {
-      throw new StoreIntegrityError(`run ${runId}: a stray object ${k} in its log in the store`);
-    }
-    return seq;
-  });
-  const index = readIndex(dir, size);
+  if (size === 0 && !options.full && sealPoint) {
+    base = await startFromSnapshot(client, keys, dir, runId, sealHome, sealPoint.seq);
+    if (base) size = base.e;
+  }
+  const listed = (await client.list(keys.logPrefix, base ? keys.segment(base.f - 1) : undefined))
+    .map((k) => {
+      const seq = seqOfKey(k, keys.logPrefix);
+      if (seq === undefined) {
+        throw new StoreIntegrityError(`run ${runId}: a stray object ${k} in its log in the store`);
+      }
+      return seq;
+    });
+  const index = readIndex(dir, size).filter((e) => !base || e.f >= base.f);
   let kept = 0;
-  let last = 0;
-  let end = 0;
+  let last = base ? base.f - 1 : 0;
+  let end = base ? base.e : 0;
   while (
     kept < listed.length && kept < index.length && index[kept].f === listed[kept] &&
     index[kept].f === last + 1
@@ -228,10 +245,11 @@ export async function hydrate(
     end += bytes.length;
     fresh.push({ f: first, l: lastSeq, e: end });
   }
-  let keptEnd = kept > 0 ? index[kept - 1].e : 0;
+  let keptEnd = kept > 0 ? index[kept - 1].e : (base?.e ?? 0);
   let adoptedTail = false;
   if (options.adoptTail && rest.length === 0 && size > keptEnd) {
-    const adopted = await adoptTail(client, keys, dir, runId, sealHome, { keptEnd, last });
+    const hash = keptEnd === base?.e ? base.hash : undefined;
+    const adopted = await adoptTail(client, keys, dir, runId, sealHome, { keptEnd, last, hash });
     if (adopted) {
       index.splice(kept);
       index.push(adopted);
@@ -268,30 +286,19 @@ export async function hydrate(
     );
   }
 
-  // The seal: the store's, which must verify under the run key and not exceed the log.
-  const sealObj = await client.get(keys.seal);
+  // The local seal is the store's: it must not exceed the log.
   const sealPath = join(keyFile, "..", "seal");
   fs.rmSync(sealPath, { force: true });
   const seal = RunSeal.load(runId, dir, sealHome);
   if (!seal) throw new StoreIntegrityError(`run ${runId}: its key could not be stored locally`);
   try {
-    if (sealObj) {
-      const point = seal.parseRecord(decoder.decode(sealObj.body));
-      if (!point) {
-        throw new StoreIntegrityError(
-          `run ${runId}: its seal in the store does not verify under the run's key (edited or forged)`,
-        );
-      }
-      if (point.seq > last) {
-        throw new StoreIntegrityError(
-          `run ${runId}: the log in the store is cut: its seal covers ${point.seq} events, ` +
-            `the store holds ${last}`,
-        );
-      }
-      seal.write(point);
-    } else {
-      seal.write({ seq: 0, hash: "" });
+    if (sealPoint && sealPoint.seq > last) {
+      throw new StoreIntegrityError(
+        `run ${runId}: the log in the store is cut: its seal covers ${sealPoint.seq} events, ` +
+          `the store holds ${last}`,
+      );
     }
+    seal.write(sealPoint ?? { seq: 0, hash: "" });
   } finally {
     seal.close();
   }
@@ -385,13 +392,13 @@ async function adoptTail(
   dir: string,
   runId: string,
   sealHome: string,
-  at: { keptEnd: number; last: number },
+  at: { keptEnd: number; last: number; hash?: string },
 ): Promise<IndexEntry | undefined> {
   const file = join(dir, "events.jsonl");
   const seal = RunSeal.load(runId, dir, sealHome);
   if (!seal) return undefined;
-  let hash = "";
-  if (at.keptEnd > 0) {
+  let hash = at.hash ?? "";
+  if (at.keptEnd > 0 && at.hash === undefined) {
     try {
       const record = JSON.parse(lineEndingAt(file, at.keptEnd));
       if (record.seq !== at.last) return undefined;
@@ -423,4 +430,127 @@ async function adoptTail(
   const etag = await client.create(keys.segment(at.last + 1), bytes);
   if (etag === undefined) return undefined;
   return { f: at.last + 1, l: scan.last.seq, e: scan.validBytes };
+}
+
+/** Where a copy that starts mid-log starts (`store-base.json`): the seq, byte and hash after a snapshot. */
+interface CopyBase {
+  /** Seq of the first record the copy holds. */
+  f: number;
+  /** Its byte offset in the log. */
+  e: number;
+  /** Hash of the record before it. */
+  hash: string;
+}
+
+/** The file marking a copy that starts mid-log. */
+export const BASE_FILE = "store-base.json";
+
+function sizeOf(file: string): number {
+  try {
+    return fs.lstatSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readBase(dir: string): CopyBase | undefined {
+  try {
+    const b = JSON.parse(fs.readFileSync(join(dir, BASE_FILE), "utf8"));
+    return Number.isInteger(b.f) && Number.isInteger(b.e) && typeof b.hash === "string"
+      ? b
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function resetCopy(dir: string): void {
+  for (const name of ["events.jsonl", INDEX_FILE, BASE_FILE]) {
+    fs.rmSync(join(dir, name), { force: true });
+  }
+  fs.rmSync(join(dir, "snapshots"), { recursive: true, force: true });
+}
+
+/** The point the store's seal attests, verified under the run key (the key file is in place). */
+function storeSealPoint(
+  runId: string,
+  dir: string,
+  sealHome: string,
+  body: Uint8Array,
+): { seq: number; hash: string } {
+  const seal = RunSeal.load(runId, dir, sealHome);
+  const point = seal?.parseRecord(new TextDecoder().decode(body));
+  seal?.close();
+  if (!point) {
+    throw new StoreIntegrityError(
+      `run ${runId}: its seal in the store does not verify under the run's key (edited or forged)`,
+    );
+  }
+  return point;
+}
+
+/**
+ * Starts a fresh copy at the newest snapshot the seal covers: the snapshot
+ * (its MAC checked under the run key), and a log file whose bytes before
+ * the snapshot's offset are a hole ending in a newline, so the records after
+ * it land at their own offsets. Undefined when no usable snapshot exists.
+ */
+async function startFromSnapshot(
+  client: StoreClient,
+  keys: RunKeys,
+  dir: string,
+  runId: string,
+  sealHome: string,
+  maxSeq: number,
+): Promise<CopyBase | undefined> {
+  const seal = RunSeal.load(runId, dir, sealHome);
+  if (!seal) return undefined;
+  try {
+    const seqs = (await client.list(keys.snapshotPrefix))
+      .map((k) => seqOfKey(k, keys.snapshotPrefix))
+      .filter((q): q is number => q !== undefined && q <= maxSeq)
+      .sort((a, b) => b - a);
+    for (const seq of seqs.slice(0, 2)) {
+      const obj = await client.get(keys.snapshot(seq));
+      if (!obj) continue;
+      const text = new TextDecoder().decode(obj.body);
+      const nl = text.indexOf("\n");
+      const body = text.slice(nl + 1);
+      if (nl !== 64 || !seal.verify(body, text.slice(0, nl))) continue;
+      let snap;
+      try {
+        snap = JSON.parse(body);
+      } catch {
+        continue;
+      }
+      if (
+        snap.run !== runId || snap.seq !== seq || !Number.isInteger(snap.offset) ||
+        snap.offset <= 0 || typeof snap.hash !== "string"
+      ) continue;
+      resetCopy(dir);
+      // Not the log's append mode: the newline goes at the hole's last byte.
+      const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+      const fd = fs.openSync(
+        join(dir, "events.jsonl"),
+        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+        0o600,
+      );
+      try {
+        fs.ftruncateSync(fd, snap.offset);
+        // The buffer form: Deno's writeSync(fd, string, position) ignores the position.
+        fs.writeSync(fd, new Uint8Array([0x0a]), 0, 1, snap.offset - 1);
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.mkdirSync(join(dir, "snapshots"), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(join(dir, "snapshots", snapshotFileName(seq)), obj.body, { mode: 0o600 });
+      const base = { f: seq + 1, e: snap.offset, hash: snap.hash };
+      fs.writeFileSync(join(dir, BASE_FILE), JSON.stringify(base), { mode: 0o600 });
+      return base;
+    }
+  } finally {
+    seal.close();
+  }
+  return undefined;
 }

@@ -125,6 +125,7 @@ export function storeOps(config: StoreConfig) {
         const copy = await hydrate(client, wrapper, config.prefix, runId, home, String(a.seals), {
           secrets: (k) => new SecretBox(runId, k),
           adoptTail: true,
+          full: Boolean(a.full),
         });
         startWriter(runId, runDir(runId, home), lease, copy.runKey, copy);
       } catch (err) {
@@ -137,6 +138,7 @@ export function storeOps(config: StoreConfig) {
       const runId = String(a.runId);
       await hydrate(client, wrapper, config.prefix, runId, String(a.home), String(a.seals), {
         secrets: a.secrets ? (k) => new SecretBox(runId, k) : undefined,
+        full: Boolean(a.full),
       });
     },
 

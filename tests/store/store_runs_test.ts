@@ -161,3 +161,52 @@ Deno.test("the same runner resuming after kill -9 sends the output its dead proc
     await lab.close();
   }
 });
+
+Deno.test("a fresh runner fetches only the log after the newest sealed snapshot to resume; a full reader gets every record", async () => {
+  const lab = await startStoreLab();
+  try {
+    const template = join(lab.dir, "chatty.json");
+    await Deno.writeTextFile(
+      template,
+      JSON.stringify({
+        builders: [{ type: "null", communicator: "none" }],
+        provisioners: [
+          { type: "shell-local", inline: ["for i in $(seq 1 300); do echo line $i; done"] },
+          { type: "shell-local", inline: [`touch ${join(lab.dir, "after.done")}`] },
+        ],
+      }),
+    );
+    const snapshots = { KILN_SNAPSHOT_EVERY: "40" };
+    const a = await lab.kiln("a", ["build", template], {
+      ...snapshots,
+      KILN_CRASH_AFTER: "ProvisionerSucceeded",
+    });
+    assert.equal(a.signal, "SIGKILL");
+    const id = runIdOf(a.stdout + a.stderr);
+    assert.ok(lab.keys(id, "snapshots/").length > 0, "the writer stored snapshots");
+
+    const resumed = await lab.kiln("b", ["build", "--resume", id], snapshots);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    assert.ok(existsSync(join(lab.dir, "after.done")));
+    const copy = join(lab.dir, "b", "home", "runs", id);
+    const base = JSON.parse(await Deno.readTextFile(join(copy, "store-base.json")));
+    assert.ok(base.f > 200, `b's copy starts at a late snapshot (event ${base.f})`);
+    const index = (await Deno.readTextFile(join(copy, "store-index.jsonl"))).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    assert.ok(index[0].f >= base.f, "no segment before the snapshot was fetched");
+
+    // replay reads every record: the copy is fetched whole, and it verifies.
+    const replay = await lab.kiln("b", ["replay", id]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /line 1\n[\s\S]*line 300\n/);
+    assert.ok(!existsSync(join(copy, "store-base.json")));
+    const full = await lab.kiln("c", ["replay", id]);
+    assert.deepEqual(
+      Deno.readFileSync(join(copy, "events.jsonl")),
+      Deno.readFileSync(join(lab.dir, "c", "home", "runs", id, "events.jsonl")),
+    );
+    assert.equal(full.code, 0);
+  } finally {
+    await lab.close();
+  }
+});

@@ -120,7 +120,7 @@ Deno.test("bad store settings get a clear error naming what to fix", async () =>
     const cases: [Record<string, string>, RegExp][] = [
       [{ KILN_STORE: "https://bucket/x" }, /expected s3:\/\/bucket or s3:\/\/bucket\/prefix/],
       [{ KILN_STORE: "s3://Bad_Bucket" }, /not a valid S3 bucket name/],
-      [{ KILN_STORE_KEY_FILE: "" }, /needs KILN_STORE_KEY_FILE/],
+      [{ KILN_STORE_KEY_FILE: "" }, /needs KILN_STORE_KMS_KEY_ID or KILN_STORE_KEY_FILE/],
       [{ KILN_STORE_KEY_FILE: join(lab.dir, "missing.key") }, /cannot read it/],
       [{ KILN_STORE_LEASE_SECONDS: "soon" }, /expected a positive number of seconds/],
     ];
