@@ -133,12 +133,18 @@ function resumeTables(r: ResumeResult): string {
     ["store resume, taken apart", "seconds"],
     [
       [
-        `download into an empty copy: ${p.segments} GETs, ${fixed(p.logBytes / 1e6, 1)} MB`,
+        `an empty copy as resume fills it (from the newest snapshot): ${p.segments} GETs`,
         fixed(p.coldHydrate.total, 3),
       ],
       ["  of which listing (ListObjectsV2)", fixed(p.coldHydrate.listing, 3)],
       ["  of which downloads (GetObject, 8 at a time)", fixed(p.coldHydrate.downloads, 3)],
       ["  of which checks and local writes", fixed(p.coldHydrate.rest, 3)],
+      [
+        `the whole log into an empty copy (replay, cleanup): ${p.wholeSegments} GETs, ${
+          fixed(p.logBytes / 1e6, 1)
+        } MB`,
+        fixed(p.wholeHydrate.total, 3),
+      ],
       ["bring a warm copy up to date", fixed(p.warmHydrate.total, 3)],
       ["  of which listing", fixed(p.warmHydrate.listing, 3)],
       ["  of which GETs (run.json, seal, snapshot)", fixed(p.warmHydrate.downloads, 3)],

@@ -58,6 +58,9 @@ export interface ResumeProfile {
   segments: number;
   coldHydrate: { total: number; listing: number; downloads: number; rest: number };
   warmHydrate: { total: number; listing: number; downloads: number; rest: number };
+  /** The whole log into an empty copy (replay, cleanup). */
+  wholeHydrate: { total: number; listing: number; downloads: number; rest: number };
+  wholeSegments: number;
   /** Verified fold from the newest snapshot (what resume reads) and of the whole log. */
   foldFromSnapshot: number;
   /** The snapshot that fold started from (0: none). */
@@ -156,18 +159,21 @@ async function profile(lab: BenchLab, runId: string): Promise<ResumeProfile> {
   const home = await Deno.makeTempDir({ dir: lab.dir, prefix: "fig2-profile-" });
   const seals = join(home, "seals");
   const team = keyWrapper(config);
-  const once = async () => {
+  const once = async (full = false) => {
     const { client, spans } = timedClient(config);
     const t = performance.now();
-    await hydrate(client, team, prefix, runId, home, seals);
+    await hydrate(client, team, prefix, runId, home, seals, { full });
     const total = (performance.now() - t) / 1000;
     client.destroy();
     const listing = busy(spans.list) / 1000;
     const downloads = busy(spans.get) / 1000;
     return { total, listing, downloads, rest: total - listing - downloads, gets: spans.get.length };
   };
+  // An empty copy as resume fills it (from the newest snapshot), then warm,
+  // then whole (what replay and cleanup read), which the full fold needs.
   const cold = await once();
   const warm = await once();
+  const whole = await once(true);
   let snapshotSeq = 0;
   const fold = (full: boolean) => {
     const times: number[] = [];
@@ -203,11 +209,14 @@ async function profile(lab: BenchLab, runId: string): Promise<ResumeProfile> {
   };
   const { gets: _gets, ...coldHydrate } = cold;
   const { gets: _warmGets, ...warmHydrate } = warm;
+  const { gets: wholeGets, ...wholeHydrate } = whole;
   return {
     logBytes: (await Deno.stat(join(home, "runs", runId, "events.jsonl"))).size,
     segments: cold.gets,
     coldHydrate,
     warmHydrate,
+    wholeHydrate,
+    wholeSegments: wholeGets,
     foldFromSnapshot: fold(false),
     foldFull: fold(true),
     snapshotSeq,
