@@ -365,6 +365,20 @@ export class EventLog {
     this.#closed = true;
     try {
       fs.fdatasyncSync(this.#fd);
+      // The store gets the last records before a seal that covers them.
+      this.#replica?.flush();
+      if (this.#replica && this.#state && this.#seq > this.#lastSnapshot) {
+        // A final fold: a runner that never saw the run reads it from here, not from event 1.
+        this.#lastSnapshot = this.#seq;
+        const snapshot = writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
+          run: this.runId,
+          seq: this.#seq,
+          hash: this.#prev,
+          offset: this.#size,
+          state: this.refs.maskState(this.#state()),
+        });
+        if (snapshot) this.#replica.snapshot(this.#seq, snapshot);
+      }
       if (this.#seal.point.seq !== this.#seq) {
         this.#seal.write({ seq: this.#seq, hash: this.#prev });
         this.#replica?.seal(this.#seal.record());

@@ -20,6 +20,8 @@ export interface RunReplica {
    * always in order and before any later durable append.
    */
   append(text: string, first: number, last: number, durable: boolean): void;
+  /** Sends the records still waiting now (returns once the store has them, or throws). */
+  flush(): void;
   /** The run's newest seal record (sent when convenient; newer replaces older). */
   seal(record: string): void;
   /** A sealed snapshot of the fold at `seq` (a cache: sent when convenient). */

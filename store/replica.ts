@@ -63,6 +63,10 @@ export class StoreReplica implements RunReplica {
     else this.#bridge.post("segment", args);
   }
 
+  flush(): void {
+    this.#flush(true);
+  }
+
   seal(record: string): void {
     this.#bridge.post("seal", { runId: this.runId, record });
   }
