@@ -185,6 +185,10 @@ export async function hydrate(
   } catch {
     // No copy yet.
   }
+  // The seal before the listing: a writer stores a segment before the seal that covers it, so
+  // every segment this seal covers is listed. Read after, a seal could cover segments a live
+  // writer appended since the listing, and an honest log would look cut.
+  const sealObj = await client.get(keys.seal);
   const listed = (await client.list(keys.logPrefix)).map((k) => {
     const seq = seqOfKey(k, keys.logPrefix);
     if (seq === undefined) {
@@ -269,7 +273,6 @@ export async function hydrate(
   }
 
   // The seal: the store's, which must verify under the run key and not exceed the log.
-  const sealObj = await client.get(keys.seal);
   const sealPath = join(keyFile, "..", "seal");
   fs.rmSync(sealPath, { force: true });
   const seal = RunSeal.load(runId, dir, sealHome);
