@@ -53,9 +53,12 @@ export type Disturbance =
   /** Someone else takes the run once p1 paused; the runner stops before p2. */
   | { takeover: "forged lease" | "racing append" | "frozen runner" };
 
-async function waitForFile(path: string, ms = 60_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+/** Whether `path` appeared before `ended` resolved (or a minute passed). */
+async function waitForFile(path: string, ended: Promise<unknown>): Promise<boolean> {
+  let over = false;
+  ended.then(() => over = true, () => over = true);
+  const deadline = Date.now() + 60_000;
+  while (!over && Date.now() < deadline) {
     if (await Deno.stat(path).then(() => true, () => false)) return true;
     await sleep(20);
   }
@@ -84,7 +87,9 @@ export async function disturbedTrial(d: Disturbance, tally?: StoreTally): Promis
     store = await openStoreRunners(lab, settings);
     if (faulty) store.s3.faults.configure(d.faults);
     const proc = spawnKiln(["build", ...lab.buildArgs], store.spawn("a"));
-    const paused = faulty ? Promise.resolve(false) : waitForFile(join(lab.dir, PAUSE_STARTED));
+    const paused = faulty
+      ? Promise.resolve(false)
+      : waitForFile(join(lab.dir, PAUSE_STARTED), proc.done);
     const outputs: KilnExit[] = [];
     let writer = "a";
     let disturbed = "";
