@@ -90,6 +90,8 @@ export function formatTable(rows: CampaignRow[]): string {
   );
   const failures = rows.flatMap((r) => r.failures.map((f) => `- ${r.scenario}: ${f}`));
   if (failures.length) out.push("", "Failed trials:", "", ...failures);
+  const notes = rows.flatMap((r) => (r.notes ?? []).map((n) => `- ${r.scenario}: ${n}`));
+  if (notes.length) out.push("", "Notes:", "", ...notes);
   return out.join("\n");
 }
 
@@ -154,6 +156,7 @@ if (import.meta.main) {
         `${r.passed}/${r.trials} passed, ${r.leaked} leaked, ${r.lostEvents} lost`,
     );
     for (const f of r.failures) console.log(`       ${f}`);
+    for (const n of r.notes ?? []) console.log(`       note: ${n}`);
   });
   const seconds = (performance.now() - started) / 1000;
   const command = ["deno task reliability", ...Deno.args].join(" ");

@@ -20,6 +20,8 @@ export interface ScenarioResult {
   lostEvents: number;
   /** One line per failed trial: what was expected and what happened. */
   failures: string[];
+  /** What the row observed besides pass/fail: known gaps, facts a reader must know. */
+  notes?: string[];
 }
 
 /** A family of trials. */

@@ -183,7 +183,10 @@ export async function hydrate(
     fs.writeFileSync(keyFile, runKey, { mode: 0o600, flag: "wx" });
   }
 
-  // The seal first: it bounds the snapshot a fresh copy may start from.
+  // The seal first: it bounds the snapshot a fresh copy may start from, and a
+  // writer stores a segment before the seal that covers it, so every segment
+  // this seal covers is in the listing below. Read after it, a seal could
+  // cover segments a live writer appended since, and an honest log look cut.
   const sealObj = await client.get(keys.seal);
   const sealPoint = sealObj ? storeSealPoint(runId, dir, sealHome, sealObj.body) : undefined;
 

@@ -144,9 +144,17 @@ export class Lease {
     this.#etag = etag;
     // Counted from before the request: the store may have seen it that early.
     this.#expiresAt = started + this.#ttl;
-    this.#timer = setInterval(() => {
-      this.#renewing ??= this.renew().catch(() => {}).finally(() => this.#renewing = undefined);
-    }, Math.max(100, this.#ttl / 3));
+    this.#timer = setInterval(() => this.#renewOnce(), Math.max(100, this.#ttl / 3));
+  }
+
+  /**
+   * One renewal at a time: two in flight would send the same ETag, and the
+   * loser's 412 would read as the lease taken over (by ourselves).
+   */
+  #renewOnce(): Promise<void> {
+    return this.#renewing ??= this.renew().catch(() => {}).finally(() =>
+      this.#renewing = undefined
+    );
   }
 
   /** Renews the lease now; records the loss when it was taken. */
@@ -171,9 +179,11 @@ export class Lease {
    * time to spare; renews first when it is close to expiry.
    */
   async ensure(): Promise<void> {
-    if (!this.#lost && Date.now() > this.#expiresAt - this.#ttl / 3) {
-      await (this.#renewing ?? this.renew().catch(() => {}));
-    }
+    if (!this.#lost && Date.now() > this.#expiresAt - this.#ttl / 3) await this.#renewOnce();
+    // A renewal that outlasted the lease (the store was unreachable a while) wrote an expiry
+    // already past. Still holding the ETag, a fresh conditional renewal says whether the run is
+    // still ours: it fails if another runner took the expired lease meanwhile.
+    if (!this.#lost && Date.now() >= this.#expiresAt) await this.#renewOnce();
     if (this.#lost) throw new LeaseLostError(this.#lost);
     if (Date.now() >= this.#expiresAt) {
       throw new LeaseLostError(

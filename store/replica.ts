@@ -68,6 +68,9 @@ export class StoreReplica implements RunReplica {
   }
 
   seal(record: string): void {
+    // A seal may cover output still waiting here (the log's close seals, then closes): those
+    // records go first, or a store holding the seal but not them would read as cut.
+    this.#flush(false);
     this.#bridge.post("seal", { runId: this.runId, record });
   }
 

@@ -36,16 +36,18 @@ export type VerifiedLog =
 
 /**
  * Reads the run's log through kiln's own verifying reader: every record's
- * chain link, run id and MAC, and the run's seal.
+ * chain link, run id and MAC, and the run's seal (under `sealHome`, default
+ * KILN_SEAL_DIR; a store's working copy keeps its own).
  */
-export function verifyLog(home: string, runId: string): Promise<VerifiedLog> {
-  return Promise.resolve().then(() => verifyNow(home, runId));
+export function verifyLog(home: string, runId: string, sealHome?: string): Promise<VerifiedLog> {
+  return Promise.resolve().then(() => verifyNow(home, runId, sealHome));
 }
 
-function verifyNow(home: string, runId: string): VerifiedLog {
+function verifyNow(home: string, runId: string, sealHome?: string): VerifiedLog {
   try {
     const records: EventRecord[] = [];
     const contents = readRun(runId, home, {
+      sealHome,
       full: true,
       everyMac: true,
       onRecord: (r) => records.push(r),
