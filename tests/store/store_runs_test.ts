@@ -199,6 +199,12 @@ Deno.test("a fresh runner fetches only the log after the newest sealed snapshot 
       .map((l) => JSON.parse(l));
     assert.ok(index[0].f >= base.f, "no segment before the snapshot was fetched");
 
+    // runs show folds from the snapshot too, on yet another runner.
+    const shown = await lab.kiln("d", ["runs", "show", id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /succeeded/);
+    assert.ok(existsSync(join(lab.dir, "d", "home", "runs", id, "store-base.json")));
+
     // replay reads every record: the copy is fetched whole, and it verifies.
     const replay = await lab.kiln("b", ["replay", id]);
     assert.equal(replay.code, 0, replay.stderr);
