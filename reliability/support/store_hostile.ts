@@ -300,7 +300,8 @@ export async function gapObservations(bed: HostileBed): Promise<string[]> {
     const counter = await bed.lab.counter();
     notes.push(
       `cut past the store's seal (the dead runner's seal in the store covered ${sealed} of ` +
-        `${whole} events; the last ${whole - sealed} deleted): ` +
+        `${whole} events: it trails by one durable append, as docs/store.md says; the last ` +
+        `${whole - sealed} deleted): ` +
         (out.code === 0 ? "accepted; " : `resume exited ${out.code}; `) +
         (counter.includes("p0")
           ? "the resume ran p0 again, which had finished before the kill"
