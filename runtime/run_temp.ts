@@ -7,7 +7,7 @@
  * TMPDIR is process-wide, so only the CLI (one run per process) opts in.
  *
  * A TMPDIR the user set is honoured: the directory is then
- * `$TMPDIR/kiln-<id>/` (a bigger disk, a tmpfs — the user's choice) and
+ * `$TMPDIR/kiln-<id>-<random>/` (a bigger disk, a tmpfs — the user's choice) and
  * `runs/<id>/tmp` is a symlink to it, so later commands still find and
  * sweep it — only after checking the mark kiln left inside (the link could
  * have been aimed elsewhere).
@@ -21,7 +21,7 @@ export async function useRunTempDir(dir: string): Promise<() => Promise<void>> {
   const previous = Deno.env.get("TMPDIR");
   let tmp = link;
   if (previous) {
-    tmp = join(resolve(previous), userTempName(dir));
+    tmp = join(resolve(previous), userTempName(dir, randomSuffix()));
     try {
       await Deno.mkdir(tmp, { mode: 0o700 });
     } catch (err) {
@@ -70,12 +70,12 @@ const OWNER_MARK = ".kiln-run-temp";
 /**
  * Provenance for the link's target, which a copied or forged run directory
  * could point anywhere: only what useRunTempDir made — a real directory
- * named `kiln-<run id>`, ours, 0700, holding the mark it wrote naming this
+ * named `kiln-<run id>-<random>`, ours, 0700, holding the mark it wrote naming this
  * run. A directory of the user's has no such mark, and whoever could put one
  * there could delete the directory anyway. Anything else is left alone.
  */
 async function isOwnUserTempDir(dir: string, target: string): Promise<boolean> {
-  if (basename(target) !== userTempName(dir)) return false;
+  if (!userTempPattern(dir).test(basename(target))) return false;
   const real = await Deno.lstat(target).catch(() => undefined);
   if (
     !real?.isDirectory || real.uid !== Deno.uid() || ((real.mode ?? 0) & 0o777) !== 0o700
@@ -86,9 +86,25 @@ async function isOwnUserTempDir(dir: string, target: string): Promise<boolean> {
   return (await Deno.readTextFile(mark)).trim() === basename(dir);
 }
 
-/** `kiln-<run id>`: the run's temp dir inside a user's TMPDIR. */
-function userTempName(dir: string): string {
-  return `kiln-${basename(dir)}`;
+/**
+ * `kiln-<run id>-<random>`: the run's temp dir inside a user's TMPDIR. The
+ * random part keeps two working copies of one run on a machine (runners
+ * sharing a run store and a TMPDIR) from meeting in the same directory.
+ */
+function userTempName(dir: string, suffix: string): string {
+  return `kiln-${basename(dir)}-${suffix}`;
+}
+
+function userTempPattern(dir: string): RegExp {
+  return new RegExp(`^kiln-${basename(dir).replace(/[^A-Za-z0-9]/g, "\\$&")}-[0-9a-f]{8}$`);
+}
+
+function randomSuffix(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(4)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
 }
 
 /**

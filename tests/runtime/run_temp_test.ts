@@ -33,7 +33,7 @@ Deno.test("a run's tmp link: only kiln's own directory in the current TMPDIR is 
     const runDir = join(root, "runs", RUN_ID);
     await Deno.mkdir(runDir, { recursive: true });
     const link = join(runDir, "tmp");
-    const named = `kiln-${RUN_ID}`;
+    const named = `kiln-${RUN_ID}-0a1b2c3d`;
 
     const keep = async (target: string, why: string) => {
       await Deno.writeTextFile(join(target, "keep.txt"), "mine");

@@ -81,3 +81,32 @@ Deno.test("a resume on another machine does not signal the first machine's lefto
     await lab.close();
   }
 });
+
+Deno.test("two runners of one machine sharing a TMPDIR: the second resumes the first's dead run", async () => {
+  const lab = await startStoreLab();
+  try {
+    const tmp = join(lab.dir, "shared-tmp");
+    await Deno.mkdir(tmp);
+    const template = join(lab.dir, "t.json");
+    await Deno.writeTextFile(
+      template,
+      JSON.stringify({
+        builders: [{ type: "null", communicator: "none" }],
+        provisioners: [
+          { type: "shell-local", inline: ["echo one"] },
+          { type: "shell-local", inline: ["echo two"] },
+        ],
+      }),
+    );
+    const a = await lab.kiln("a", ["build", template], {
+      TMPDIR: tmp,
+      KILN_CRASH_AFTER: "ProvisionerSucceeded",
+    });
+    assert.equal(a.signal, "SIGKILL");
+    const id = runIdOf(a.stdout + a.stderr);
+    const b = await lab.kiln("b", ["build", "--resume", id], { TMPDIR: tmp });
+    assert.equal(b.code, 0, b.stderr + b.stdout);
+  } finally {
+    await lab.close();
+  }
+});
