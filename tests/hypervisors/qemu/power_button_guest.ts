@@ -26,8 +26,11 @@ insmod /button.ko
 for e in /sys/class/input/event*; do
   if grep -q "Power Button" "$e/device/name" 2>/dev/null; then button=/dev/input/\${e##*/}; fi
 done
+# Opened before READY: an event device keeps events only for readers it has, and a power-off
+# asked for right after READY would otherwise be lost.
+exec 3< "$button"
 echo "KILN-GUEST-READY button=$button"
-head -c 1 "$button" >/dev/null
+head -c 1 <&3 >/dev/null
 echo "KILN-GUEST-POWERING-OFF"
 poweroff -f
 `;
