@@ -314,15 +314,7 @@ export class EventLog {
     for (const record of originals) for (const listener of this.#stateListeners) listener(record);
     for (const record of records) for (const listener of this.#listeners) listener(record);
     if (sealNow && this.#state && seq - this.#lastSnapshot >= this.#snapshotEvery) {
-      this.#lastSnapshot = seq;
-      const snapshot = writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
-        run: this.runId,
-        seq,
-        hash: prev,
-        offset: this.#size,
-        state: this.refs.maskState(this.#state()),
-      });
-      if (snapshot) this.#replica?.snapshot(seq, snapshot);
+      this.#snapshot(this.#state);
     }
     if (this.#benchAppendLog && durable) this.#durableMs.push(performance.now() - started);
     return records;
@@ -359,6 +351,19 @@ export class EventLog {
     }
   }
 
+  /** Seals the fold at the last record written into a snapshot (and the store's copy). */
+  #snapshot(state: () => RunState): void {
+    this.#lastSnapshot = this.#seq;
+    const snapshot = writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
+      run: this.runId,
+      seq: this.#seq,
+      hash: this.#prev,
+      offset: this.#size,
+      state: this.refs.maskState(state()),
+    });
+    if (snapshot) this.#replica?.snapshot(this.#seq, snapshot);
+  }
+
   /** Seals what was written, then closes the file (idempotent). */
   close(): void {
     if (this.#closed) return;
@@ -369,15 +374,7 @@ export class EventLog {
       this.#replica?.flush();
       if (this.#replica && this.#state && this.#seq > this.#lastSnapshot) {
         // A final fold: a runner that never saw the run reads it from here, not from event 1.
-        this.#lastSnapshot = this.#seq;
-        const snapshot = writeSnapshot(snapshotsDir(this.#dir), this.#seal, {
-          run: this.runId,
-          seq: this.#seq,
-          hash: this.#prev,
-          offset: this.#size,
-          state: this.refs.maskState(this.#state()),
-        });
-        if (snapshot) this.#replica.snapshot(this.#seq, snapshot);
+        this.#snapshot(this.#state);
       }
       if (this.#seal.point.seq !== this.#seq) {
         this.#seal.write({ seq: this.#seq, hash: this.#prev });

@@ -4,7 +4,6 @@
  * its `run.json` says, so a team can move from a key file to KMS without
  * losing its older runs (readers then need both).
  */
-import { DecryptCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { StoreConfig } from "./config.ts";
 import { StoreConfigError } from "./config.ts";
 import {
@@ -47,13 +46,18 @@ export function keyWrapper(config: StoreConfig): KeyWrapper {
     }
     return team ??= loadTeamKey(config.keyFile);
   };
-  let kms: KMSClient | undefined;
-  const kmsClient = () =>
-    kms ??= new KMSClient({
+  // The KMS SDK loads only for a run that uses KMS: the store's thread starts without it.
+  let kms: Promise<typeof import("@aws-sdk/client-kms")> | undefined;
+  let client: import("@aws-sdk/client-kms").KMSClient | undefined;
+  const kmsSdk = () => kms ??= import("@aws-sdk/client-kms");
+  const kmsClient = async () => {
+    const { KMSClient } = await kmsSdk();
+    return client ??= new KMSClient({
       region: config.region,
       endpoint: config.kmsEndpoint,
       maxAttempts: 3,
     });
+  };
   // The run id binds the wrapped key to its run (KMS checks the context on Decrypt).
   const context = (runId: string) => ({ "kiln:run-id": runId });
   return {
@@ -61,7 +65,8 @@ export function keyWrapper(config: StoreConfig): KeyWrapper {
       if (!config.kmsKeyId) return wrapRunKey(teamKey(), runId, key);
       let out;
       try {
-        out = await kmsClient().send(
+        const { EncryptCommand } = await kmsSdk();
+        out = await (await kmsClient()).send(
           new EncryptCommand({
             KeyId: config.kmsKeyId,
             Plaintext: key,
@@ -81,7 +86,8 @@ export function keyWrapper(config: StoreConfig): KeyWrapper {
       if (stored?.alg !== "KMS") return unwrapRunKey(teamKey(), runId, stored as WrappedKey);
       let out;
       try {
-        out = await kmsClient().send(
+        const { DecryptCommand } = await kmsSdk();
+        out = await (await kmsClient()).send(
           new DecryptCommand({
             CiphertextBlob: unb64(stored.blob),
             EncryptionContext: context(runId),

@@ -11,6 +11,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -180,43 +181,42 @@ export class StoreClient {
   /** Keys under `prefix` after `startAfter`, in order (every page). */
   async list(prefix: string, startAfter?: string): Promise<string[]> {
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.#send("ListObjectsV2", `LIST ${prefix}`, () =>
-        this.#s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.config.bucket,
-            Prefix: prefix,
-            StartAfter: token ? undefined : startAfter,
-            ContinuationToken: token,
-          }),
-        ));
+    await this.#pages({ Prefix: prefix, StartAfter: startAfter }, (out) => {
       for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    });
     return keys;
   }
 
   /** The "directories" directly under `prefix`. */
   async children(prefix: string): Promise<string[]> {
     const names: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.#send("ListObjectsV2", `LIST ${prefix}`, () =>
-        this.#s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.config.bucket,
-            Prefix: prefix,
-            Delimiter: "/",
-            ContinuationToken: token,
-          }),
-        ));
+    await this.#pages({ Prefix: prefix, Delimiter: "/" }, (out) => {
       for (const p of out.CommonPrefixes ?? []) {
         if (p.Prefix) names.push(p.Prefix.slice(prefix.length).replace(/\/$/, ""));
       }
+    });
+    return names;
+  }
+
+  /** Every page of a listing (a continuation token replaces start-after after the first). */
+  async #pages(
+    query: { Prefix: string; StartAfter?: string; Delimiter?: string },
+    onPage: (out: ListObjectsV2CommandOutput) => void,
+  ): Promise<void> {
+    let token: string | undefined;
+    do {
+      const out = await this.#send("ListObjectsV2", `LIST ${query.Prefix}`, () =>
+        this.#s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.config.bucket,
+            ...query,
+            StartAfter: token ? undefined : query.StartAfter,
+            ContinuationToken: token,
+          }),
+        ));
+      onPage(out);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
-    return names;
   }
 
   /** Closes connections. */
